@@ -1,0 +1,279 @@
+//! The one place that talks to the kernel.
+//!
+//! A runtime picks one backend when it is built ([`Backend`]); every worker then
+//! owns one [`Driver`] of that backend and everyone else reaches it through a
+//! cloneable [`Handle`]. The I/O objects ([`Stream`], [`Listener`]) are the only
+//! things `net/` sees: their methods match on the backend once, here.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::ReadBuf;
+
+mod counters;
+pub(crate) mod queues;
+pub(crate) mod poll;
+mod select;
+#[cfg(all(target_os = "linux", feature = "uring"))]
+pub(crate) mod uring;
+
+pub use counters::DriverCounters;
+pub use select::Backend;
+pub(crate) use select::choose_backend;
+
+/// Settings every backend reads when a worker creates its driver.
+#[derive(Clone, Debug)]
+pub(crate) struct DriverConfig {
+    /// Submission queue entries per io_uring (events per `epoll_wait` for mio).
+    pub(crate) ring_entries: u32,
+    /// Number of ring-provided receive buffers per worker.
+    pub(crate) recv_buffers: u16,
+    /// Size in bytes of each ring-provided receive buffer.
+    pub(crate) recv_buffer_size: u32,
+    /// The ring is only ever entered by the thread that created it.
+    pub(crate) single_issuer: bool,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        DriverConfig {
+            ring_entries: 1024,
+            recv_buffers: 512,
+            recv_buffer_size: 16 * 1024,
+            single_issuer: false,
+        }
+    }
+}
+
+/// A worker's driver: owned and driven (`&mut`) by that worker's thread only.
+pub(crate) enum Driver {
+    #[cfg(all(target_os = "linux", feature = "uring"))]
+    Uring(uring::Driver),
+    Poll(poll::Driver),
+}
+
+/// The shareable face of one worker's driver: wake it, hand it I/O objects.
+#[derive(Clone)]
+pub(crate) enum Handle {
+    #[cfg(all(target_os = "linux", feature = "uring"))]
+    Uring(Arc<uring::Handle>),
+    Poll(Arc<poll::Handle>),
+}
+
+impl Driver {
+    /// Creates a driver of `backend` for the calling thread.
+    pub(crate) fn new(backend: Backend, config: &DriverConfig) -> io::Result<Driver> {
+        match backend {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Backend::Uring => Ok(Driver::Uring(uring::Driver::new(config)?)),
+            Backend::Mio => Ok(Driver::Poll(poll::Driver::new(config)?)),
+        }
+    }
+
+    /// The handle other threads use to wake this driver and submit to it.
+    pub(crate) fn handle(&self) -> Handle {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Driver::Uring(d) => Handle::Uring(d.handle()),
+            Driver::Poll(d) => Handle::Poll(d.handle()),
+        }
+    }
+
+    /// Submits what is queued, then waits up to `timeout` for completions
+    /// (`Some(ZERO)`: don't wait) and dispatches them, waking their tasks.
+    /// `has_work` is re-checked after the driver marks itself parked, so a
+    /// wake-up that races with going to sleep is never lost.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>, has_work: &dyn Fn() -> bool) {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Driver::Uring(d) => d.park(timeout, has_work),
+            Driver::Poll(d) => d.park(timeout, has_work),
+        }
+    }
+
+    /// Cancels everything in flight and waits (bounded) for the kernel to let go
+    /// of the memory it was lent. Called once, when the worker stops.
+    pub(crate) fn shutdown(&mut self) {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Driver::Uring(d) => d.shutdown(),
+            Driver::Poll(d) => d.shutdown(),
+        }
+    }
+}
+
+impl Handle {
+    /// Wakes the driver's thread if it is parked; cheap when it is not.
+    pub(crate) fn unpark(&self) {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Handle::Uring(h) => h.unpark(),
+            Handle::Poll(h) => h.unpark(),
+        }
+    }
+
+    /// Counters of what this driver holds right now.
+    pub(crate) fn counters(&self) -> DriverCounters {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Handle::Uring(h) => h.counters(),
+            Handle::Poll(h) => h.counters(),
+        }
+    }
+}
+
+/// A connected stream socket (TCP or Unix) owned by the driver of its backend.
+pub(crate) enum Stream {
+    #[cfg(all(target_os = "linux", feature = "uring"))]
+    Uring(uring::Stream),
+    Poll(poll::Stream),
+}
+
+/// Dispatches one method call to the backend's stream type.
+macro_rules! on_stream {
+    ($self:expr, $s:ident => $call:expr) => {
+        match $self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Stream::Uring($s) => $call,
+            Stream::Poll($s) => $call,
+        }
+    };
+}
+
+impl Stream {
+    /// Wraps a connected socket for the given backend. The fd may be in either
+    /// blocking mode; the backend sets what it needs.
+    pub(crate) fn new(backend: Backend, fd: OwnedFd) -> io::Result<Stream> {
+        match backend {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Backend::Uring => uring::Stream::new(fd).map(Stream::Uring),
+            Backend::Mio => poll::Stream::new(fd).map(Stream::Poll),
+        }
+    }
+
+    /// Connects `fd` (a fresh socket of the right family) to `addr`.
+    pub(crate) async fn connect(backend: Backend, fd: OwnedFd, addr: SocketAddr) -> io::Result<Stream> {
+        match backend {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Backend::Uring => uring::Stream::connect(fd, addr).await.map(Stream::Uring),
+            Backend::Mio => poll::Stream::connect(fd, addr).await.map(Stream::Poll),
+        }
+    }
+
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        on_stream!(self, s => s.poll_read(cx, buf))
+    }
+
+    /// Like `poll_read` but leaves the bytes for the next read.
+    pub(crate) fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<usize>> {
+        on_stream!(self, s => s.poll_peek(cx, buf))
+    }
+
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        on_stream!(self, s => s.poll_write(cx, buf))
+    }
+
+    pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        on_stream!(self, s => s.poll_flush(cx))
+    }
+
+    /// Flushes, then half-closes the write direction.
+    pub(crate) fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        on_stream!(self, s => s.poll_shutdown(cx))
+    }
+
+    /// Ready when a read would not return `WouldBlock`.
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        on_stream!(self, s => s.poll_read_ready(cx))
+    }
+
+    /// Ready when a write would not return `WouldBlock`.
+    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        on_stream!(self, s => s.poll_write_ready(cx))
+    }
+
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        on_stream!(self, s => s.try_read(buf))
+    }
+
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        on_stream!(self, s => s.try_write(buf))
+    }
+
+    /// Gives the socket back, in non-blocking mode, once the driver has let go
+    /// of it. Bytes already received but not read are lost, as with tokio.
+    pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
+        on_stream!(self, s => s.into_fd())
+    }
+}
+
+impl AsRawFd for Stream {
+    fn as_raw_fd(&self) -> RawFd {
+        on_stream!(self, s => s.as_raw_fd())
+    }
+}
+
+impl AsFd for Stream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the fd stays open as long as `self` (the driver closes it only
+        // after the last reference, which `self` is, is gone).
+        unsafe { BorrowedFd::borrow_raw(self.as_raw_fd()) }
+    }
+}
+
+/// A listening socket.
+pub(crate) enum Listener {
+    #[cfg(all(target_os = "linux", feature = "uring"))]
+    Uring(uring::Listener),
+    Poll(poll::Listener),
+}
+
+impl Listener {
+    /// Wraps a bound, listening socket for the given backend.
+    pub(crate) fn new(backend: Backend, fd: OwnedFd) -> io::Result<Listener> {
+        match backend {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Backend::Uring => uring::Listener::new(fd).map(Listener::Uring),
+            Backend::Mio => poll::Listener::new(fd).map(Listener::Poll),
+        }
+    }
+
+    /// Accepts one connection: its socket (close-on-exec) and the peer address.
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Listener::Uring(l) => l.poll_accept(cx),
+            Listener::Poll(l) => l.poll_accept(cx),
+        }
+    }
+
+    /// Gives the socket back, in non-blocking mode, once the driver has let go of it.
+    pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Listener::Uring(l) => l.into_fd(),
+            Listener::Poll(l) => l.into_fd(),
+        }
+    }
+}
+
+impl AsRawFd for Listener {
+    fn as_raw_fd(&self) -> RawFd {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Listener::Uring(l) => l.as_raw_fd(),
+            Listener::Poll(l) => l.as_raw_fd(),
+        }
+    }
+}
+
+impl AsFd for Listener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: as for `Stream`: the fd lives at least as long as `self`.
+        unsafe { BorrowedFd::borrow_raw(self.as_raw_fd()) }
+    }
+}

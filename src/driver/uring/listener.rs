@@ -1,0 +1,163 @@
+//! A listening socket on io_uring: one multishot accept, armed while someone
+//! accepts, feeding a queue of accepted sockets.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, Waker};
+
+use io_uring::{opcode, types};
+
+use super::ring::{Completion, InFlight, Ring};
+use super::stream::{set_nonblocking, set_waker, wake};
+use super::{Handle, Kick};
+
+/// Accepted sockets a listener may queue before its accept is paused.
+const ACCEPT_BACKLOG: usize = 1024;
+
+pub(crate) struct Listener {
+    shared: Arc<ListenerShared>,
+}
+
+pub(crate) struct ListenerShared {
+    fd: OwnedFd,
+    home: OnceLock<Arc<Handle>>,
+    kicked: AtomicBool,
+    state: Mutex<ListenerState>,
+}
+
+#[derive(Default)]
+struct ListenerState {
+    accepted: VecDeque<io::Result<OwnedFd>>,
+    accept_op: Option<u64>,
+    cancelling: bool,
+    /// Someone is accepting: keep an accept armed.
+    interest: bool,
+    waker: Option<Waker>,
+    closed: bool,
+}
+
+impl Listener {
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
+        set_nonblocking(&fd, false)?;
+        Ok(Listener {
+            shared: Arc::new(ListenerShared {
+                fd,
+                home: OnceLock::new(),
+                kicked: AtomicBool::new(false),
+                state: Mutex::new(ListenerState::default()),
+            }),
+        })
+    }
+
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
+        let mut st = self.shared.lock();
+        while let Some(accepted) = st.accepted.pop_front() {
+            let fd = match accepted {
+                Ok(fd) => fd,
+                Err(e) => return Poll::Ready(Err(e)),
+            };
+            // A connection reset before we looked has no peer: skip it.
+            if let Some(peer) = socket2::SockRef::from(&fd).peer_addr().ok().and_then(|a| a.as_socket()) {
+                return Poll::Ready(Ok((fd, peer)));
+            }
+        }
+        st.interest = true;
+        set_waker(&mut st.waker, cx);
+        let arm = st.accept_op.is_none();
+        drop(st);
+        if arm {
+            self.shared.kick();
+        }
+        Poll::Pending
+    }
+
+    pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
+        let fd = self.shared.fd.try_clone()?;
+        set_nonblocking(&fd, true)?;
+        Ok(fd)
+    }
+}
+
+impl AsRawFd for Listener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.shared.fd.as_raw_fd()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let mut st = self.shared.lock();
+        st.closed = true;
+        st.accepted.clear();
+        drop(st);
+        if let Some(home) = self.shared.home.get() {
+            home.object_closed();
+            self.shared.kick();
+        }
+    }
+}
+
+impl ListenerShared {
+    fn lock(&self) -> MutexGuard<'_, ListenerState> {
+        self.state.lock().expect("listener state poisoned")
+    }
+
+    fn kick(self: &Arc<Self>) {
+        if !self.kicked.swap(true, Ordering::AcqRel) {
+            let home = self.home.get_or_init(|| {
+                let home = super::home();
+                home.object_opened();
+                home
+            });
+            home.kick(Kick::Listener(self.clone()));
+        }
+    }
+
+    pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
+        self.kicked.store(false, Ordering::Release);
+        let mut st = self.lock();
+        self.sync_accept(&mut st, ring);
+    }
+
+    fn sync_accept(self: &Arc<Self>, st: &mut ListenerState, ring: &mut Ring) {
+        let wanted = st.interest && !st.closed && st.accepted.len() < ACCEPT_BACKLOG;
+        match st.accept_op {
+            None if wanted => {
+                let entry = opcode::AcceptMulti::new(types::Fd(self.fd.as_raw_fd()))
+                    .flags(libc::SOCK_CLOEXEC)
+                    .build();
+                st.accept_op = Some(ring.submit(entry, InFlight::Accept(self.clone())));
+            }
+            Some(user_data) if !wanted && !st.cancelling => {
+                st.cancelling = true;
+                ring.cancel(user_data);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_accept(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+        let mut st = self.lock();
+        if done.result >= 0 {
+            // SAFETY: a successful accept completion carries a new fd we own.
+            let fd = unsafe { OwnedFd::from_raw_fd(done.result) };
+            if !st.closed {
+                st.accepted.push_back(Ok(fd));
+            }
+        } else if -done.result != libc::ECANCELED && !st.closed {
+            st.accepted.push_back(Err(io::Error::from_raw_os_error(-done.result)));
+        }
+        if !done.more() {
+            st.accept_op = None;
+            st.cancelling = false;
+        }
+        if st.accepted.len() >= ACCEPT_BACKLOG || !done.more() {
+            self.sync_accept(&mut st, ring);
+        }
+        wake(&mut st.waker);
+    }
+}

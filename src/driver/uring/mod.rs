@@ -1,0 +1,302 @@
+//! The io_uring backend.
+//!
+//! One ring per worker. Futures never touch the ring: they change their I/O
+//! object's state and *kick* it; the worker reconciles kicked objects into SQEs
+//! once per tick, so every SQE of a tick goes to the kernel in one
+//! `io_uring_enter`, which also waits for the next completions.
+
+use std::io;
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use io_uring::{opcode, types, IoUring};
+
+use super::{DriverConfig, DriverCounters};
+
+mod bufring;
+mod listener;
+mod oneshot;
+mod probe;
+mod ring;
+mod stream;
+
+pub(crate) use listener::Listener;
+pub(crate) use probe::probe;
+pub(crate) use stream::Stream;
+
+use bufring::BufRing;
+use listener::ListenerShared;
+use oneshot::OneshotCompletion;
+use ring::{Completion, InFlight, Ring};
+use stream::ConnShared;
+
+/// Work for the driver's thread, queued by any thread.
+enum Kick {
+    /// Bring a stream's in-flight ops in line with its state.
+    Conn(Arc<ConnShared>),
+    /// Bring a listener's accept in line with its state.
+    Listener(Arc<ListenerShared>),
+    /// Submit a one-shot op.
+    Submit(Arc<dyn OneshotCompletion>),
+    /// Cancel the op with this user_data.
+    Cancel(u64),
+}
+
+/// The shareable half of a worker's io_uring driver.
+pub(crate) struct Handle {
+    /// Written to wake the driver out of `io_uring_enter`.
+    wake_fd: OwnedFd,
+    /// Set while the driver is (about to be) blocked in the kernel.
+    parked: AtomicBool,
+    /// Objects and ops waiting to be turned into SQEs by the driver thread.
+    kicks: Mutex<Vec<Kick>>,
+    /// Stream and listener objects alive on this driver.
+    io_objects: AtomicU64,
+    /// Ops in flight, as of the driver's last tick.
+    ops_in_flight: AtomicU64,
+    /// Receive buffers held by the kernel, as of the driver's last tick.
+    recv_buffers_free: AtomicU64,
+    /// Total receive buffers.
+    recv_buffers_total: u64,
+}
+
+impl Handle {
+    /// Queues `kick` for the driver's thread and wakes it if it sleeps.
+    fn kick(&self, kick: Kick) {
+        self.kicks.lock().expect("kick queue poisoned").push(kick);
+        self.unpark();
+    }
+
+    pub(crate) fn unpark(&self) {
+        if self.parked.swap(false, Ordering::SeqCst) {
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a valid u64 to our own eventfd.
+            let _ = unsafe { libc::write(self.wake_fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        }
+    }
+
+    pub(super) fn object_opened(&self) {
+        self.io_objects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn object_closed(&self) {
+        self.io_objects.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn counters(&self) -> DriverCounters {
+        DriverCounters {
+            ops_in_flight: self.ops_in_flight.load(Ordering::Relaxed),
+            recv_buffers_free: self.recv_buffers_free.load(Ordering::Relaxed),
+            recv_buffers_total: self.recv_buffers_total,
+            io_objects: self.io_objects.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A worker's io_uring driver.
+pub(crate) struct Driver {
+    /// Dropped only once the kernel has completed every op (see `Drop`).
+    ring: ManuallyDrop<Ring>,
+    handle: Arc<Handle>,
+    /// Target of the always-armed eventfd read; lives as long as the ring.
+    wake_buf: ManuallyDrop<Box<u64>>,
+    /// Set by `shutdown`: no op is in flight, the ring's memory may be freed.
+    quiesced: bool,
+    /// Kicks taken from the handle, reused across ticks.
+    kicks: Vec<Kick>,
+    /// Completions reaped from the CQ, reused across ticks.
+    reaped: Vec<(u64, Completion)>,
+}
+
+impl Driver {
+    pub(crate) fn new(config: &DriverConfig) -> io::Result<Driver> {
+        let uring = build_ring(config)?;
+        let bufs = BufRing::new(&uring, config.recv_buffers, config.recv_buffer_size)?;
+        // SAFETY: eventfd(2) returns a new fd or -1.
+        let wake_fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+        if wake_fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let handle = Arc::new(Handle {
+            // SAFETY: eventfd returned a fresh fd we now own.
+            wake_fd: unsafe { OwnedFd::from_raw_fd(wake_fd) },
+            parked: AtomicBool::new(false),
+            kicks: Mutex::new(Vec::new()),
+            io_objects: AtomicU64::new(0),
+            ops_in_flight: AtomicU64::new(0),
+            recv_buffers_free: AtomicU64::new(u64::from(bufs.entries())),
+            recv_buffers_total: u64::from(bufs.entries()),
+        });
+        let mut driver = Driver {
+            ring: ManuallyDrop::new(Ring::new(uring, bufs)),
+            handle,
+            wake_buf: ManuallyDrop::new(Box::new(0)),
+            quiesced: false,
+            kicks: Vec::new(),
+            reaped: Vec::new(),
+        };
+        driver.arm_wake();
+        Ok(driver)
+    }
+
+    pub(crate) fn handle(&self) -> Arc<Handle> {
+        self.handle.clone()
+    }
+
+    fn arm_wake(&mut self) {
+        let entry = opcode::Read::new(
+            types::Fd(self.handle.wake_fd.as_raw_fd()),
+            (&mut **self.wake_buf as *mut u64).cast(),
+            8,
+        )
+        .build();
+        self.ring.submit(entry, InFlight::Wake);
+    }
+
+    pub(crate) fn park(&mut self, timeout: Option<Duration>, has_work: &dyn Fn() -> bool) {
+        self.flush_kicks();
+        let mut wait = timeout != Some(Duration::ZERO);
+        if wait {
+            self.handle.parked.store(true, Ordering::SeqCst);
+            if has_work() || !self.handle.kicks.lock().expect("kick queue poisoned").is_empty() {
+                self.handle.parked.store(false, Ordering::SeqCst);
+                wait = false;
+            }
+        }
+        self.ring.bufs.publish();
+        let entered = if wait { self.enter_and_wait(timeout) } else { self.ring.uring.submit() };
+        if wait {
+            self.handle.parked.store(false, Ordering::SeqCst);
+        }
+        if let Err(e) = entered {
+            let quiet = [libc::EINTR, libc::ETIME, libc::EBUSY, libc::EAGAIN];
+            assert!(quiet.contains(&e.raw_os_error().unwrap_or(0)), "io_uring_enter failed: {e}");
+        }
+        self.reap();
+        self.ring.bufs.publish();
+        self.publish_counters();
+    }
+
+    fn enter_and_wait(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        let submitter = self.ring.uring.submitter();
+        match timeout {
+            None => submitter.submit_and_wait(1),
+            Some(t) => {
+                let ts = types::Timespec::new().sec(t.as_secs()).nsec(t.subsec_nanos());
+                submitter.submit_with_args(1, &types::SubmitArgs::new().timespec(&ts))
+            }
+        }
+    }
+
+    /// Turns every queued kick into SQEs.
+    fn flush_kicks(&mut self) {
+        std::mem::swap(&mut self.kicks, &mut *self.handle.kicks.lock().expect("kick queue poisoned"));
+        for kick in self.kicks.drain(..) {
+            match kick {
+                Kick::Conn(conn) => conn.reconcile(&mut self.ring),
+                Kick::Listener(listener) => listener.reconcile(&mut self.ring),
+                Kick::Submit(op) => op.submit(&mut self.ring),
+                Kick::Cancel(user_data) => self.ring.cancel(user_data),
+            }
+        }
+    }
+
+    /// Drains the completion queue and hands each completion to its owner.
+    fn reap(&mut self) {
+        loop {
+            self.reaped.extend(
+                self.ring
+                    .uring
+                    .completion()
+                    .map(|cqe| (cqe.user_data(), Completion { result: cqe.result(), flags: cqe.flags() })),
+            );
+            if self.reaped.is_empty() {
+                return;
+            }
+            let mut reaped = std::mem::take(&mut self.reaped);
+            for (user_data, completion) in reaped.drain(..) {
+                self.dispatch(user_data, completion);
+            }
+            self.reaped = reaped;
+        }
+    }
+
+    fn dispatch(&mut self, user_data: u64, completion: Completion) {
+        let Some(owner) = self.ring.take_owner(user_data, completion.more()) else {
+            return; // stale: its slot was released and maybe reused
+        };
+        match owner {
+            InFlight::Wake => self.arm_wake(),
+            InFlight::Recv(conn) => conn.on_recv(&completion, &mut self.ring),
+            InFlight::Send(conn) => conn.on_send(&completion, &mut self.ring),
+            InFlight::Shutdown(conn) => conn.on_shutdown(&completion),
+            InFlight::Accept(listener) => listener.on_accept(&completion, &mut self.ring),
+            InFlight::Oneshot(op) => op.complete(completion.result),
+            InFlight::Cancel => {}
+        }
+    }
+
+    fn publish_counters(&self) {
+        // The wake-up read is always armed; it is the driver's, not a user's op.
+        let user_ops = self.ring.in_flight().saturating_sub(1) as u64;
+        self.handle.ops_in_flight.store(user_ops, Ordering::Relaxed);
+        self.handle.recv_buffers_free.store(u64::from(self.ring.bufs.lent()), Ordering::Relaxed);
+    }
+
+    pub(crate) fn shutdown(&mut self) {
+        if self.quiesced {
+            return;
+        }
+        self.flush_kicks();
+        for user_data in self.ring.live_user_data() {
+            self.ring.cancel(user_data);
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while self.ring.in_flight() > 0 && Instant::now() < deadline {
+            self.park(Some(Duration::from_millis(10)), &|| false);
+            // The wake read re-arms itself on completion; cancel it again.
+            for user_data in self.ring.live_user_data() {
+                self.ring.cancel(user_data);
+            }
+        }
+        // If the kernel still holds memory we lent it, `Drop` leaks it rather
+        // than free it under the kernel's feet.
+        self.quiesced = self.ring.in_flight() == 0;
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.shutdown();
+        if self.quiesced {
+            // SAFETY: dropped exactly once, here; no op is in flight, so the
+            // kernel no longer reads or writes the ring's buffers or wake_buf.
+            unsafe {
+                ManuallyDrop::drop(&mut self.ring);
+                ManuallyDrop::drop(&mut self.wake_buf);
+            }
+        }
+    }
+}
+
+fn build_ring(config: &DriverConfig) -> io::Result<IoUring> {
+    let entries = config.ring_entries.max(8);
+    let mut builder = IoUring::builder();
+    builder.setup_cqsize(entries * 4).setup_coop_taskrun().setup_submit_all();
+    if config.single_issuer {
+        builder.setup_single_issuer().setup_defer_taskrun();
+    }
+    builder.build(entries).or_else(|_| IoUring::builder().setup_cqsize(entries * 4).build(entries))
+}
+
+/// The io_uring driver new I/O objects on this thread belong to.
+fn home() -> Arc<Handle> {
+    match crate::runtime::context::io_driver() {
+        super::Handle::Uring(handle) => handle,
+        #[allow(unreachable_patterns)]
+        _ => unreachable!("an io_uring object was created on a mio runtime"),
+    }
+}

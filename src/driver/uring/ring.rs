@@ -1,0 +1,153 @@
+//! The submission side of one io_uring: the op slab and SQE pushing.
+//!
+//! Every SQE carries `user_data = generation << 32 | slot`. The slot holds what
+//! the kernel may still touch (an `Arc` of the I/O object, or a one-shot op's
+//! resources) until the final completion for that user_data arrives, so a
+//! dropped future never frees memory in flight, and a stale completion for a
+//! reused slot is recognised by its generation and dropped.
+
+use std::sync::Arc;
+
+use io_uring::{cqueue, opcode, squeue, IoUring};
+use slab::Slab;
+
+use super::bufring::BufRing;
+use super::listener::ListenerShared;
+use super::oneshot::OneshotCompletion;
+use super::stream::ConnShared;
+
+/// What an in-flight operation is for, and what it keeps alive.
+pub(super) enum InFlight {
+    /// The read of the driver's wake-up eventfd.
+    Wake,
+    /// A multishot receive on a stream.
+    Recv(Arc<ConnShared>),
+    /// A send of a stream's queued bytes.
+    Send(Arc<ConnShared>),
+    /// A `shutdown(SHUT_WR)` of a stream.
+    Shutdown(Arc<ConnShared>),
+    /// A multishot accept on a listener.
+    Accept(Arc<ListenerShared>),
+    /// Any single-completion op (connect, ...): its resources live in the Arc.
+    Oneshot(Arc<dyn OneshotCompletion>),
+    /// An `ASYNC_CANCEL` request; its own completion carries nothing.
+    Cancel,
+}
+
+struct OpSlot {
+    generation: u32,
+    op: InFlight,
+}
+
+/// The ring plus everything needed to submit to it.
+pub(super) struct Ring {
+    /// Declared first so it is dropped (closed) before the buffers it used.
+    pub(super) uring: IoUring,
+    pub(super) bufs: BufRing,
+    ops: Slab<OpSlot>,
+    next_generation: u32,
+}
+
+/// A completion, decoded.
+pub(super) struct Completion {
+    pub(super) result: i32,
+    pub(super) flags: u32,
+}
+
+impl Completion {
+    /// More completions will follow for the same user_data (multishot).
+    pub(super) fn more(&self) -> bool {
+        cqueue::more(self.flags)
+    }
+}
+
+impl Ring {
+    pub(super) fn new(uring: IoUring, bufs: BufRing) -> Ring {
+        Ring { uring, bufs, ops: Slab::with_capacity(256), next_generation: 1 }
+    }
+
+    /// Pushes `entry`, recording `op` as its owner until its final completion.
+    /// Returns the user_data, which `cancel` takes.
+    pub(super) fn submit(&mut self, entry: squeue::Entry, op: InFlight) -> u64 {
+        let generation = self.next_generation;
+        self.next_generation = self.next_generation.wrapping_add(1).max(1);
+        let slot = self.ops.insert(OpSlot { generation, op });
+        let user_data = (u64::from(generation) << 32) | slot as u64;
+        let entry = entry.user_data(user_data);
+        loop {
+            // SAFETY: the entry's pointers reference memory owned by `op`, which
+            // the slab keeps alive until the final completion for user_data.
+            let pushed = unsafe { self.uring.submission().push(&entry) };
+            if pushed.is_ok() {
+                return user_data;
+            }
+            // Submission queue full: hand what is queued to the kernel, retry.
+            if let Err(e) = self.uring.submit() {
+                if e.raw_os_error() != Some(libc::EBUSY) && e.raw_os_error() != Some(libc::EINTR) {
+                    panic!("io_uring_enter failed while the submission queue was full: {e}");
+                }
+            }
+        }
+    }
+
+    /// Asks the kernel to cancel the op with `user_data`. Its own completion
+    /// (ECANCELED or the result it already had) still arrives and frees it.
+    pub(super) fn cancel(&mut self, user_data: u64) {
+        if self.is_live(user_data) {
+            self.submit(opcode::AsyncCancel::new(user_data).build(), InFlight::Cancel);
+        }
+    }
+
+    fn is_live(&self, user_data: u64) -> bool {
+        let (slot, generation) = split(user_data);
+        self.ops.get(slot).is_some_and(|s| s.generation == generation)
+    }
+
+    /// Looks up the owner of a completion. The slot is released when this is
+    /// the final completion (`!more`); a stale user_data yields `None`.
+    pub(super) fn take_owner(&mut self, user_data: u64, more: bool) -> Option<InFlight> {
+        let (slot, generation) = split(user_data);
+        let live = self.ops.get(slot).is_some_and(|s| s.generation == generation);
+        if !live {
+            return None;
+        }
+        if more {
+            Some(self.ops[slot].op.share())
+        } else {
+            Some(self.ops.remove(slot).op)
+        }
+    }
+
+    /// Number of operations whose final completion has not arrived.
+    pub(super) fn in_flight(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// The user_data of every live op (for shutdown).
+    pub(super) fn live_user_data(&self) -> Vec<u64> {
+        self.ops
+            .iter()
+            .filter(|(_, s)| !matches!(s.op, InFlight::Cancel))
+            .map(|(slot, s)| (u64::from(s.generation) << 32) | slot as u64)
+            .collect()
+    }
+}
+
+impl InFlight {
+    /// A second reference to the same owner, for multishot completions.
+    fn share(&self) -> InFlight {
+        match self {
+            InFlight::Wake => InFlight::Wake,
+            InFlight::Recv(c) => InFlight::Recv(c.clone()),
+            InFlight::Send(c) => InFlight::Send(c.clone()),
+            InFlight::Shutdown(c) => InFlight::Shutdown(c.clone()),
+            InFlight::Accept(l) => InFlight::Accept(l.clone()),
+            InFlight::Oneshot(o) => InFlight::Oneshot(o.clone()),
+            InFlight::Cancel => InFlight::Cancel,
+        }
+    }
+}
+
+fn split(user_data: u64) -> (usize, u32) {
+    ((user_data & 0xffff_ffff) as usize, (user_data >> 32) as u32)
+}

@@ -1,0 +1,430 @@
+//! A connected stream socket on io_uring.
+//!
+//! Reads: one multishot receive, armed when a reader first asks, fills
+//! ring-provided buffers; the driver copies each completion into the
+//! connection's receive queue and returns the buffer at once. `poll_read`
+//! copies out of that queue, so the caller's memory never reaches the kernel
+//! and a cancelled read loses nothing. Past `RECV_HIGH_WATER` unread bytes the
+//! receive is cancelled until the reader catches up.
+//!
+//! Writes: `poll_write` copies into the pending queue (up to `SEND_HIGH_WATER`
+//! unsent bytes, else Pending) and returns; the driver sends one batch at a time
+//! and resubmits partial sends from the right offset.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, Waker};
+
+use io_uring::{cqueue, opcode, types};
+use tokio::io::ReadBuf;
+
+use super::bufring::RECV_GROUP;
+use super::oneshot::Oneshot;
+use super::ring::{Completion, InFlight, Ring};
+use super::{Handle, Kick};
+use crate::driver::queues::{RecvQueue, SendQueue};
+
+/// Unread bytes a connection may hold before its receive is paused.
+const RECV_HIGH_WATER: usize = 256 * 1024;
+/// Unsent bytes a connection may queue before `poll_write` returns Pending.
+const SEND_HIGH_WATER: usize = 128 * 1024;
+
+/// A stream socket owned by an io_uring driver.
+pub(crate) struct Stream {
+    shared: Arc<ConnShared>,
+}
+
+/// What the stream's handles and the driver's in-flight ops share.
+pub(crate) struct ConnShared {
+    /// Closed when the last reference goes: after every op has completed.
+    fd: OwnedFd,
+    /// The driver whose ring carries this stream's ops, fixed by the first op.
+    home: OnceLock<Arc<Handle>>,
+    /// A `Kick::Conn` for this stream is queued and not yet reconciled.
+    kicked: AtomicBool,
+    state: Mutex<ConnState>,
+}
+
+#[derive(Default)]
+struct ConnState {
+    rx: RecvQueue,
+    /// user_data of the armed multishot receive.
+    recv_op: Option<u64>,
+    recv_cancelling: bool,
+    /// A reader has asked for bytes: keep a receive armed.
+    read_interest: bool,
+    eof: bool,
+    read_error: Option<io::Error>,
+    read_waker: Option<Waker>,
+    tx: SendQueue,
+    /// user_data of the send in flight.
+    send_op: Option<u64>,
+    write_error: Option<io::Error>,
+    write_waker: Option<Waker>,
+    shutdown: Shutdown,
+    /// Every user handle is gone: finish sending, stop receiving, then close.
+    closed: bool,
+}
+
+#[derive(Default, PartialEq, Eq)]
+enum Shutdown {
+    #[default]
+    Open,
+    Requested,
+    InFlight,
+    Done,
+}
+
+impl Stream {
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
+        // io_uring parks blocking-mode sockets on its own poll; a non-blocking
+        // one would hand EAGAIN back instead.
+        set_nonblocking(&fd, false)?;
+        let shared = Arc::new(ConnShared {
+            fd,
+            home: OnceLock::new(),
+            kicked: AtomicBool::new(false),
+            state: Mutex::new(ConnState::default()),
+        });
+        Ok(Stream { shared })
+    }
+
+    pub(crate) async fn connect(fd: OwnedFd, addr: SocketAddr) -> io::Result<Stream> {
+        let addr = Box::new(socket2::SockAddr::from(addr));
+        let op = Oneshot::new(super::home(), (fd, addr), |(fd, addr)| {
+            opcode::Connect::new(types::Fd(fd.as_raw_fd()), addr.as_ptr().cast(), addr.len()).build()
+        });
+        let (result, (fd, _addr)) = op.await;
+        if result < 0 {
+            return Err(io::Error::from_raw_os_error(-result));
+        }
+        Stream::new(fd)
+    }
+
+    fn state(&self) -> MutexGuard<'_, ConnState> {
+        self.shared.lock()
+    }
+
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.read_with(cx, buf, true).map_ok(drop)
+    }
+
+    pub(crate) fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<usize>> {
+        self.read_with(cx, buf, false)
+    }
+
+    /// The one read path: copy out what is queued, else arm and wait.
+    fn read_with(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
+        let mut st = self.state();
+        match st.take_readable(buf, consume) {
+            Poll::Ready(result) => {
+                let resume = st.wants_recv();
+                drop(st);
+                if resume {
+                    self.shared.kick();
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                set_waker(&mut st.read_waker, cx);
+                drop(st);
+                self.shared.kick();
+                Poll::Pending
+            }
+        }
+    }
+
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut buf = ReadBuf::new(buf);
+        let mut st = self.state();
+        let result = st.take_readable(&mut buf, true);
+        let kick = st.wants_recv();
+        drop(st);
+        if kick {
+            self.shared.kick();
+        }
+        match result {
+            Poll::Ready(r) => r,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut st = self.state();
+        if !st.rx.is_empty() || st.eof || st.read_error.is_some() {
+            return Poll::Ready(Ok(()));
+        }
+        st.read_interest = true;
+        set_waker(&mut st.read_waker, cx);
+        drop(st);
+        self.shared.kick();
+        Poll::Pending
+    }
+
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let mut st = self.state();
+        match st.take_writable(buf) {
+            Poll::Ready(result) => {
+                let start = result.as_ref().is_ok_and(|n| *n > 0) && st.send_op.is_none();
+                drop(st);
+                if start {
+                    self.shared.kick();
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                set_waker(&mut st.write_waker, cx);
+                Poll::Pending
+            }
+        }
+    }
+
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let mut st = self.state();
+        match st.take_writable(buf) {
+            Poll::Ready(result) => {
+                let start = result.as_ref().is_ok_and(|n| *n > 0) && st.send_op.is_none();
+                drop(st);
+                if start {
+                    self.shared.kick();
+                }
+                result
+            }
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut st = self.state();
+        if st.write_error.is_some() || st.tx.len() < SEND_HIGH_WATER {
+            return Poll::Ready(Ok(()));
+        }
+        set_waker(&mut st.write_waker, cx);
+        Poll::Pending
+    }
+
+    pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut st = self.state();
+        if let Some(e) = st.write_error.take() {
+            return Poll::Ready(Err(e));
+        }
+        if st.tx.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        set_waker(&mut st.write_waker, cx);
+        Poll::Pending
+    }
+
+    pub(crate) fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut st = self.state();
+        if let Some(e) = st.write_error.take() {
+            return Poll::Ready(Err(e));
+        }
+        if st.shutdown == Shutdown::Done {
+            return Poll::Ready(Ok(()));
+        }
+        if st.shutdown == Shutdown::Open {
+            st.shutdown = Shutdown::Requested;
+        }
+        set_waker(&mut st.write_waker, cx);
+        drop(st);
+        self.shared.kick();
+        Poll::Pending
+    }
+
+    pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
+        let fd = self.shared.fd.try_clone()?;
+        set_nonblocking(&fd, true)?;
+        Ok(fd) // dropping `self` cancels the receive; the original fd closes after
+    }
+}
+
+impl AsRawFd for Stream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.shared.fd.as_raw_fd()
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        if let Some(home) = self.shared.home.get() {
+            home.object_closed();
+            self.shared.kick();
+        }
+    }
+}
+
+impl ConnState {
+    /// Copies queued bytes into `buf`; Ready(Ok(0)) at EOF; Pending (with read
+    /// interest registered) when nothing is there yet.
+    fn take_readable(&mut self, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        if !self.rx.is_empty() {
+            return Poll::Ready(Ok(self.rx.copy_to(buf, consume)));
+        }
+        if let Some(e) = self.read_error.take() {
+            return Poll::Ready(Err(e));
+        }
+        if self.eof {
+            return Poll::Ready(Ok(0));
+        }
+        self.read_interest = true;
+        Poll::Pending
+    }
+
+    /// Queues as much of `buf` as fits; Pending when the queue is full.
+    fn take_writable(&mut self, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if let Some(e) = self.write_error.take() {
+            return Poll::Ready(Err(e));
+        }
+        if self.shutdown != Shutdown::Open {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let room = SEND_HIGH_WATER.saturating_sub(self.tx.len());
+        if room == 0 {
+            return Poll::Pending;
+        }
+        let n = room.min(buf.len());
+        self.tx.push(&buf[..n]);
+        Poll::Ready(Ok(n))
+    }
+
+    /// A receive should be armed and is not.
+    fn wants_recv(&self) -> bool {
+        self.recv_op.is_none()
+            && self.read_interest
+            && !self.closed
+            && !self.eof
+            && self.read_error.is_none()
+            && self.rx.len() < RECV_HIGH_WATER / 2
+    }
+}
+
+impl ConnShared {
+    fn lock(&self) -> MutexGuard<'_, ConnState> {
+        self.state.lock().expect("stream state poisoned")
+    }
+
+    fn home(&self) -> &Arc<Handle> {
+        self.home.get_or_init(|| {
+            let home = super::home();
+            home.object_opened();
+            home
+        })
+    }
+
+    /// Asks the home driver to reconcile this stream's ops with its state.
+    fn kick(self: &Arc<Self>) {
+        if !self.kicked.swap(true, Ordering::AcqRel) {
+            self.home().kick(Kick::Conn(self.clone()));
+        }
+    }
+
+    /// Driver thread: submit or cancel whatever the state now calls for.
+    pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
+        self.kicked.store(false, Ordering::Release);
+        let mut st = self.lock();
+        self.sync_recv(&mut st, ring);
+        self.sync_send(&mut st, ring);
+    }
+
+    fn sync_recv(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
+        if st.wants_recv() {
+            let entry = opcode::RecvMulti::new(types::Fd(self.fd.as_raw_fd()), RECV_GROUP).build();
+            st.recv_op = Some(ring.submit(entry, InFlight::Recv(self.clone())));
+        } else if let Some(user_data) = st.recv_op {
+            if !st.recv_cancelling && (st.closed || st.rx.len() >= RECV_HIGH_WATER) {
+                st.recv_cancelling = true;
+                ring.cancel(user_data);
+            }
+        }
+    }
+
+    fn sync_send(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
+        if st.send_op.is_some() || st.write_error.is_some() {
+            return;
+        }
+        if let Some(chunk) = st.tx.next_chunk() {
+            let entry = opcode::Send::new(types::Fd(self.fd.as_raw_fd()), chunk.as_ptr(), chunk.len() as u32)
+                .flags(libc::MSG_NOSIGNAL)
+                .build();
+            st.send_op = Some(ring.submit(entry, InFlight::Send(self.clone())));
+        } else if st.shutdown == Shutdown::Requested {
+            st.shutdown = Shutdown::InFlight;
+            let entry = opcode::Shutdown::new(types::Fd(self.fd.as_raw_fd()), libc::SHUT_WR).build();
+            ring.submit(entry, InFlight::Shutdown(self.clone()));
+        }
+    }
+
+    pub(super) fn on_recv(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+        let mut st = self.lock();
+        match done.result {
+            n if n > 0 => {
+                let bid = cqueue::buffer_select(done.flags).expect("receive completed without a buffer");
+                if !st.closed {
+                    st.rx.extend(ring.bufs.bytes(bid, n as usize));
+                }
+                ring.bufs.taken();
+                ring.bufs.push(bid);
+            }
+            0 => st.eof = true,
+            e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
+            e => st.read_error = Some(io::Error::from_raw_os_error(-e)),
+        }
+        if !done.more() {
+            st.recv_op = None;
+            st.recv_cancelling = false;
+            self.sync_recv(&mut st, ring);
+        }
+        wake(&mut st.read_waker);
+    }
+
+    pub(super) fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+        let mut st = self.lock();
+        st.send_op = None;
+        if done.result < 0 {
+            st.write_error = Some(io::Error::from_raw_os_error(-done.result));
+            st.tx.clear();
+        } else {
+            st.tx.advance(done.result as usize);
+            self.sync_send(&mut st, ring);
+        }
+        wake(&mut st.write_waker);
+    }
+
+    pub(super) fn on_shutdown(self: &Arc<Self>, done: &Completion) {
+        let mut st = self.lock();
+        st.shutdown = Shutdown::Done;
+        if done.result < 0 && -done.result != libc::ENOTCONN {
+            st.write_error = Some(io::Error::from_raw_os_error(-done.result));
+        }
+        wake(&mut st.write_waker);
+    }
+}
+
+/// Stores the task's waker, cloning only when it changed.
+pub(super) fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+pub(super) fn wake(slot: &mut Option<Waker>) {
+    if let Some(w) = slot.take() {
+        w.wake();
+    }
+}
+
+pub(super) fn set_nonblocking(fd: &OwnedFd, nonblocking: bool) -> io::Result<()> {
+    socket2::SockRef::from(fd).set_nonblocking(nonblocking)
+}

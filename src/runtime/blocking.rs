@@ -1,0 +1,140 @@
+//! The blocking pool: threads spawned on demand (up to a bound) that run
+//! `spawn_blocking` closures and exit after idling for `keep_alive`.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use async_task::Runnable;
+
+use super::context;
+use super::handle::Handle;
+use crate::task::JoinHandle;
+
+/// How the pool's threads are made.
+#[derive(Clone, Debug)]
+pub(crate) struct BlockingConfig {
+    pub(crate) max_threads: usize,
+    pub(crate) keep_alive: Duration,
+    pub(crate) thread_name: String,
+    pub(crate) stack_size: Option<usize>,
+}
+
+pub(crate) struct BlockingPool {
+    inner: Arc<PoolInner>,
+}
+
+struct PoolInner {
+    state: Mutex<PoolState>,
+    work_available: Condvar,
+    config: BlockingConfig,
+}
+
+#[derive(Default)]
+struct PoolState {
+    jobs: VecDeque<Runnable>,
+    threads: usize,
+    idle: usize,
+    shutdown: bool,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(config: BlockingConfig) -> BlockingPool {
+        BlockingPool {
+            inner: Arc::new(PoolInner {
+                state: Mutex::new(PoolState::default()),
+                work_available: Condvar::new(),
+                config,
+            }),
+        }
+    }
+
+    /// Queues `f`; its output arrives through the handle.
+    pub(crate) fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let handle = context::current_handle();
+        let (task, abort) = crate::task::wrap(async move { f() });
+        let pool = self.inner.clone();
+        let (runnable, task) = async_task::spawn(task, move |r| pool.push(r, handle.clone()));
+        runnable.schedule();
+        JoinHandle::new(task, abort)
+    }
+
+    /// Stops accepting work, drops queued jobs and lets idle threads exit.
+    /// Running jobs finish on their own; their threads then exit.
+    pub(crate) fn shutdown(&self) {
+        let dropped = {
+            let mut st = self.inner.lock();
+            st.shutdown = true;
+            std::mem::take(&mut st.jobs)
+        };
+        self.inner.work_available.notify_all();
+        drop(dropped);
+    }
+}
+
+impl PoolInner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(self: &Arc<Self>, job: Runnable, handle: Option<Handle>) {
+        let mut st = self.lock();
+        if st.shutdown {
+            return; // dropping the job cancels it: its JoinHandle reports Cancelled
+        }
+        st.jobs.push_back(job);
+        if st.idle > 0 {
+            self.work_available.notify_one();
+        } else if st.threads < self.config.max_threads {
+            st.threads += 1;
+            drop(st);
+            self.start_thread(handle);
+        }
+    }
+
+    fn start_thread(self: &Arc<Self>, handle: Option<Handle>) {
+        let pool = self.clone();
+        let mut builder = std::thread::Builder::new().name(self.config.thread_name.clone());
+        if let Some(size) = self.config.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let started = builder.spawn(move || {
+            let _entered = handle.map(context::enter);
+            pool.run_jobs();
+        });
+        if started.is_err() {
+            // No thread: the job waits for an existing one (or shutdown).
+            self.lock().threads -= 1;
+        }
+    }
+
+    fn run_jobs(&self) {
+        let mut st = self.lock();
+        loop {
+            if let Some(job) = st.jobs.pop_front() {
+                drop(st);
+                job.run();
+                st = self.lock();
+                continue;
+            }
+            if st.shutdown {
+                break;
+            }
+            st.idle += 1;
+            let (guard, waited) = self
+                .work_available
+                .wait_timeout(st, self.config.keep_alive)
+                .unwrap_or_else(|e| e.into_inner());
+            st = guard;
+            st.idle -= 1;
+            if waited.timed_out() && st.jobs.is_empty() {
+                break;
+            }
+        }
+        st.threads -= 1;
+    }
+}

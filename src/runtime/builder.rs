@@ -1,0 +1,298 @@
+//! `Builder`: configures and builds a [`Runtime`], like tokio's.
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use super::blocking::{BlockingConfig, BlockingPool};
+use super::handle::{Handle, Shared};
+use super::runtime::Runtime;
+use super::worker::{Worker, WorkerId, WorkerShared};
+use crate::driver::{self, choose_backend, Backend, Driver, DriverConfig};
+
+/// A hook run on each worker thread.
+type ThreadHook = Arc<dyn Fn() + Send + Sync>;
+
+/// Builds a runtime with custom settings, like `tokio::runtime::Builder`.
+///
+/// ```no_run
+/// let rt = ringline::runtime::Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .enable_all()
+///     .build()
+///     .unwrap();
+/// rt.block_on(async { /* ... */ });
+/// ```
+pub struct Builder {
+    multi_thread: bool,
+    worker_threads: Option<usize>,
+    thread_name: String,
+    thread_stack_size: Option<usize>,
+    pin_cores: bool,
+    backend: Option<Backend>,
+    driver: DriverConfig,
+    blocking: BlockingConfig,
+    on_thread_start: Option<ThreadHook>,
+    on_thread_stop: Option<ThreadHook>,
+}
+
+static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Builder {
+    /// A multi-thread runtime: one worker per core unless `worker_threads` says otherwise.
+    pub fn new_multi_thread() -> Builder {
+        Builder::with_flavor(true)
+    }
+
+    /// A runtime whose single worker runs on the thread calling `block_on`.
+    pub fn new_current_thread() -> Builder {
+        Builder::with_flavor(false)
+    }
+
+    fn with_flavor(multi_thread: bool) -> Builder {
+        Builder {
+            multi_thread,
+            worker_threads: None,
+            thread_name: "ringline-worker".into(),
+            thread_stack_size: None,
+            pin_cores: false,
+            backend: None,
+            driver: DriverConfig::default(),
+            blocking: BlockingConfig {
+                max_threads: 512,
+                keep_alive: Duration::from_secs(10),
+                thread_name: "ringline-blocking".into(),
+                stack_size: None,
+            },
+            on_thread_start: None,
+            on_thread_stop: None,
+        }
+    }
+
+    /// Number of worker threads (multi-thread only). Default: the available
+    /// parallelism.
+    ///
+    /// # Panics
+    /// When `n` is 0, like tokio.
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "Worker threads cannot be set to 0");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Accepted for tokio compatibility: I/O and time are always enabled.
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility: I/O is always enabled.
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility: timers are always enabled.
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Name of the worker threads.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Stack size of worker and blocking threads.
+    pub fn thread_stack_size(&mut self, size: usize) -> &mut Self {
+        self.thread_stack_size = Some(size);
+        self.blocking.stack_size = Some(size);
+        self
+    }
+
+    /// Runs `f` on each worker thread when it starts.
+    pub fn on_thread_start<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each worker thread before it exits.
+    pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Most threads the blocking pool may run at once. Default 512.
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "Max blocking threads cannot be set to 0");
+        self.blocking.max_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before exiting.
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Self {
+        self.blocking.keep_alive = keep_alive;
+        self
+    }
+
+    /// Pins worker `i` to CPU `i` (modulo the CPUs this process may use).
+    pub fn pin_cores(&mut self, pin: bool) -> &mut Self {
+        self.pin_cores = pin;
+        self
+    }
+
+    /// Forces a backend. Without it `RINGLINE_BACKEND` decides, else io_uring
+    /// when the kernel allows it, else mio. Forcing io_uring where it is
+    /// refused makes `build` fail.
+    pub fn backend(&mut self, backend: Backend) -> &mut Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Submission queue entries per worker ring. Default 1024.
+    pub fn ring_entries(&mut self, entries: u32) -> &mut Self {
+        self.driver.ring_entries = entries;
+        self
+    }
+
+    /// Ring-provided receive buffers per worker (rounded up to a power of two)
+    /// and their size in bytes. Default 512 × 16 KiB.
+    pub fn recv_buffers(&mut self, count: u16, size: u32) -> &mut Self {
+        self.driver.recv_buffers = count;
+        self.driver.recv_buffer_size = size.max(64);
+        self
+    }
+
+    /// Creates the runtime.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let backend = choose_backend(self.backend)?;
+        let runtime_id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
+        let blocking = BlockingPool::new(self.blocking.clone());
+        if !self.multi_thread {
+            let driver = Driver::new(backend, &self.driver)?;
+            let shared = Arc::new(WorkerShared::new(WorkerId::new(runtime_id, 0), driver.handle()));
+            let handle = Handle { inner: Arc::new(Shared::new(Box::new([shared.clone()]), backend, blocking)) };
+            return Ok(Runtime::current_thread(handle.clone(), Worker::new(shared, handle, driver)));
+        }
+        self.build_multi_thread(backend, runtime_id, blocking)
+    }
+
+    /// Starts the workers in two steps: each creates its own driver on its own
+    /// thread (io_uring's single-issuer mode wants that) and reports its handle;
+    /// once all are up they get the shared runtime state and start running.
+    fn build_multi_thread(&self, backend: Backend, runtime_id: u64, blocking: BlockingPool) -> io::Result<Runtime> {
+        let count = self.worker_threads.unwrap_or_else(default_workers);
+        let mut config = self.driver.clone();
+        config.single_issuer = true;
+        let mut starts = Vec::with_capacity(count);
+        let mut threads = Vec::with_capacity(count);
+        let (ready_tx, ready_rx) = mpsc::channel::<(usize, io::Result<driver::Handle>)>();
+        for index in 0..count {
+            let (start_tx, start_rx) = mpsc::channel::<(Arc<WorkerShared>, Handle)>();
+            let setup = WorkerSetup {
+                index,
+                backend,
+                config: config.clone(),
+                pin: self.pin_cores,
+                on_start: self.on_thread_start.clone(),
+                on_stop: self.on_thread_stop.clone(),
+            };
+            let ready_tx = ready_tx.clone();
+            let mut builder = std::thread::Builder::new().name(self.thread_name.clone());
+            if let Some(size) = self.thread_stack_size {
+                builder = builder.stack_size(size);
+            }
+            threads.push(builder.spawn(move || setup.run(ready_tx, start_rx))?);
+            starts.push(start_tx);
+        }
+        drop(ready_tx);
+        let mut drivers: Vec<Option<driver::Handle>> = vec![None; count];
+        for _ in 0..count {
+            let (index, result) = ready_rx.recv().map_err(|_| io::Error::other("worker thread died during startup"))?;
+            drivers[index] = Some(result?); // on error, dropping `starts` ends the other threads
+        }
+        let workers: Box<[Arc<WorkerShared>]> = drivers
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| Arc::new(WorkerShared::new(WorkerId::new(runtime_id, i), d.expect("every worker reported"))))
+            .collect();
+        let handle = Handle { inner: Arc::new(Shared::new(workers.clone(), backend, blocking)) };
+        for (start, worker) in starts.into_iter().zip(workers.iter()) {
+            let _ = start.send((worker.clone(), handle.clone()));
+        }
+        Ok(Runtime::multi_thread(handle, threads))
+    }
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// What a worker thread needs to start.
+struct WorkerSetup {
+    index: usize,
+    backend: Backend,
+    config: DriverConfig,
+    pin: bool,
+    on_start: Option<ThreadHook>,
+    on_stop: Option<ThreadHook>,
+}
+
+impl WorkerSetup {
+    fn run(self, ready: mpsc::Sender<(usize, io::Result<driver::Handle>)>, start: mpsc::Receiver<(Arc<WorkerShared>, Handle)>) {
+        if self.pin {
+            pin_to_cpu(self.index);
+        }
+        let driver = match Driver::new(self.backend, &self.config) {
+            Ok(driver) => driver,
+            Err(e) => {
+                let _ = ready.send((self.index, Err(e)));
+                return;
+            }
+        };
+        let _ = ready.send((self.index, Ok(driver.handle())));
+        let Ok((shared, handle)) = start.recv() else { return };
+        if let Some(hook) = &self.on_start {
+            hook();
+        }
+        let mut worker = Worker::new(shared, handle, driver);
+        worker.run();
+        worker.shutdown_driver();
+        if let Some(hook) = &self.on_stop {
+            hook();
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn pin_to_cpu(index: usize) {
+    // SAFETY: cpu_set_t is plain data; the calls read/write only the set we pass.
+    unsafe {
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+            return;
+        }
+        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
+        if cpus.is_empty() {
+            return;
+        }
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpus[index % cpus.len()], &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pin_to_cpu(_index: usize) {}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("multi_thread", &self.multi_thread)
+            .field("worker_threads", &self.worker_threads)
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,156 @@
+//! `Handle`: a cloneable reference to a running runtime.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::blocking::BlockingPool;
+use super::context::{self, ContextGuard};
+use super::worker::WorkerShared;
+use crate::driver::{Backend, DriverCounters};
+use crate::task::JoinHandle;
+
+/// A handle to a runtime, like `tokio::runtime::Handle`: spawn onto it, enter
+/// it, ask which backend it runs.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: Arc<Shared>,
+}
+
+/// What every thread of a runtime shares.
+pub(crate) struct Shared {
+    /// One per worker thread, in index order.
+    pub(crate) workers: Box<[Arc<WorkerShared>]>,
+    /// Round-robin cursor for placement ties and non-worker I/O.
+    next: AtomicUsize,
+    pub(crate) backend: Backend,
+    pub(crate) blocking: BlockingPool,
+}
+
+impl Shared {
+    pub(crate) fn new(workers: Box<[Arc<WorkerShared>]>, backend: Backend, blocking: BlockingPool) -> Shared {
+        Shared { workers, next: AtomicUsize::new(0), backend, blocking }
+    }
+}
+
+/// Returned by [`Handle::try_current`] outside a runtime.
+#[derive(Debug)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no ringline runtime is running on this thread")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+/// Keeps a runtime entered on this thread; see [`Handle::enter`].
+pub struct EnterGuard<'a> {
+    _guard: ContextGuard,
+    _handle: std::marker::PhantomData<&'a Handle>,
+}
+
+impl Handle {
+    /// The handle of the runtime the current thread is inside.
+    ///
+    /// # Panics
+    /// Outside a ringline runtime.
+    #[track_caller]
+    pub fn current() -> Handle {
+        context::handle()
+    }
+
+    /// The current runtime's handle, or an error outside one.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::current_handle().ok_or(TryCurrentError(()))
+    }
+
+    /// Enters the runtime on this thread, so `spawn`, `net` and `time` work
+    /// from synchronous code here until the guard drops.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard { _guard: context::enter(self.clone()), _handle: std::marker::PhantomData }
+    }
+
+    /// Spawns a task on this runtime, on its least loaded worker.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        super::spawn::spawn_on(self.place(), future)
+    }
+
+    /// Runs `f` on this runtime's blocking pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.blocking.spawn(f)
+    }
+
+    /// Runs `future` to completion on the current thread (which must not be
+    /// one of this runtime's workers) while the workers run spawned tasks.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _guard = context::enter(self.clone());
+        super::park::block_on(future)
+    }
+
+    /// Which backend this runtime drives its I/O with.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// Number of worker threads.
+    pub fn num_workers(&self) -> usize {
+        self.inner.workers.len()
+    }
+
+    /// What every worker's driver holds right now, summed (ops in flight,
+    /// receive buffers, I/O objects). Tests use it to prove nothing leaks.
+    pub fn driver_counters(&self) -> DriverCounters {
+        let mut total = DriverCounters::default();
+        self.inner.workers.iter().for_each(|w| total.add(w.driver.counters()));
+        total
+    }
+
+    /// Tasks spawned and not yet finished, over all workers.
+    pub fn num_alive_tasks(&self) -> usize {
+        self.inner.workers.iter().map(|w| w.live_tasks.load(Ordering::Relaxed)).sum()
+    }
+
+    /// The worker a new task goes to: the one with the fewest live tasks,
+    /// ties broken round-robin.
+    pub(crate) fn place(&self) -> &Arc<WorkerShared> {
+        let workers = &self.inner.workers;
+        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        let mut best = start % workers.len();
+        let mut best_load = usize::MAX;
+        for i in 0..workers.len() {
+            let idx = (start + i) % workers.len();
+            let load = workers[idx].live_tasks.load(Ordering::Relaxed);
+            if load < best_load {
+                best = idx;
+                best_load = load;
+            }
+        }
+        &workers[best]
+    }
+
+    /// Some worker, round-robin (for I/O and timers from non-worker threads).
+    pub(crate) fn next_worker(&self) -> &Arc<WorkerShared> {
+        let workers = &self.inner.workers;
+        &workers[self.inner.next.fetch_add(1, Ordering::Relaxed) % workers.len()]
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("backend", &self.inner.backend)
+            .field("workers", &self.inner.workers.len())
+            .finish()
+    }
+}

@@ -1,0 +1,19 @@
+//! The runtime: worker threads, each with its own driver, run queue and timer
+//! wheel; spawn placement; the blocking pool. Mirrors `tokio::runtime`.
+
+mod blocking;
+mod builder;
+pub(crate) mod context;
+mod handle;
+mod park;
+#[allow(clippy::module_inception)]
+mod runtime;
+mod spawn;
+mod worker;
+
+pub use crate::driver::{Backend, DriverCounters};
+pub use builder::Builder;
+pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use runtime::Runtime;
+
+pub(crate) use worker::WorkerId;

@@ -1,0 +1,177 @@
+//! `Runtime`: owns the worker threads (or, current-thread, the one worker).
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::sync::Mutex;
+use std::thread::JoinHandle as ThreadHandle;
+use std::time::Duration;
+
+use super::context;
+use super::handle::{EnterGuard, Handle};
+use super::worker::Worker;
+use crate::task::JoinHandle;
+
+/// A ringline runtime, like `tokio::runtime::Runtime`.
+///
+/// Multi-thread (the default): one worker thread per core, each with its own
+/// io_uring (or mio poller), run queue and timers; `block_on` runs its future
+/// on the calling thread. Current-thread: the single worker runs inside
+/// `block_on` on the calling thread. Dropping the runtime stops the workers,
+/// drops every task still running, and waits for the kernel to release the
+/// memory in flight.
+pub struct Runtime {
+    handle: Handle,
+    flavor: Flavor,
+}
+
+enum Flavor {
+    MultiThread { threads: Mutex<Vec<ThreadHandle<()>>> },
+    CurrentThread { worker: Mutex<Option<Worker>> },
+}
+
+impl Runtime {
+    /// A multi-thread runtime with default settings (all of `enable_all`).
+    pub fn new() -> io::Result<Runtime> {
+        super::Builder::new_multi_thread().enable_all().build()
+    }
+
+    pub(crate) fn multi_thread(handle: Handle, threads: Vec<ThreadHandle<()>>) -> Runtime {
+        Runtime { handle, flavor: Flavor::MultiThread { threads: Mutex::new(threads) } }
+    }
+
+    pub(crate) fn current_thread(handle: Handle, worker: Worker) -> Runtime {
+        Runtime { handle, flavor: Flavor::CurrentThread { worker: Mutex::new(Some(worker)) } }
+    }
+
+    /// The runtime's handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Spawns a task; see [`Handle::spawn`].
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs `f` on the blocking pool; see [`Handle::spawn_blocking`].
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// Enters the runtime on this thread; see [`Handle::enter`].
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+
+    /// Runs `future` to completion on the current thread.
+    ///
+    /// # Panics
+    /// When called from inside an asynchronous context (a task of any runtime),
+    /// like tokio.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            context::current_worker_id().is_none(),
+            "Cannot start a runtime from within a runtime. This happens because a function \
+             (like `block_on`) attempted to block the current thread while the thread is being \
+             used to drive asynchronous tasks."
+        );
+        match &self.flavor {
+            Flavor::MultiThread { .. } => self.handle.block_on(future),
+            Flavor::CurrentThread { worker } => {
+                let taken = worker.lock().unwrap_or_else(|e| e.into_inner()).take();
+                match taken {
+                    Some(w) => {
+                        let mut slot = WorkerSlot { worker: Some(w), home: worker };
+                        slot.worker.as_mut().expect("worker present").block_on(future)
+                    }
+                    // Another thread is driving the worker; wait on this one.
+                    None => self.handle.block_on(future),
+                }
+            }
+        }
+    }
+
+    /// Shuts down, waiting at most `timeout` for the worker threads.
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    /// Shuts down without waiting for the worker threads to finish.
+    pub fn shutdown_background(self) {
+        self.shutdown(Some(Duration::ZERO));
+    }
+
+    fn shutdown(&self, wait: Option<Duration>) {
+        self.handle.inner.blocking.shutdown();
+        match &self.flavor {
+            Flavor::MultiThread { threads } => {
+                self.handle.inner.workers.iter().for_each(|w| w.stop());
+                let threads = std::mem::take(&mut *threads.lock().unwrap_or_else(|e| e.into_inner()));
+                let on_own_worker = self.handle.inner.workers.iter().any(|w| Some(w.id) == context::current_worker_id());
+                if !on_own_worker {
+                    join_all(threads, wait);
+                }
+            }
+            Flavor::CurrentThread { worker } => {
+                if let Some(mut w) = worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                    w.shutdown_tasks();
+                    w.shutdown_driver();
+                }
+            }
+        }
+    }
+}
+
+/// Joins worker threads, giving up after `wait` (None: wait for all).
+fn join_all(threads: Vec<ThreadHandle<()>>, wait: Option<Duration>) {
+    let deadline = wait.map(|w| std::time::Instant::now() + w);
+    for thread in threads {
+        if let Some(deadline) = deadline {
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if !thread.is_finished() {
+                continue;
+            }
+        }
+        let _ = thread.join();
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+    }
+}
+
+/// Puts the current-thread worker back when `block_on` returns or unwinds.
+struct WorkerSlot<'a> {
+    worker: Option<Worker>,
+    home: &'a Mutex<Option<Worker>>,
+}
+
+impl Drop for WorkerSlot<'_> {
+    fn drop(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            worker.assert_detached();
+            *self.home.lock().unwrap_or_else(|e| e.into_inner()) = Some(worker);
+        }
+    }
+}
+
