@@ -53,6 +53,8 @@ pub(crate) struct Handle {
     parked: AtomicBool,
     /// Objects and ops waiting to be turned into SQEs by the driver thread.
     kicks: Mutex<Vec<Kick>>,
+    /// The driver has shut down: kicks are dropped (they would never be served).
+    closed: AtomicBool,
     /// Stream and listener objects alive on this driver.
     io_objects: AtomicU64,
     /// Ops in flight, as of the driver's last tick.
@@ -66,6 +68,9 @@ pub(crate) struct Handle {
 impl Handle {
     /// Queues `kick` for the driver's thread and wakes it if it sleeps.
     fn kick(&self, kick: Kick) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
         self.kicks.lock().expect("kick queue poisoned").push(kick);
         self.unpark();
     }
@@ -103,6 +108,8 @@ pub(crate) struct Driver {
     handle: Arc<Handle>,
     /// Target of the always-armed eventfd read; lives as long as the ring.
     wake_buf: ManuallyDrop<Box<u64>>,
+    /// Set by `shutdown`: stop re-arming the wake-up read.
+    stopping: bool,
     /// Set by `shutdown`: no op is in flight, the ring's memory may be freed.
     quiesced: bool,
     /// Kicks taken from the handle, reused across ticks.
@@ -125,6 +132,7 @@ impl Driver {
             wake_fd: unsafe { OwnedFd::from_raw_fd(wake_fd) },
             parked: AtomicBool::new(false),
             kicks: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
             io_objects: AtomicU64::new(0),
             ops_in_flight: AtomicU64::new(0),
             recv_buffers_free: AtomicU64::new(u64::from(bufs.entries())),
@@ -134,6 +142,7 @@ impl Driver {
             ring: ManuallyDrop::new(Ring::new(uring, bufs)),
             handle,
             wake_buf: ManuallyDrop::new(Box::new(0)),
+            stopping: false,
             quiesced: false,
             kicks: Vec::new(),
             reaped: Vec::new(),
@@ -229,6 +238,7 @@ impl Driver {
             return; // stale: its slot was released and maybe reused
         };
         match owner {
+            InFlight::Wake if self.stopping => {}
             InFlight::Wake => self.arm_wake(),
             InFlight::Recv(conn) => conn.on_recv(&completion, &mut self.ring),
             InFlight::Send(conn) => conn.on_send(&completion, &mut self.ring),
@@ -250,6 +260,7 @@ impl Driver {
         if self.quiesced {
             return;
         }
+        self.stopping = true;
         self.flush_kicks();
         for user_data in self.ring.live_user_data() {
             self.ring.cancel(user_data);
@@ -257,14 +268,14 @@ impl Driver {
         let deadline = Instant::now() + Duration::from_secs(2);
         while self.ring.in_flight() > 0 && Instant::now() < deadline {
             self.park(Some(Duration::from_millis(10)), &|| false);
-            // The wake read re-arms itself on completion; cancel it again.
-            for user_data in self.ring.live_user_data() {
-                self.ring.cancel(user_data);
-            }
         }
         // If the kernel still holds memory we lent it, `Drop` leaks it rather
         // than free it under the kernel's feet.
         self.quiesced = self.ring.in_flight() == 0;
+        self.handle.closed.store(true, Ordering::Release);
+        // Kicks hold their objects, which hold this handle: break the cycle.
+        let late = std::mem::take(&mut *self.handle.kicks.lock().expect("kick queue poisoned"));
+        drop(late);
     }
 }
 

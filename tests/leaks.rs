@@ -1,0 +1,148 @@
+//! Dropping in-flight futures never leaks: the driver's op, buffer and object
+//! counters return to where they started once the kernel has answered.
+
+use std::time::Duration;
+
+use ringline::io::{AsyncReadExt, AsyncWriteExt};
+use ringline::net::{TcpListener, TcpStream};
+use ringline::runtime::{Builder, DriverCounters, Handle, Runtime};
+use ringline::time::{sleep, timeout};
+
+fn runtime() -> Runtime {
+    Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// Waits (bounded) until the counters are back at `baseline`, then asserts it.
+async fn settles_to(baseline: DriverCounters) {
+    let handle = Handle::current();
+    for _ in 0..200 {
+        if handle.driver_counters() == baseline {
+            return;
+        }
+        sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(handle.driver_counters(), baseline, "driver resources leaked");
+}
+
+async fn baseline() -> DriverCounters {
+    // Let the workers publish their counters once.
+    sleep(Duration::from_millis(10)).await;
+    Handle::current().driver_counters()
+}
+
+async fn connected_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client, accepted) = ringline::join!(TcpStream::connect(addr), listener.accept());
+    (client.unwrap(), accepted.unwrap().0)
+}
+
+#[test]
+fn dropped_accept_releases_everything() {
+    runtime().block_on(async {
+        let start = baseline().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        assert!(timeout(Duration::from_millis(20), listener.accept()).await.is_err());
+        drop(listener);
+        settles_to(start).await;
+    });
+}
+
+#[test]
+fn dropped_connect_releases_everything() {
+    runtime().block_on(async {
+        let start = baseline().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        for _ in 0..50 {
+            // A zero timeout drops the connect right after its first poll.
+            let _ = timeout(Duration::ZERO, TcpStream::connect(addr)).await;
+        }
+        drop(listener);
+        settles_to(start).await;
+    });
+}
+
+#[test]
+fn dropped_read_loses_nothing_and_releases_everything() {
+    runtime().block_on(async {
+        let start = baseline().await;
+        let (mut a, mut b) = connected_pair().await;
+        let mut buf = [0u8; 16];
+        assert!(timeout(Duration::from_millis(20), a.read(&mut buf)).await.is_err());
+        b.write_all(b"after the timeout").await.unwrap();
+        let mut got = vec![0u8; 17];
+        a.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"after the timeout");
+        drop((a, b));
+        settles_to(start).await;
+    });
+}
+
+#[test]
+fn dropped_write_releases_everything_once_the_peer_goes() {
+    runtime().block_on(async {
+        let start = baseline().await;
+        let (mut a, b) = connected_pair().await;
+        let chunk = vec![0xA5u8; 64 * 1024];
+        // The peer never reads: writes fill the kernel and the stream's queue.
+        let mut blocked = false;
+        for _ in 0..1000 {
+            if timeout(Duration::from_millis(20), a.write_all(&chunk)).await.is_err() {
+                blocked = true;
+                break;
+            }
+        }
+        assert!(blocked, "writes to a peer that never reads must eventually wait");
+        drop(a);
+        drop(b);
+        settles_to(start).await;
+    });
+}
+
+#[test]
+fn many_dropped_reads_on_many_streams_release_everything() {
+    runtime().block_on(async {
+        let start = baseline().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = ringline::spawn(async move {
+            let mut held = Vec::new();
+            for _ in 0..32 {
+                held.push(listener.accept().await.unwrap().0);
+            }
+            held
+        });
+        let mut clients = Vec::new();
+        for _ in 0..32 {
+            clients.push(TcpStream::connect(addr).await.unwrap());
+        }
+        let held = server.await.unwrap();
+        for c in clients.iter_mut() {
+            let mut buf = [0u8; 8];
+            assert!(timeout(Duration::from_millis(1), c.read(&mut buf)).await.is_err());
+        }
+        drop(clients);
+        drop(held);
+        settles_to(start).await;
+    });
+}
+
+#[test]
+fn runtime_drop_with_io_in_flight_does_not_hang() {
+    let rt = runtime();
+    let (tx, rx) = std::sync::mpsc::channel();
+    rt.block_on(async {
+        let (a, b) = connected_pair().await;
+        ringline::spawn(async move {
+            let mut a = a;
+            let mut buf = [0u8; 8];
+            let _ = a.read(&mut buf).await; // never completes
+        });
+        tx.send(b).unwrap();
+    });
+    let started = std::time::Instant::now();
+    drop(rt);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    drop(rx);
+}
