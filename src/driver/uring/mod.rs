@@ -176,7 +176,13 @@ impl Driver {
             }
         }
         self.ring.bufs.publish();
-        let entered = if wait { self.enter_and_wait(timeout) } else { self.ring.uring.submit() };
+        let entered = if wait {
+            self.enter_and_wait(timeout)
+        } else if self.needs_enter() {
+            self.ring.uring.submit()
+        } else {
+            Ok(0)
+        };
         if wait {
             self.handle.parked.store(false, Ordering::SeqCst);
         }
@@ -187,6 +193,14 @@ impl Driver {
         self.reap();
         self.ring.bufs.publish();
         self.publish_counters();
+    }
+
+    /// Whether a non-blocking tick must enter the kernel: SQEs to submit,
+    /// deferred completion work to run, or overflowed completions to flush.
+    fn needs_enter(&mut self) -> bool {
+        let mut sq = self.ring.uring.submission();
+        sq.sync();
+        !sq.is_empty() || sq.taskrun() || sq.cq_overflow()
     }
 
     fn enter_and_wait(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
@@ -298,7 +312,7 @@ fn build_ring(config: &DriverConfig) -> io::Result<IoUring> {
     let mut builder = IoUring::builder();
     builder.setup_cqsize(entries * 4).setup_coop_taskrun().setup_submit_all();
     if config.single_issuer {
-        builder.setup_single_issuer().setup_defer_taskrun();
+        builder.setup_single_issuer().setup_defer_taskrun().setup_taskrun_flag();
     }
     builder.build(entries).or_else(|_| IoUring::builder().setup_cqsize(entries * 4).build(entries))
 }
