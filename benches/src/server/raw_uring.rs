@@ -1,0 +1,302 @@
+//! The ceiling: an io_uring echo server with no runtime at all. One thread,
+//! one ring, multishot accept, multishot receive into a provided buffer ring,
+//! and sends straight out of the received buffer (one send in flight per
+//! connection, so bytes never reorder). A buffer goes back to the ring when
+//! its bytes have been sent.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use io_uring::squeue::Entry;
+use io_uring::types::{BufRingEntry, Fd};
+use io_uring::{cqueue, opcode, IoUring, SubmissionQueue, Submitter};
+
+const RING_ENTRIES: u32 = 4096;
+const BUF_GROUP: u16 = 0;
+/// Provided buffers (a power of two); a connection holds at most one message.
+const BUF_COUNT: u16 = 1024;
+const BUF_SIZE: usize = 16 * 1024;
+
+const ACCEPT: u64 = 0;
+const RECV: u64 = 1;
+const SEND: u64 = 2;
+
+fn user_data(kind: u64, fd: i32) -> u64 {
+    kind << 32 | fd as u32 as u64
+}
+
+/// Serves echo on `addr` until an unrecoverable ring error.
+pub fn echo(addr: SocketAddr) -> io::Result<()> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    // SAFETY: listen(2) on a socket we own; re-listening only raises the backlog.
+    if unsafe { libc::listen(listener.as_raw_fd(), 4096) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut ring: IoUring = IoUring::builder()
+        .setup_single_issuer()
+        .setup_defer_taskrun()
+        .build(RING_ENTRIES)
+        .or_else(|_| IoUring::new(RING_ENTRIES))?;
+    let (submitter, sq, mut cq) = ring.split();
+    let bufs = BufRing::new(&submitter)?;
+    let mut server = Server { sq: Queue { sq, submitter }, bufs, conns: Vec::new(), starved: Vec::new() };
+    let lfd = listener.as_raw_fd();
+    server.sq.push(opcode::AcceptMulti::new(Fd(lfd)).build().user_data(user_data(ACCEPT, lfd)))?;
+    loop {
+        server.sq.sq.sync();
+        match server.sq.submitter.submit_and_wait(1) {
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
+            Err(e) => return Err(e),
+        }
+        cq.sync();
+        for cqe in &mut cq {
+            server.complete(cqe.user_data(), cqe.result(), cqe.flags(), lfd)?;
+        }
+        server.bufs.publish();
+        if !server.starved.is_empty() {
+            for fd in std::mem::take(&mut server.starved) {
+                server.arm_recv(fd)?;
+            }
+        }
+    }
+}
+
+/// The submission queue, flushed to the kernel whenever it fills up.
+struct Queue<'a> {
+    sq: SubmissionQueue<'a>,
+    submitter: Submitter<'a>,
+}
+
+impl Queue<'_> {
+    fn push(&mut self, entry: Entry) -> io::Result<()> {
+        loop {
+            // SAFETY: every entry we build points only at the listener, a
+            // connection fd, or a provided buffer, all of which outlive the op.
+            if unsafe { self.sq.push(&entry) }.is_ok() {
+                return Ok(());
+            }
+            self.sq.sync();
+            self.submitter.submit()?;
+            self.sq.sync();
+        }
+    }
+}
+
+/// One part-sent received buffer.
+struct Chunk {
+    bid: u16,
+    sent: u32,
+    len: u32,
+}
+
+#[derive(Default)]
+struct Conn {
+    /// Received buffers not yet fully sent back, oldest first.
+    pending: VecDeque<Chunk>,
+    /// A send for `pending[0]` is in flight.
+    sending: bool,
+    /// The multishot receive has ended for good (EOF or error).
+    recv_done: bool,
+    /// A send failed: drop what arrives, close once the receive ends.
+    failed: bool,
+}
+
+struct Server<'a> {
+    sq: Queue<'a>,
+    bufs: BufRing,
+    /// Connections indexed by fd.
+    conns: Vec<Option<Conn>>,
+    /// Connections whose receive ended with ENOBUFS, re-armed after buffers return.
+    starved: Vec<i32>,
+}
+
+impl Server<'_> {
+    fn complete(&mut self, ud: u64, res: i32, flags: u32, lfd: i32) -> io::Result<()> {
+        let fd = ud as u32 as i32;
+        match ud >> 32 {
+            ACCEPT => {
+                if res >= 0 {
+                    self.open(res)?;
+                }
+                if !cqueue::more(flags) {
+                    let accept = opcode::AcceptMulti::new(Fd(lfd)).build();
+                    self.sq.push(accept.user_data(user_data(ACCEPT, lfd)))?;
+                }
+                Ok(())
+            }
+            RECV => self.on_recv(fd, res, flags),
+            SEND => self.on_send(fd, res),
+            _ => unreachable!("unknown user_data {ud:#x}"),
+        }
+    }
+
+    fn open(&mut self, fd: i32) -> io::Result<()> {
+        let one: libc::c_int = 1;
+        // SAFETY: setsockopt(2) on a socket we own, reading one c_int we own.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        let at = fd as usize;
+        if self.conns.len() <= at {
+            self.conns.resize_with(at + 1, || None);
+        }
+        self.conns[at] = Some(Conn::default());
+        self.arm_recv(fd)
+    }
+
+    fn conn(&mut self, fd: i32) -> &mut Conn {
+        self.conns[fd as usize].as_mut().expect("op completed on a closed connection")
+    }
+
+    fn arm_recv(&mut self, fd: i32) -> io::Result<()> {
+        let recv = opcode::RecvMulti::new(Fd(fd), BUF_GROUP).build();
+        self.sq.push(recv.user_data(user_data(RECV, fd)))
+    }
+
+    fn on_recv(&mut self, fd: i32, res: i32, flags: u32) -> io::Result<()> {
+        if res > 0 {
+            let bid = cqueue::buffer_select(flags).expect("multishot recv without a buffer");
+            let conn = self.conn(fd);
+            if conn.failed {
+                self.bufs.give_back(bid);
+            } else {
+                conn.pending.push_back(Chunk { bid, sent: 0, len: res as u32 });
+                if !conn.sending {
+                    self.send_front(fd)?;
+                }
+            }
+            if !cqueue::more(flags) {
+                self.arm_recv(fd)?;
+            }
+        } else if res == -libc::ENOBUFS {
+            self.starved.push(fd);
+        } else {
+            let conn = self.conn(fd);
+            conn.recv_done = true;
+            if !conn.sending {
+                self.close(fd);
+            }
+        }
+        Ok(())
+    }
+
+    fn on_send(&mut self, fd: i32, res: i32) -> io::Result<()> {
+        let conn = self.conn(fd);
+        conn.sending = false;
+        if res < 0 {
+            conn.failed = true;
+            let bids: Vec<u16> = conn.pending.drain(..).map(|c| c.bid).collect();
+            let recv_done = conn.recv_done;
+            bids.into_iter().for_each(|bid| self.bufs.give_back(bid));
+            if recv_done {
+                self.close(fd);
+            } else {
+                // SAFETY: shutdown(2) on a socket we own; it ends the receive.
+                unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+            }
+            return Ok(());
+        }
+        let front = conn.pending.front_mut().expect("send completed with nothing pending");
+        front.sent += res as u32;
+        if front.sent == front.len {
+            let bid = front.bid;
+            conn.pending.pop_front();
+            self.bufs.give_back(bid);
+        }
+        let conn = self.conn(fd);
+        if !conn.pending.is_empty() {
+            self.send_front(fd)
+        } else {
+            if conn.recv_done {
+                self.close(fd);
+            }
+            Ok(())
+        }
+    }
+
+    fn send_front(&mut self, fd: i32) -> io::Result<()> {
+        let conn = self.conns[fd as usize].as_mut().expect("send on a closed connection");
+        let chunk = conn.pending.front().expect("send with nothing pending");
+        conn.sending = true;
+        let data = &self.bufs.buf(chunk.bid)[chunk.sent as usize..chunk.len as usize];
+        let send = opcode::Send::new(Fd(fd), data.as_ptr(), data.len() as u32).flags(libc::MSG_NOSIGNAL).build();
+        self.sq.push(send.user_data(user_data(SEND, fd)))
+    }
+
+    fn close(&mut self, fd: i32) {
+        self.conns[fd as usize] = None;
+        // SAFETY: no op is in flight on fd (receive ended, no send pending).
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// A provided-buffer ring of `BUF_COUNT` buffers of `BUF_SIZE` bytes, for the
+/// life of the process.
+struct BufRing {
+    entries: *mut BufRingEntry,
+    memory: Vec<u8>,
+    /// Our copy of the tail; published to the kernel by `publish`.
+    tail: u16,
+}
+
+impl BufRing {
+    fn new(submitter: &Submitter<'_>) -> io::Result<BufRing> {
+        let bytes = BUF_COUNT as usize * std::mem::size_of::<BufRingEntry>();
+        // SAFETY: an anonymous private mapping, page aligned as the kernel requires.
+        let entries = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_ANONYMOUS | libc::MAP_PRIVATE,
+                -1,
+                0,
+            )
+        };
+        if entries == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the mapping holds BUF_COUNT entries and lives as long as the ring.
+        unsafe { submitter.register_buf_ring_with_flags(entries as u64, BUF_COUNT, BUF_GROUP, 0)? };
+        let mut ring = BufRing { entries: entries.cast(), memory: vec![0; BUF_COUNT as usize * BUF_SIZE], tail: 0 };
+        (0..BUF_COUNT).for_each(|bid| ring.give_back(bid));
+        ring.publish();
+        Ok(ring)
+    }
+
+    fn buf(&self, bid: u16) -> &[u8] {
+        let start = bid as usize * BUF_SIZE;
+        &self.memory[start..start + BUF_SIZE]
+    }
+
+    /// Queues buffer `bid` for the kernel again (visible after `publish`).
+    fn give_back(&mut self, bid: u16) {
+        let addr = self.buf(bid).as_ptr() as u64;
+        let index = (self.tail & (BUF_COUNT - 1)) as usize;
+        // SAFETY: index < BUF_COUNT, and the kernel does not read entries
+        // between the published tail and ours.
+        let entry = unsafe { &mut *self.entries.add(index) };
+        entry.set_addr(addr);
+        entry.set_len(BUF_SIZE as u32);
+        entry.set_bid(bid);
+        self.tail = self.tail.wrapping_add(1);
+    }
+
+    fn publish(&self) {
+        // SAFETY: the tail field of entry 0 is a u16 the kernel reads
+        // atomically; we are its only writer.
+        let tail = unsafe { &*(BufRingEntry::tail(self.entries).cast::<AtomicU16>()) };
+        tail.store(self.tail, Ordering::Release);
+    }
+}

@@ -1,0 +1,106 @@
+//! hyper HTTP/1.1 hello world: requests/s from `wrk` if installed, else from
+//! the built-in keep-alive load generator.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::load::{self, protocol::Http, LoadSpec};
+use crate::process::{self, Server};
+use crate::report::{Metric, Report};
+use crate::runtime::Runtime;
+
+use super::{conns_label, Case, Ctx, Sample, Workload};
+
+/// Registry entry.
+pub const WORKLOAD: Workload =
+    Workload { name: "http", about: "hyper HTTP/1.1 hello world requests/s (wrk, or the built-in client)", run };
+
+const CONNS: [usize; 2] = [16, 256];
+
+const REQUESTS: Metric = Metric { name: "requests/s", higher_is_better: true };
+
+fn run(ctx: &Ctx, report: &mut Report) {
+    let wrk = ctx.use_wrk && process::wrk_available();
+    report.notes.push(if wrk {
+        "http: load from wrk -t1 (whole seconds per repetition)".to_string()
+    } else {
+        "http: load from the built-in HTTP/1.1 keep-alive client (wrk not used)".to_string()
+    });
+    let runtimes = ctx.runtimes_among(&[Runtime::RinglineUring, Runtime::RinglineMio, Runtime::Tokio]);
+    for conns in CONNS {
+        let case = Case { workload: WORKLOAD.name, name: conns_label(conns), metric: REQUESTS };
+        eprintln!("[http] {}", case.name);
+        ctx.measure(report, &case, &runtimes, |runtime| {
+            let mut server = Server::start(&ctx.server(runtime, &["--workload", "http"]))?;
+            let proto = Http::get("127.0.0.1", "/");
+            let mut samples = Vec::with_capacity(ctx.reps);
+            for rep in 0..ctx.reps {
+                let sample = if wrk {
+                    let warm =
+                        LoadSpec { addr: server.addr(), conns, warmup: Duration::ZERO, duration: ctx.warmup_for(rep) };
+                    load::run(&warm, &proto)?;
+                    run_wrk(server.addr(), conns, ctx.duration)?
+                } else {
+                    let spec =
+                        LoadSpec { addr: server.addr(), conns, warmup: ctx.warmup_for(rep), duration: ctx.duration };
+                    Sample::from_load(&load::run(&spec, &proto)?)
+                };
+                server.check_alive()?;
+                samples.push(sample);
+            }
+            Ok(samples)
+        });
+    }
+}
+
+fn run_wrk(addr: SocketAddr, conns: usize, duration: Duration) -> io::Result<Sample> {
+    let secs = duration.as_secs_f64().round().max(1.0) as u64;
+    let args: Vec<String> =
+        vec!["-t1".into(), format!("-c{conns}"), format!("-d{secs}s"), "--latency".into(), format!("http://{addr}/")];
+    let out = process::run_wrk(&args, Duration::from_secs(secs + 30))?;
+    parse_wrk(&out).ok_or_else(|| io::Error::other(format!("cannot parse wrk output:\n{out}")))
+}
+
+/// Requests/s and the p50/p99 latency (µs) from `wrk --latency` output.
+fn parse_wrk(out: &str) -> Option<Sample> {
+    let rate = out.lines().find_map(|l| l.trim().strip_prefix("Requests/sec:"))?.trim().parse().ok()?;
+    let percentile = |p: &str| out.lines().find_map(|l| l.trim().strip_prefix(p)).and_then(|v| duration_us(v.trim()));
+    if out.contains("Non-2xx or 3xx responses") {
+        return None;
+    }
+    Some(Sample { value: rate, p50_us: percentile("50%"), p99_us: percentile("99%") })
+}
+
+/// wrk's "123.45us", "1.20ms", "2.00s" in µs.
+fn duration_us(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit {
+        "us" => 1.0,
+        "ms" => 1e3,
+        "s" => 1e6,
+        "m" => 60e6,
+        _ => return None,
+    };
+    Some(number * scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wrk;
+
+    #[test]
+    fn parses_wrk_latency_report() {
+        let out = "Running 1s test @ http://127.0.0.1:1/\n  1 threads and 16 connections\n  \
+                   Latency Distribution\n     50%  120.00us\n     75%  200.00us\n     90%  300.00us\n     \
+                   99%    1.50ms\n  50000 requests in 1.00s, 4.00MB read\nRequests/sec:  49999.50\n\
+                   Transfer/sec:      4.00MB\n";
+        let sample = parse_wrk(out).expect("parsed");
+        assert_eq!(sample.value, 49999.5);
+        assert_eq!(sample.p50_us, Some(120.0));
+        assert_eq!(sample.p99_us, Some(1500.0));
+        assert!(parse_wrk("garbage").is_none());
+    }
+}

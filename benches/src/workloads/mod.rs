@@ -1,0 +1,183 @@
+//! The workloads and their registry.
+//!
+//! A workload is one module exposing `pub const WORKLOAD: Workload`, listed
+//! once in [`ALL`]. Its `run` measures each of its cases on the runtimes it
+//! supports (through [`Ctx::measure`]) and adds rows and notes to the report.
+
+use std::io;
+use std::time::Duration;
+
+use crate::load::LoadResult;
+use crate::process::ServerSpec;
+use crate::report::{Metric, Report, Row};
+use crate::runtime::Runtime;
+use crate::stats;
+
+pub mod echo;
+pub mod http;
+pub mod idle;
+pub mod spawn;
+pub mod syscalls;
+pub mod timers;
+
+/// A named benchmark.
+pub struct Workload {
+    /// The name used on the command line (`bench echo`).
+    pub name: &'static str,
+    /// One line saying what it measures.
+    pub about: &'static str,
+    /// Measures every case and adds the results to the report.
+    pub run: fn(&Ctx, &mut Report),
+}
+
+/// Every workload, in the order `bench all` runs them.
+pub const ALL: &[Workload] =
+    &[echo::WORKLOAD, http::WORKLOAD, spawn::WORKLOAD, timers::WORKLOAD, idle::WORKLOAD, syscalls::WORKLOAD];
+
+/// Finds a workload by name.
+pub fn find(name: &str) -> Option<&'static Workload> {
+    ALL.iter().find(|w| w.name == name)
+}
+
+/// Settings shared by every workload of one invocation.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// A short smoke run (`--quick`).
+    pub quick: bool,
+    /// Repetitions per case and runtime.
+    pub reps: usize,
+    /// Measured time per repetition of a load run.
+    pub duration: Duration,
+    /// Warm-up before the first repetition.
+    pub warmup: Duration,
+    /// Worker threads of every runtime under test.
+    pub workers: usize,
+    /// The CPU servers are pinned to, if pinning.
+    pub server_cpu: Option<usize>,
+    /// Runtimes selected and built, in report order.
+    pub runtimes: Vec<Runtime>,
+    /// Use `wrk` for HTTP if it is installed.
+    pub use_wrk: bool,
+}
+
+/// One measured case of a workload: the rows it produces share these.
+pub struct Case {
+    /// Registry name of the workload.
+    pub workload: &'static str,
+    /// e.g. "16 conns, 64 B".
+    pub name: String,
+    /// What is measured.
+    pub metric: Metric,
+}
+
+/// One repetition's measurement.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    /// The metric's value.
+    pub value: f64,
+    /// p50 latency in µs, if measured.
+    pub p50_us: Option<f64>,
+    /// p99 latency in µs, if measured.
+    pub p99_us: Option<f64>,
+}
+
+impl Sample {
+    /// A sample with no latency.
+    pub fn value(value: f64) -> Sample {
+        Sample { value, p50_us: None, p99_us: None }
+    }
+
+    /// Round trips per second and latency from a load run.
+    pub fn from_load(result: &LoadResult) -> Sample {
+        Sample { value: result.rate(), p50_us: Some(result.latency_us(0.50)), p99_us: Some(result.latency_us(0.99)) }
+    }
+}
+
+impl Ctx {
+    /// The runtimes of this run that `supported` includes.
+    pub fn runtimes_among(&self, supported: &[Runtime]) -> Vec<Runtime> {
+        self.runtimes.iter().copied().filter(|r| supported.contains(r)).collect()
+    }
+
+    /// A server of `runtime` started with workload arguments `args`.
+    pub fn server(&self, runtime: Runtime, args: &[&str]) -> ServerSpec {
+        ServerSpec {
+            runtime,
+            workers: self.workers,
+            cpu: self.server_cpu,
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    /// The warm-up before repetition `rep`: the full one first, a short
+    /// connection ramp after.
+    pub fn warmup_for(&self, rep: usize) -> Duration {
+        if rep == 0 {
+            self.warmup
+        } else {
+            self.warmup.min(Duration::from_millis(250))
+        }
+    }
+
+    /// Measures `case` on each of `runtimes`: `reps(runtime)` returns one
+    /// sample per repetition. A runtime that fails becomes a note, not a row.
+    pub fn measure<F>(&self, report: &mut Report, case: &Case, runtimes: &[Runtime], mut reps: F)
+    where
+        F: FnMut(Runtime) -> io::Result<Vec<Sample>>,
+    {
+        for &runtime in runtimes {
+            match reps(runtime) {
+                Ok(samples) if !samples.is_empty() => {
+                    let row = row(case, runtime, &samples);
+                    eprintln!(
+                        "  {:<20} {:>14} {}",
+                        runtime.label(),
+                        crate::report::number(row.median()),
+                        case.metric.name
+                    );
+                    report.rows.push(row);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    eprintln!("  {:<20} FAILED: {e}", runtime.label());
+                    let note = format!("{} {} on {}: failed: {e}", case.workload, case.name, runtime);
+                    report.notes.push(note);
+                }
+            }
+        }
+    }
+}
+
+fn row(case: &Case, runtime: Runtime, samples: &[Sample]) -> Row {
+    let latency = |pick: fn(&Sample) -> Option<f64>| {
+        let values: Vec<f64> = samples.iter().filter_map(pick).collect();
+        (!values.is_empty()).then(|| stats::median(&values))
+    };
+    Row {
+        workload: case.workload,
+        case: case.name.clone(),
+        runtime,
+        metric: case.metric,
+        samples: samples.iter().map(|s| s.value).collect(),
+        p50_us: latency(|s| s.p50_us),
+        p99_us: latency(|s| s.p99_us),
+    }
+}
+
+/// "64 B", "16 KiB".
+pub fn size_label(bytes: usize) -> String {
+    if bytes >= 1024 && bytes % 1024 == 0 {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// "1 conn", "16 conns".
+pub fn conns_label(conns: usize) -> String {
+    if conns == 1 {
+        "1 conn".into()
+    } else {
+        format!("{conns} conns")
+    }
+}

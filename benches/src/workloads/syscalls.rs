@@ -1,0 +1,54 @@
+//! System calls per echo round trip, counted by `perf stat -e
+//! raw_syscalls:sys_enter -p PID` on the server (skipped without perf).
+
+use std::time::Duration;
+
+use crate::load::{self, protocol::Echo, LoadSpec};
+use crate::process::{self, PerfStat, Server};
+use crate::report::{Metric, Report};
+use crate::runtime::Runtime;
+
+use super::{conns_label, Case, Ctx, Sample, Workload};
+
+/// Registry entry.
+pub const WORKLOAD: Workload =
+    Workload { name: "syscalls", about: "server system calls per echo round trip (perf stat), 64 B messages", run };
+
+const CONNS: [usize; 2] = [1, 256];
+const SIZE: usize = 64;
+
+const SYSCALLS: Metric = Metric { name: "server syscalls per round trip", higher_is_better: false };
+
+fn run(ctx: &Ctx, report: &mut Report) {
+    if !process::perf_works() {
+        report.notes.push(
+            "syscalls: skipped: `perf stat -e raw_syscalls:sys_enter` is not available \
+             (install linux-perf; needs root or kernel.perf_event_paranoid <= 1)"
+                .into(),
+        );
+        return;
+    }
+    let runtimes = ctx.runtimes_among(&Runtime::ALL);
+    for conns in CONNS {
+        let case = Case { workload: WORKLOAD.name, name: format!("{}, 64 B", conns_label(conns)), metric: SYSCALLS };
+        eprintln!("[syscalls] {}", case.name);
+        ctx.measure(report, &case, &runtimes, |runtime| {
+            let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo"]))?;
+            let proto = Echo::new(SIZE);
+            let mut samples = Vec::with_capacity(ctx.reps);
+            for rep in 0..ctx.reps {
+                let mut spec =
+                    LoadSpec { addr: server.addr(), conns, warmup: Duration::ZERO, duration: ctx.warmup_for(rep) };
+                load::run(&spec, &proto)?;
+                let perf = PerfStat::attach(server.pid())?;
+                spec.duration = ctx.duration;
+                let result = load::run(&spec, &proto)?;
+                let count = perf.finish()?;
+                server.check_alive()?;
+                eprintln!("    rep {}: {count} syscalls over {} round trips", rep + 1, result.round_trips);
+                samples.push(Sample::value(count as f64 / result.round_trips.max(1) as f64));
+            }
+            Ok(samples)
+        });
+    }
+}
