@@ -15,15 +15,15 @@ use std::time::Duration;
 use tokio::io::ReadBuf;
 
 mod counters;
-pub(crate) mod queues;
 pub(crate) mod poll;
+pub(crate) mod queues;
 mod select;
 #[cfg(all(target_os = "linux", feature = "uring"))]
 pub(crate) mod uring;
 
 pub use counters::DriverCounters;
-pub use select::Backend;
 pub(crate) use select::choose_backend;
+pub use select::Backend;
 
 /// Settings every backend reads when a worker creates its driver.
 #[derive(Clone, Debug)]
@@ -40,20 +40,15 @@ pub(crate) struct DriverConfig {
 
 impl Default for DriverConfig {
     fn default() -> Self {
-        DriverConfig {
-            ring_entries: 1024,
-            recv_buffers: 512,
-            recv_buffer_size: 16 * 1024,
-            single_issuer: false,
-        }
+        DriverConfig { ring_entries: 1024, recv_buffers: 512, recv_buffer_size: 16 * 1024, single_issuer: false }
     }
 }
 
 /// A worker's driver: owned and driven (`&mut`) by that worker's thread only.
 pub(crate) enum Driver {
     #[cfg(all(target_os = "linux", feature = "uring"))]
-    Uring(uring::Driver),
-    Poll(poll::Driver),
+    Uring(Box<uring::Driver>),
+    Poll(Box<poll::Driver>),
 }
 
 /// The shareable face of one worker's driver: wake it, hand it I/O objects.
@@ -69,8 +64,8 @@ impl Driver {
     pub(crate) fn new(backend: Backend, config: &DriverConfig) -> io::Result<Driver> {
         match backend {
             #[cfg(all(target_os = "linux", feature = "uring"))]
-            Backend::Uring => Ok(Driver::Uring(uring::Driver::new(config)?)),
-            Backend::Mio => Ok(Driver::Poll(poll::Driver::new(config)?)),
+            Backend::Uring => Ok(Driver::Uring(Box::new(uring::Driver::new(config)?))),
+            Backend::Mio => Ok(Driver::Poll(Box::new(poll::Driver::new(config)?))),
         }
     }
 

@@ -37,9 +37,9 @@ pub(crate) fn choose_backend(forced: Option<Backend>) -> io::Result<Backend> {
     };
     match forced {
         Some(Backend::Mio) => Ok(Backend::Mio),
-        Some(Backend::Uring) => probe_uring().map(|()| Backend::Uring).map_err(|e| {
-            io::Error::new(e.kind(), format!("io_uring backend requested but unavailable: {e}"))
-        }),
+        Some(Backend::Uring) => probe_uring()
+            .map(|()| Backend::Uring)
+            .map_err(|e| io::Error::new(e.kind(), format!("io_uring backend requested but unavailable: {e}"))),
         None => match probe_uring() {
             Ok(()) => Ok(Backend::Uring),
             Err(e) => {
@@ -72,8 +72,5 @@ fn probe_uring() -> io::Result<()> {
 
 #[cfg(not(all(target_os = "linux", feature = "uring")))]
 fn probe_uring() -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "ringline was built without the io_uring backend",
-    ))
+    Err(io::Error::new(io::ErrorKind::Unsupported, "ringline was built without the io_uring backend"))
 }

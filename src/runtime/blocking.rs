@@ -125,10 +125,8 @@ impl PoolInner {
                 break;
             }
             st.idle += 1;
-            let (guard, waited) = self
-                .work_available
-                .wait_timeout(st, self.config.keep_alive)
-                .unwrap_or_else(|e| e.into_inner());
+            let (guard, waited) =
+                self.work_available.wait_timeout(st, self.config.keep_alive).unwrap_or_else(|e| e.into_inner());
             st = guard;
             st.idle -= 1;
             if waited.timed_out() && st.jobs.is_empty() {

@@ -241,7 +241,11 @@ struct WorkerSetup {
 }
 
 impl WorkerSetup {
-    fn run(self, ready: mpsc::Sender<(usize, io::Result<driver::Handle>)>, start: mpsc::Receiver<(Arc<WorkerShared>, Handle)>) {
+    fn run(
+        self,
+        ready: mpsc::Sender<(usize, io::Result<driver::Handle>)>,
+        start: mpsc::Receiver<(Arc<WorkerShared>, Handle)>,
+    ) {
         if self.pin {
             pin_to_cpu(self.index);
         }

@@ -88,8 +88,8 @@ pub(crate) fn with_local_timers<R>(f: impl FnOnce(&mut TimerQueue) -> R) -> Opti
 /// not a worker) and returns which.
 #[track_caller]
 pub(crate) fn register_remote_timer(entry: Arc<TimerEntry>) -> WorkerId {
-    let handle = current_handle()
-        .expect("there is no timer running, must be called from the context of a ringline runtime");
+    let handle =
+        current_handle().expect("there is no timer running, must be called from the context of a ringline runtime");
     let worker = handle.next_worker();
     worker.register_timer(entry);
     worker.id
@@ -138,7 +138,7 @@ where
     F: std::future::Future + 'static,
     F::Output: 'static,
 {
-    let worker = with_worker(|w| w.shared.clone())
-        .expect("`spawn_local` called from outside of a ringline worker thread");
+    let worker =
+        with_worker(|w| w.shared.clone()).expect("`spawn_local` called from outside of a ringline worker thread");
     super::spawn::spawn_local_on(&worker, future)
 }

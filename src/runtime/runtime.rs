@@ -27,7 +27,7 @@ pub struct Runtime {
 
 enum Flavor {
     MultiThread { threads: Mutex<Vec<ThreadHandle<()>>> },
-    CurrentThread { worker: Mutex<Option<Worker>> },
+    CurrentThread { worker: Mutex<Option<Box<Worker>>> },
 }
 
 impl Runtime {
@@ -41,7 +41,7 @@ impl Runtime {
     }
 
     pub(crate) fn current_thread(handle: Handle, worker: Worker) -> Runtime {
-        Runtime { handle, flavor: Flavor::CurrentThread { worker: Mutex::new(Some(worker)) } }
+        Runtime { handle, flavor: Flavor::CurrentThread { worker: Mutex::new(Some(Box::new(worker))) } }
     }
 
     /// The runtime's handle.
@@ -117,7 +117,8 @@ impl Runtime {
             Flavor::MultiThread { threads } => {
                 self.handle.inner.workers.iter().for_each(|w| w.stop());
                 let threads = std::mem::take(&mut *threads.lock().unwrap_or_else(|e| e.into_inner()));
-                let on_own_worker = self.handle.inner.workers.iter().any(|w| Some(w.id) == context::current_worker_id());
+                let on_own_worker =
+                    self.handle.inner.workers.iter().any(|w| Some(w.id) == context::current_worker_id());
                 if !on_own_worker {
                     join_all(threads, wait);
                 }
@@ -162,8 +163,8 @@ impl fmt::Debug for Runtime {
 
 /// Puts the current-thread worker back when `block_on` returns or unwinds.
 struct WorkerSlot<'a> {
-    worker: Option<Worker>,
-    home: &'a Mutex<Option<Worker>>,
+    worker: Option<Box<Worker>>,
+    home: &'a Mutex<Option<Box<Worker>>>,
 }
 
 impl Drop for WorkerSlot<'_> {
@@ -174,4 +175,3 @@ impl Drop for WorkerSlot<'_> {
         }
     }
 }
-

@@ -46,7 +46,10 @@ impl<F: Future> Future for Tracked<F> {
     }
 }
 
-fn tracked<F: Future>(worker: &Arc<WorkerShared>, future: F) -> (Tracked<impl Future<Output = crate::task::TaskOutput<F::Output>>>, AbortHandle) {
+fn tracked<F: Future>(
+    worker: &Arc<WorkerShared>,
+    future: F,
+) -> (Tracked<impl Future<Output = crate::task::TaskOutput<F::Output>>>, AbortHandle) {
     let (task, abort) = crate::task::wrap(future);
     worker.live_tasks.fetch_add(1, Ordering::Relaxed);
     let tracked = Tracked { inner: task, abort: Some(abort.clone()), registered: None, worker: worker.clone() };

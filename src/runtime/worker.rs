@@ -210,9 +210,13 @@ impl Worker {
     /// future is dropped here, on its own thread; drops what never started.
     pub(crate) fn shutdown_tasks(&mut self) {
         let _entered = context::enter_worker(self.local.clone());
-        let handles: Vec<AbortHandle> = self.local.tasks.borrow_mut().drain().collect();
-        handles.iter().for_each(AbortHandle::abort);
         for _ in 0..16 {
+            // Every round: a queued task that never ran registers on its first
+            // poll below and must be aborted in the next round, or it stays
+            // pending forever (its abort handle's waker keeps it alive). The
+            // slab is not drained: a finished task removes its own key.
+            let handles: Vec<AbortHandle> = self.local.tasks.borrow().iter().map(|(_, h)| h.clone()).collect();
+            handles.iter().for_each(AbortHandle::abort);
             self.take_remote_work();
             let queued: Vec<Runnable> = self.local.run_queue.borrow_mut().drain(..).collect();
             if queued.is_empty() {

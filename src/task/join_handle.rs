@@ -142,9 +142,7 @@ impl JoinError {
     fn panic_message(&self) -> Option<String> {
         let Repr::Panic(p) = &self.repr else { return None };
         let p = p.lock().unwrap_or_else(|e| e.into_inner());
-        p.downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
+        p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned())
     }
 }
 

@@ -80,12 +80,16 @@ where
 pub(crate) fn wrap<F: Future>(future: F) -> (impl Future<Output = TaskOutput<F::Output>>, RawAbortHandle) {
     let (abort, registration) = RawAbortHandle::new_pair();
     let guarded = Abortable::new(AssertUnwindSafe(future).catch_unwind(), registration);
+    let finished = abort.clone();
     let task = async move {
-        match guarded.await {
+        let output = match guarded.await {
             Ok(Ok(output)) => Ok(output),
             Ok(Err(payload)) => Err(JoinError::panic(payload)),
             Err(_aborted) => Err(JoinError::cancelled()),
-        }
+        };
+        // Marks the handle so `AbortHandle::is_finished` reports completion.
+        finished.abort();
+        output
     };
     (task, abort)
 }

@@ -45,14 +45,7 @@ impl BufRing {
         let mut this = BufRing { ring: ring_mem.cast(), data, entries, size, tail: 0, lent: 0 };
         // SAFETY: the ring memory lives until `Drop`, which runs after the ring
         // is unregistered/destroyed (the Driver drops the io_uring first).
-        unsafe {
-            ring.submitter().register_buf_ring_with_flags(
-                this.ring as u64,
-                entries,
-                RECV_GROUP,
-                0,
-            )?
-        };
+        unsafe { ring.submitter().register_buf_ring_with_flags(this.ring as u64, entries, RECV_GROUP, 0)? };
         for bid in 0..entries {
             this.push(bid);
         }

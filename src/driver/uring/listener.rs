@@ -127,9 +127,7 @@ impl ListenerShared {
         let wanted = st.interest && !st.closed && st.accepted.len() < ACCEPT_BACKLOG;
         match st.accept_op {
             None if wanted => {
-                let entry = opcode::AcceptMulti::new(types::Fd(self.fd.as_raw_fd()))
-                    .flags(libc::SOCK_CLOEXEC)
-                    .build();
+                let entry = opcode::AcceptMulti::new(types::Fd(self.fd.as_raw_fd())).flags(libc::SOCK_CLOEXEC).build();
                 st.accept_op = Some(ring.submit(entry, InFlight::Accept(self.clone())));
             }
             Some(user_data) if !wanted && !st.cancelling => {

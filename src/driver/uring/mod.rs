@@ -156,12 +156,9 @@ impl Driver {
     }
 
     fn arm_wake(&mut self) {
-        let entry = opcode::Read::new(
-            types::Fd(self.handle.wake_fd.as_raw_fd()),
-            (&mut **self.wake_buf as *mut u64).cast(),
-            8,
-        )
-        .build();
+        let entry =
+            opcode::Read::new(types::Fd(self.handle.wake_fd.as_raw_fd()), (&mut **self.wake_buf as *mut u64).cast(), 8)
+                .build();
         self.ring.submit(entry, InFlight::Wake);
     }
 
