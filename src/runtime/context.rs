@@ -117,9 +117,15 @@ pub(crate) fn handle() -> Handle {
     current_handle().expect(NO_RUNTIME)
 }
 
-/// Records a task started on this worker so shutdown can abort it.
+/// Records a task started on this worker so shutdown can abort it. During
+/// shutdown the task is aborted instead: its body never starts.
 pub(crate) fn track_task(abort: &futures_util::future::AbortHandle) -> Option<(WorkerId, usize)> {
-    with_worker(|w| (w.shared.id, w.tasks.borrow_mut().insert(abort.clone())))
+    with_worker(|w| {
+        if w.shutting_down.get() {
+            abort.abort();
+        }
+        (w.shared.id, w.tasks.borrow_mut().insert(abort.clone()))
+    })
 }
 
 /// Forgets a task recorded by `track_task` (it finished).

@@ -5,7 +5,7 @@
 //! [`WorkerLocal`] only by the worker's own thread (through the thread-local
 //! context); [`Worker`] owns the driver, which only the loop uses.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::Rc;
@@ -104,6 +104,8 @@ pub(crate) struct WorkerLocal {
     pub(crate) timers: RefCell<TimerQueue>,
     /// Abort handles of the tasks running here, to stop them at shutdown.
     pub(crate) tasks: RefCell<Slab<AbortHandle>>,
+    /// Shutdown has begun: a task's first poll aborts it instead of running it.
+    pub(crate) shutting_down: Cell<bool>,
 }
 
 /// A worker as its thread owns it.
@@ -143,6 +145,7 @@ impl Worker {
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
             timers: RefCell::new(TimerQueue::new()),
             tasks: RefCell::new(Slab::new()),
+            shutting_down: Cell::new(false),
         });
         Worker { local, driver }
     }
@@ -210,6 +213,7 @@ impl Worker {
     /// future is dropped here, on its own thread; drops what never started.
     pub(crate) fn shutdown_tasks(&mut self) {
         let _entered = context::enter_worker(self.local.clone());
+        self.local.shutting_down.set(true);
         for _ in 0..16 {
             // Every round: a queued task that never ran registers on its first
             // poll below and must be aborted in the next round, or it stays
