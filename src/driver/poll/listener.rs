@@ -1,0 +1,50 @@
+//! A listening socket on mio: `accept4(2)` whenever the poller says a
+//! connection is waiting.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::task::{Context, Poll};
+
+use socket2::SockRef;
+
+use super::scheduled_io::{Direction, Ready};
+use super::Registration;
+
+/// A listening socket driven by readiness.
+pub(crate) struct Listener {
+    /// The socket and its lazy poller registration.
+    io: Registration,
+}
+
+impl Listener {
+    /// Wraps a bound, listening socket, switching it to non-blocking mode.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
+        SockRef::from(&fd).set_nonblocking(true)?;
+        Ok(Listener { io: Registration::new(fd, Ready::EMPTY) })
+    }
+
+    /// Accepts one connection: its socket (close-on-exec, blocking until the
+    /// net layer wraps it) and the peer's address.
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
+        self.io.poll_io(cx, Direction::Read, || {
+            // socket2 uses accept4(2) with SOCK_CLOEXEC where it exists.
+            let (socket, addr) = SockRef::from(self.io.fd()).accept()?;
+            let peer = addr.as_socket().ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "accepted a connection without an IP peer address")
+            })?;
+            Ok((OwnedFd::from(socket), peer))
+        })
+    }
+
+    /// Leaves the poller and gives the socket back, still non-blocking.
+    pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
+        Ok(self.io.into_fd())
+    }
+}
+
+impl AsRawFd for Listener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.fd().as_raw_fd()
+    }
+}

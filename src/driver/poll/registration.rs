@@ -1,0 +1,120 @@
+//! A socket plus its lazy registration with a worker's poller, and the one
+//! retry loop every non-blocking call goes through.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{ready, Context, Poll};
+
+use super::scheduled_io::{Direction, Ready, ScheduledIo};
+use super::Handle;
+
+/// A non-blocking socket that joins the poller of the worker first polling it.
+///
+/// Fields drop in declaration order: the registration is removed from the
+/// poller while the fd is still open, then the fd closes.
+pub(super) struct Registration {
+    /// Set by the first call that needs readiness; never changes after.
+    registered: OnceLock<Registered>,
+    /// Serialises that first registration, so the socket joins one poller once.
+    registering: Mutex<()>,
+    /// Readiness assumed at registration, before the poller has reported.
+    initial: Ready,
+    /// The socket, in non-blocking mode.
+    fd: OwnedFd,
+}
+
+/// The socket's place in one driver's table.
+struct Registered {
+    /// The driver whose poller reports this socket's events.
+    home: Arc<Handle>,
+    /// Readiness and wakers, shared with that driver.
+    io: Arc<ScheduledIo>,
+    /// The registered fd, for deregistration (owned by `Registration::fd`).
+    fd: RawFd,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.home.deregister(self.fd, &self.io);
+    }
+}
+
+impl Registration {
+    /// Wraps a non-blocking socket; it registers on first use, assuming
+    /// `initial` readiness until its first event.
+    pub(super) fn new(fd: OwnedFd, initial: Ready) -> Registration {
+        Registration { registered: OnceLock::new(), registering: Mutex::new(()), initial, fd }
+    }
+
+    /// The socket.
+    pub(super) fn fd(&self) -> &OwnedFd {
+        &self.fd
+    }
+
+    /// Runs the non-blocking `op` once `dir` is ready; on `WouldBlock` forgets
+    /// that readiness and waits for the next event.
+    pub(super) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.drive(Some(cx), dir, op)
+    }
+
+    /// Runs `op` if `dir` is ready, else fails with `WouldBlock`; never waits.
+    pub(super) fn try_io<R>(&self, dir: Direction, op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+        match self.drive(None, dir, op) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    /// Ready once `dir` is (believed) ready; the readiness stays set.
+    pub(super) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+        let io = &self.registered()?.io;
+        io.poll_ready(Some(cx), dir).map_ok(drop)
+    }
+
+    /// The retry loop: wait for readiness (or, without a context, fail with
+    /// `WouldBlock`), try the call, and on `WouldBlock` clear and go round.
+    fn drive<R>(
+        &self,
+        mut cx: Option<&mut Context<'_>>,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = &self.registered()?.io;
+        loop {
+            let event = ready!(io.poll_ready(cx.as_deref_mut(), dir))?;
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => io.clear_readiness(event),
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// This socket's registration, made now with the current worker's driver
+    /// if it has none yet.
+    fn registered(&self) -> io::Result<&Registered> {
+        if let Some(registered) = self.registered.get() {
+            return Ok(registered);
+        }
+        let _first = self.registering.lock().expect("registration lock poisoned");
+        if let Some(registered) = self.registered.get() {
+            return Ok(registered);
+        }
+        let home = super::home()?;
+        let fd = self.fd.as_raw_fd();
+        let io = home.register(fd, self.initial)?;
+        Ok(self.registered.get_or_init(|| Registered { home, io, fd }))
+    }
+
+    /// Leaves the poller and gives the (still non-blocking) socket back.
+    pub(super) fn into_fd(self) -> OwnedFd {
+        let Registration { registered, fd, .. } = self;
+        drop(registered);
+        fd
+    }
+}

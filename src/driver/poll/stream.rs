@@ -1,0 +1,147 @@
+//! A connected stream socket (TCP or Unix) on mio.
+//!
+//! Every call is the plain non-blocking system call on the caller's memory,
+//! run through [`Registration::poll_io`]: bytes go straight between the
+//! caller's buffer and the kernel, so a dropped read loses nothing and a write
+//! that returns `Ready(n)` has handed its `n` bytes to the kernel already.
+
+use std::io::{self, Read};
+use std::net::{self, SocketAddr};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::task::{Context, Poll};
+
+use socket2::{SockAddr, SockRef};
+use tokio::io::ReadBuf;
+
+use super::scheduled_io::{Direction, Ready};
+use super::Registration;
+
+/// Flags for every send: a reset peer must give `EPIPE`, never `SIGPIPE`.
+#[cfg(not(target_vendor = "apple"))]
+const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+/// Apple has no `MSG_NOSIGNAL`; `Stream::new` sets `SO_NOSIGPIPE` instead.
+#[cfg(target_vendor = "apple")]
+const SEND_FLAGS: libc::c_int = 0;
+
+/// A stream socket driven by readiness.
+pub(crate) struct Stream {
+    /// The socket and its lazy poller registration.
+    io: Registration,
+}
+
+impl Stream {
+    /// Wraps a connected socket, switching it to non-blocking mode.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
+        let sock = SockRef::from(&fd);
+        sock.set_nonblocking(true)?;
+        #[cfg(target_vendor = "apple")]
+        sock.set_nosigpipe(true)?;
+        // A fresh socket can almost always take bytes: try before waiting.
+        Ok(Stream { io: Registration::new(fd, Ready::WRITABLE) })
+    }
+
+    /// Connects `fd` to `addr` without blocking the worker: start the connect,
+    /// wait for writability, then read the outcome from `SO_ERROR`.
+    pub(crate) async fn connect(fd: OwnedFd, addr: SocketAddr) -> io::Result<Stream> {
+        let stream = Stream::new(fd)?;
+        match stream.sock().connect(&SockAddr::from(addr)) {
+            Ok(()) => return Ok(stream),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {}
+            Err(e) => return Err(e),
+        }
+        std::future::poll_fn(|cx| stream.io.poll_io(cx, Direction::Write, || stream.connect_outcome())).await?;
+        Ok(stream)
+    }
+
+    /// The result of a connect in progress; `WouldBlock` while it still is.
+    fn connect_outcome(&self) -> io::Result<()> {
+        let sock = self.sock();
+        if let Some(e) = sock.take_error()? {
+            return Err(e);
+        }
+        match sock.peer_addr() {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The socket, for socket2's calls.
+    fn sock(&self) -> SockRef<'_> {
+        SockRef::from(self.io.fd())
+    }
+
+    /// Reads what the kernel holds into `buf`; Pending until it holds something.
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.poll_recv(cx, buf, 0).map_ok(drop)
+    }
+
+    /// Like `poll_read` but leaves the bytes for the next read.
+    pub(crate) fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<usize>> {
+        self.poll_recv(cx, buf, libc::MSG_PEEK)
+    }
+
+    /// Receives into the unfilled part of `buf` with `flags`.
+    fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, flags: libc::c_int) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, || {
+            // SAFETY: recv(2) only ever writes bytes into the slice; nothing in
+            // it is de-initialised.
+            let unfilled = unsafe { buf.unfilled_mut() };
+            let n = self.sock().recv_with_flags(unfilled, flags)?;
+            // SAFETY: recv(2) returned `n`: the first `n` unfilled bytes are
+            // initialised now.
+            unsafe { buf.assume_init(n) };
+            buf.advance(n);
+            Ok(n)
+        })
+    }
+
+    /// Sends as much of `buf` as the kernel takes; Pending while it takes none.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, || self.sock().send_with_flags(buf, SEND_FLAGS))
+    }
+
+    /// Always ready: written bytes are already the kernel's.
+    pub(crate) fn poll_flush(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Half-closes the write direction; a peer already gone is not an error.
+    pub(crate) fn poll_shutdown(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.sock().shutdown(net::Shutdown::Write) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            result => Poll::Ready(result),
+        }
+    }
+
+    /// Ready when a read would (probably) not return `WouldBlock`.
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(cx, Direction::Read)
+    }
+
+    /// Ready when a write would (probably) not return `WouldBlock`.
+    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(cx, Direction::Write)
+    }
+
+    /// Reads without waiting: `WouldBlock` when nothing is there.
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, || (&*self.sock()).read(buf))
+    }
+
+    /// Writes without waiting: `WouldBlock` when the kernel takes nothing.
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, || self.sock().send_with_flags(buf, SEND_FLAGS))
+    }
+
+    /// Leaves the poller and gives the socket back, still non-blocking.
+    pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
+        Ok(self.io.into_fd())
+    }
+}
+
+impl AsRawFd for Stream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.fd().as_raw_fd()
+    }
+}
