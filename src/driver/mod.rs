@@ -16,7 +16,6 @@ use tokio::io::ReadBuf;
 
 mod counters;
 pub(crate) mod poll;
-pub(crate) mod queues;
 mod select;
 #[cfg(all(target_os = "linux", feature = "uring"))]
 pub(crate) mod uring;
@@ -66,6 +65,8 @@ impl Driver {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => Ok(Driver::Uring(Box::new(uring::Driver::new(config)?))),
             Backend::Mio => Ok(Driver::Poll(Box::new(poll::Driver::new(config)?))),
+            #[cfg(not(all(target_os = "linux", feature = "uring")))]
+            Backend::Uring => Err(select::uring_not_built()),
         }
     }
 
@@ -147,6 +148,8 @@ impl Stream {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Stream::new(fd).map(Stream::Uring),
             Backend::Mio => poll::Stream::new(fd).map(Stream::Poll),
+            #[cfg(not(all(target_os = "linux", feature = "uring")))]
+            Backend::Uring => Err(select::uring_not_built()),
         }
     }
 
@@ -156,6 +159,8 @@ impl Stream {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Stream::connect(fd, addr).await.map(Stream::Uring),
             Backend::Mio => poll::Stream::connect(fd, addr).await.map(Stream::Poll),
+            #[cfg(not(all(target_os = "linux", feature = "uring")))]
+            Backend::Uring => Err(select::uring_not_built()),
         }
     }
 
@@ -234,6 +239,8 @@ impl Listener {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Listener::new(fd).map(Listener::Uring),
             Backend::Mio => poll::Listener::new(fd).map(Listener::Poll),
+            #[cfg(not(all(target_os = "linux", feature = "uring")))]
+            Backend::Uring => Err(select::uring_not_built()),
         }
     }
 

@@ -72,5 +72,11 @@ fn probe_uring() -> io::Result<()> {
 
 #[cfg(not(all(target_os = "linux", feature = "uring")))]
 fn probe_uring() -> io::Result<()> {
-    Err(io::Error::new(io::ErrorKind::Unsupported, "ringline was built without the io_uring backend"))
+    Err(uring_not_built())
+}
+
+/// The error for io_uring on a build without its backend.
+#[cfg(not(all(target_os = "linux", feature = "uring")))]
+pub(crate) fn uring_not_built() -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, "ringline was built without the io_uring backend")
 }

@@ -20,6 +20,7 @@ mod bufring;
 mod listener;
 mod oneshot;
 mod probe;
+mod queues;
 mod ring;
 mod stream;
 

@@ -1,4 +1,4 @@
-//! Per-connection byte queues, shared by both backends.
+//! Per-connection byte queues of an io_uring stream.
 
 use tokio::io::ReadBuf;
 
