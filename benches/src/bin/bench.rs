@@ -18,7 +18,7 @@ options:
   --quick             short smoke run: 1 repetition, 0.5 s runs
   --reps N            repetitions per case and runtime (default 5)
   --duration SECS     measured seconds per load run (default 2)
-  --warmup SECS       warm-up seconds before the first repetition (default 1)
+  --warmup SECS       warm-up seconds before each measured load run (default 0.5)
   --workers N         worker threads of each runtime (default 1)
   --runtimes LIST     comma-separated subset of: ringline-uring,ringline-mio,tokio,raw-uring
   --out DIR           results directory (default <workspace>/target/bench-results)
@@ -55,7 +55,7 @@ fn suite(mut args: Args) -> Result<(), String> {
     let no_wrk = args.flag("no-wrk");
     let reps = args.value("reps")?.unwrap_or(if quick { 1 } else { 5 });
     let duration: f64 = args.value("duration")?.unwrap_or(if quick { 0.5 } else { 2.0 });
-    let warmup: f64 = args.value("warmup")?.unwrap_or(if quick { 0.2 } else { 1.0 });
+    let warmup: f64 = args.value("warmup")?.unwrap_or(if quick { 0.2 } else { 0.5 });
     let workers = args.value("workers")?.unwrap_or(1);
     let out: PathBuf = args
         .value("out")?
@@ -169,7 +169,7 @@ fn header(ctx: &Ctx, cores: usize, client_cpu: Option<usize>) -> Vec<String> {
         format!("machine: {cpu_model}, {cores} CPUs, Linux {}", kernel.trim()),
         format!("{pinning}; {} worker thread(s) per runtime", ctx.workers),
         format!(
-            "{} repetition(s) per row, {:.1} s measured per load run after {:.1} s warm-up{}; median, min and max over repetitions",
+            "{} repetition(s) per row, interleaved across runtimes, each on a fresh server; {:.1} s measured per load run after {:.1} s warm-up{}; median, min and max over repetitions",
             ctx.reps,
             ctx.duration.as_secs_f64(),
             ctx.warmup.as_secs_f64(),

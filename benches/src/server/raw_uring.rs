@@ -36,6 +36,7 @@ pub fn echo(addr: SocketAddr) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     let mut ring: IoUring = IoUring::builder()
+        .setup_coop_taskrun()
         .setup_single_issuer()
         .setup_defer_taskrun()
         .build(RING_ENTRIES)

@@ -31,28 +31,23 @@ fn run(ctx: &Ctx, report: &mut Report) {
             };
             eprintln!("[echo] {}", case.name);
             let mut busiest: f64 = 0.0;
-            ctx.measure(report, &case, &runtimes, |runtime| {
+            ctx.measure(report, &case, &runtimes, |runtime, rep| {
                 let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo", "--buf", SERVER_BUF]))?;
-                let proto = Echo::new(size);
-                let mut samples = Vec::with_capacity(ctx.reps);
-                for rep in 0..ctx.reps {
-                    let spec =
-                        LoadSpec { addr: server.addr(), conns, warmup: ctx.warmup_for(rep), duration: ctx.duration };
-                    let server_cpu = server.cpu_time()?;
-                    let result = load::run(&spec, &proto)?;
-                    let server_cpu = server.cpu_time()?.saturating_sub(server_cpu);
-                    server.check_alive()?;
-                    eprintln!(
-                        "    rep {}: {:>10.0} round trips/s, cpu: server {:.0}%, load generator {:.0}%",
-                        rep + 1,
-                        result.rate(),
-                        100.0 * server_cpu.as_secs_f64() / result.wall.as_secs_f64(),
-                        100.0 * result.cpu_share(),
-                    );
-                    busiest = busiest.max(result.cpu_share());
-                    samples.push(Sample::from_load(&result));
-                }
-                Ok(samples)
+                let spec = LoadSpec { addr: server.addr(), conns, warmup: ctx.warmup, duration: ctx.duration };
+                let server_cpu = server.cpu_time()?;
+                let result = load::run(&spec, &Echo::new(size))?;
+                let server_cpu = server.cpu_time()?.saturating_sub(server_cpu);
+                server.check_alive()?;
+                busiest = busiest.max(result.cpu_share());
+                eprintln!(
+                    "    {:<20} rep {}: {:>8.0} round trips/s, cpu: server {:.0}%, load generator {:.0}%",
+                    runtime.label(),
+                    rep + 1,
+                    result.rate(),
+                    100.0 * server_cpu.as_secs_f64() / result.wall.as_secs_f64(),
+                    100.0 * result.cpu_share(),
+                );
+                Ok(Sample::from_load(&result))
             });
             if busiest > CLIENT_BUSY {
                 report.notes.push(format!(

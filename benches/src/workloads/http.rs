@@ -31,25 +31,19 @@ fn run(ctx: &Ctx, report: &mut Report) {
     for conns in CONNS {
         let case = Case { workload: WORKLOAD.name, name: conns_label(conns), metric: REQUESTS };
         eprintln!("[http] {}", case.name);
-        ctx.measure(report, &case, &runtimes, |runtime| {
+        ctx.measure(report, &case, &runtimes, |runtime, _| {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "http"]))?;
             let proto = Http::get("127.0.0.1", "/");
-            let mut samples = Vec::with_capacity(ctx.reps);
-            for rep in 0..ctx.reps {
-                let sample = if wrk {
-                    let warm =
-                        LoadSpec { addr: server.addr(), conns, warmup: Duration::ZERO, duration: ctx.warmup_for(rep) };
-                    load::run(&warm, &proto)?;
-                    run_wrk(server.addr(), conns, ctx.duration)?
-                } else {
-                    let spec =
-                        LoadSpec { addr: server.addr(), conns, warmup: ctx.warmup_for(rep), duration: ctx.duration };
-                    Sample::from_load(&load::run(&spec, &proto)?)
-                };
-                server.check_alive()?;
-                samples.push(sample);
-            }
-            Ok(samples)
+            let sample = if wrk {
+                let warm = LoadSpec { addr: server.addr(), conns, warmup: Duration::ZERO, duration: ctx.warmup };
+                load::run(&warm, &proto)?;
+                run_wrk(server.addr(), conns, ctx.duration)?
+            } else {
+                let spec = LoadSpec { addr: server.addr(), conns, warmup: ctx.warmup, duration: ctx.duration };
+                Sample::from_load(&load::run(&spec, &proto)?)
+            };
+            server.check_alive()?;
+            Ok(sample)
         });
     }
 }

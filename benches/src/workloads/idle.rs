@@ -27,30 +27,26 @@ fn run(ctx: &Ctx, report: &mut Report) {
     let runtimes = ctx.runtimes_among(&[Runtime::RinglineUring, Runtime::RinglineMio, Runtime::Tokio]);
     let case = Case { workload: WORKLOAD.name, name: "10k conns".into(), metric: BYTES };
     eprintln!("[idle] {}", case.name);
-    ctx.measure(report, &case, &runtimes, |runtime| {
-        (0..ctx.reps)
-            .map(|_| {
-                let spec = ctx.server(runtime, &["--workload", "echo", "--buf", SERVER_BUF]);
-                let mut server = Server::start(&spec)?;
-                thread::sleep(Duration::from_millis(100));
-                let before = server.rss_bytes()?;
-                let mut conns = connect_many(server.addr(), CONNS)?;
-                // One round trip each proves the server has accepted the
-                // connection and its task is parked in a read.
-                for conn in &mut conns {
-                    conn.write_all(b"x")?;
-                }
-                let mut byte = [0u8; 1];
-                for conn in &mut conns {
-                    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-                    conn.read_exact(&mut byte)?;
-                }
-                thread::sleep(Duration::from_millis(200));
-                let after = server.rss_bytes()?;
-                server.check_alive()?;
-                drop(conns);
-                Ok(Sample::value(after.saturating_sub(before) as f64 / CONNS as f64))
-            })
-            .collect()
+    ctx.measure(report, &case, &runtimes, |runtime, _| {
+        let spec = ctx.server(runtime, &["--workload", "echo", "--buf", SERVER_BUF]);
+        let mut server = Server::start(&spec)?;
+        thread::sleep(Duration::from_millis(100));
+        let before = server.rss_bytes()?;
+        let mut conns = connect_many(server.addr(), CONNS)?;
+        // One round trip each proves the server has accepted the
+        // connection and its task is parked in a read.
+        for conn in &mut conns {
+            conn.write_all(b"x")?;
+        }
+        let mut byte = [0u8; 1];
+        for conn in &mut conns {
+            conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+            conn.read_exact(&mut byte)?;
+        }
+        thread::sleep(Duration::from_millis(200));
+        let after = server.rss_bytes()?;
+        server.check_alive()?;
+        drop(conns);
+        Ok(Sample::value(after.saturating_sub(before) as f64 / CONNS as f64))
     });
 }

@@ -48,7 +48,7 @@ pub struct Ctx {
     pub reps: usize,
     /// Measured time per repetition of a load run.
     pub duration: Duration,
-    /// Warm-up before the first repetition.
+    /// Warm-up before each measured load run.
     pub warmup: Duration,
     /// Worker threads of every runtime under test.
     pub workers: usize,
@@ -109,41 +109,37 @@ impl Ctx {
         }
     }
 
-    /// The warm-up before repetition `rep`: the full one first, a short
-    /// connection ramp after.
-    pub fn warmup_for(&self, rep: usize) -> Duration {
-        if rep == 0 {
-            self.warmup
-        } else {
-            self.warmup.min(Duration::from_millis(250))
-        }
-    }
-
-    /// Measures `case` on each of `runtimes`: `reps(runtime)` returns one
-    /// sample per repetition. A runtime that fails becomes a note, not a row.
-    pub fn measure<F>(&self, report: &mut Report, case: &Case, runtimes: &[Runtime], mut reps: F)
+    /// Measures `case` on each of `runtimes`, `ctx.reps` times each.
+    /// Repetitions are interleaved (every runtime's first, then every
+    /// runtime's second, ...) so that drifting background load spreads over
+    /// all runtimes alike. `rep(runtime, i)` measures one repetition from a
+    /// fresh start. A runtime that fails becomes a note and is not run again.
+    pub fn measure<F>(&self, report: &mut Report, case: &Case, runtimes: &[Runtime], mut rep: F)
     where
-        F: FnMut(Runtime) -> io::Result<Vec<Sample>>,
+        F: FnMut(Runtime, usize) -> io::Result<Sample>,
     {
-        for &runtime in runtimes {
-            match reps(runtime) {
-                Ok(samples) if !samples.is_empty() => {
-                    let row = row(case, runtime, &samples);
-                    eprintln!(
-                        "  {:<20} {:>14} {}",
-                        runtime.label(),
-                        crate::report::number(row.median()),
-                        case.metric.name
-                    );
-                    report.rows.push(row);
+        let mut samples: Vec<(Runtime, Vec<Sample>)> = runtimes.iter().map(|&r| (r, Vec::new())).collect();
+        for i in 0..self.reps {
+            for (runtime, done) in &mut samples {
+                if done.len() < i {
+                    continue; // failed earlier
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    eprintln!("  {:<20} FAILED: {e}", runtime.label());
-                    let note = format!("{} {} on {}: failed: {e}", case.workload, case.name, runtime);
-                    report.notes.push(note);
+                match rep(*runtime, i) {
+                    Ok(sample) => done.push(sample),
+                    Err(e) => {
+                        eprintln!("  {:<20} FAILED: {e}", runtime.label());
+                        report.notes.push(format!("{} {} on {runtime}: failed: {e}", case.workload, case.name));
+                    }
                 }
             }
+        }
+        for (runtime, done) in samples {
+            if done.len() < self.reps {
+                continue;
+            }
+            let row = row(case, runtime, &done);
+            eprintln!("  {:<20} {:>14} {}", runtime.label(), crate::report::number(row.median()), case.metric.name);
+            report.rows.push(row);
         }
     }
 }

@@ -22,16 +22,12 @@ fn run(ctx: &Ctx, report: &mut Report) {
     let case = Case { workload: WORKLOAD.name, name: "1M tasks".into(), metric: MILLIS };
     eprintln!("[spawn] {}", case.name);
     let count = TASKS.to_string();
-    ctx.measure(report, &case, &runtimes, |runtime| {
-        (0..ctx.reps)
-            .map(|_| {
-                let spec = ctx.server(runtime, &["--workload", "spawn", "--count", &count]);
-                let out = process::run_to_end(&spec)?;
-                let secs = parse_result(&out)
-                    .and_then(|r| r.get("secs").copied())
-                    .ok_or_else(|| io::Error::other(format!("no result in {out:?}")))?;
-                Ok(Sample::value(secs * 1e3))
-            })
-            .collect()
+    ctx.measure(report, &case, &runtimes, |runtime, _| {
+        let spec = ctx.server(runtime, &["--workload", "spawn", "--count", &count]);
+        let out = process::run_to_end(&spec)?;
+        let secs = parse_result(&out)
+            .and_then(|r| r.get("secs").copied())
+            .ok_or_else(|| io::Error::other(format!("no result in {out:?}")))?;
+        Ok(Sample::value(secs * 1e3))
     });
 }

@@ -32,23 +32,23 @@ fn run(ctx: &Ctx, report: &mut Report) {
     for conns in CONNS {
         let case = Case { workload: WORKLOAD.name, name: format!("{}, 64 B", conns_label(conns)), metric: SYSCALLS };
         eprintln!("[syscalls] {}", case.name);
-        ctx.measure(report, &case, &runtimes, |runtime| {
+        ctx.measure(report, &case, &runtimes, |runtime, rep| {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo"]))?;
             let proto = Echo::new(SIZE);
-            let mut samples = Vec::with_capacity(ctx.reps);
-            for rep in 0..ctx.reps {
-                let mut spec =
-                    LoadSpec { addr: server.addr(), conns, warmup: Duration::ZERO, duration: ctx.warmup_for(rep) };
-                load::run(&spec, &proto)?;
-                let perf = PerfStat::attach(server.pid())?;
-                spec.duration = ctx.duration;
-                let result = load::run(&spec, &proto)?;
-                let count = perf.finish()?;
-                server.check_alive()?;
-                eprintln!("    rep {}: {count} syscalls over {} round trips", rep + 1, result.round_trips);
-                samples.push(Sample::value(count as f64 / result.round_trips.max(1) as f64));
-            }
-            Ok(samples)
+            let mut spec = LoadSpec { addr: server.addr(), conns, warmup: Duration::ZERO, duration: ctx.warmup };
+            load::run(&spec, &proto)?;
+            let perf = PerfStat::attach(server.pid())?;
+            spec.duration = ctx.duration;
+            let result = load::run(&spec, &proto)?;
+            let count = perf.finish()?;
+            server.check_alive()?;
+            eprintln!(
+                "    {:<20} rep {}: {count} syscalls over {} round trips",
+                runtime.label(),
+                rep + 1,
+                result.round_trips
+            );
+            Ok(Sample::value(count as f64 / result.round_trips.max(1) as f64))
         });
     }
 }

@@ -26,21 +26,11 @@ fn run(ctx: &Ctx, report: &mut Report) {
     let case = Case { workload: WORKLOAD.name, name: "100k timers".into(), metric: MILLIS };
     eprintln!("[timers] {}", case.name);
     let count = TIMERS.to_string();
-    ctx.measure(report, &case, &runtimes, |runtime| {
-        (0..ctx.reps)
-            .map(|_| {
-                let spec = ctx.server(runtime, &["--workload", "timers", "--count", &count]);
-                let out = process::run_to_end(&spec)?;
-                let result = parse_result(&out).ok_or_else(|| io::Error::other(format!("no result in {out:?}")))?;
-                let get = |key: &str| {
-                    result.get(key).copied().ok_or_else(|| io::Error::other(format!("no {key} in {out:?}")))
-                };
-                Ok(Sample {
-                    value: get("secs")? * 1e3,
-                    p50_us: Some(get("late_p50_us")?),
-                    p99_us: Some(get("late_p99_us")?),
-                })
-            })
-            .collect()
+    ctx.measure(report, &case, &runtimes, |runtime, _| {
+        let spec = ctx.server(runtime, &["--workload", "timers", "--count", &count]);
+        let out = process::run_to_end(&spec)?;
+        let result = parse_result(&out).ok_or_else(|| io::Error::other(format!("no result in {out:?}")))?;
+        let get = |key: &str| result.get(key).copied().ok_or_else(|| io::Error::other(format!("no {key} in {out:?}")));
+        Ok(Sample { value: get("secs")? * 1e3, p50_us: Some(get("late_p50_us")?), p99_us: Some(get("late_p99_us")?) })
     });
 }
