@@ -80,8 +80,10 @@ pub(crate) fn current_worker_id() -> Option<WorkerId> {
 }
 
 /// Runs `f` on this worker's timer queue; None when not on a worker.
+/// Also None while the queue is busy (a timer firing dropped a task that
+/// owned a sleep): callers then fall back to lazy cancellation.
 pub(crate) fn with_local_timers<R>(f: impl FnOnce(&mut TimerQueue) -> R) -> Option<R> {
-    with_worker(|w| f(&mut w.timers.borrow_mut()))
+    with_worker(|w| w.timers.try_borrow_mut().ok().map(|mut q| f(&mut q))).flatten()
 }
 
 /// Queues a timer on some worker of the current runtime (from a thread that is
