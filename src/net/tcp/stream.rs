@@ -1,0 +1,350 @@
+//! [`TcpStream`]: a connected TCP socket.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use socket2::{Domain, SockRef, Socket, Type};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::{each_addr, split, split_owned, to_socket_addr};
+use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::driver;
+use crate::net::{to_socket_addrs, ToSocketAddrs};
+
+/// A TCP stream between a local and a remote socket.
+///
+/// Create one with [`connect`](TcpStream::connect) or get one from
+/// [`TcpListener::accept`](crate::net::TcpListener::accept). Read and write it
+/// through tokio's [`AsyncReadExt`](tokio::io::AsyncReadExt) and
+/// [`AsyncWriteExt`](tokio::io::AsyncWriteExt). A `TcpStream` is `Send + Sync`:
+/// it may move to a task on any worker at any time.
+///
+/// Dropping the stream closes it once the bytes already written have been
+/// handed to the kernel. To half-close (the peer reads end-of-file but may
+/// still send), call `shutdown()` from `AsyncWriteExt`.
+///
+/// # Examples
+///
+/// ```no_run
+/// use ringline::net::TcpStream;
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// # async fn dox() -> std::io::Result<()> {
+/// let mut stream = TcpStream::connect("127.0.0.1:8080").await?;
+/// stream.write_all(b"hello world!").await?;
+/// let mut reply = [0; 12];
+/// stream.read_exact(&mut reply).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct TcpStream {
+    pub(super) io: driver::Stream,
+}
+
+impl TcpStream {
+    /// Opens a TCP connection to a remote host.
+    ///
+    /// `addr` may resolve to several addresses; each is tried in turn until
+    /// one connects. If none does, the error from the last attempt is
+    /// returned (`ConnectionRefused` when nothing listens on the port).
+    ///
+    /// # Panics
+    ///
+    /// Outside the context of a ringline runtime.
+    pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        let addrs = to_socket_addrs(addr).await?;
+        each_addr(addrs, |addr| async move {
+            let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+            TcpStream::connect_fd(socket.into(), addr).await
+        })
+        .await
+    }
+
+    /// Connects a fresh (possibly bound, possibly configured) socket.
+    pub(crate) async fn connect_fd(fd: OwnedFd, addr: SocketAddr) -> io::Result<TcpStream> {
+        let backend = crate::runtime::context::backend();
+        driver::Stream::connect(backend, fd, addr).await.map(TcpStream::from_io)
+    }
+
+    pub(crate) fn from_io(io: driver::Stream) -> TcpStream {
+        TcpStream { io }
+    }
+
+    /// Creates a `TcpStream` from a connected standard-library stream.
+    ///
+    /// The socket may be in blocking or non-blocking mode: the runtime sets
+    /// what its backend needs.
+    ///
+    /// # Panics
+    ///
+    /// Outside the context of a ringline runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn dox() -> std::io::Result<()> {
+    /// let std_stream = std::net::TcpStream::connect("127.0.0.1:34254")?;
+    /// let stream = ringline::net::TcpStream::from_std(std_stream)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        let backend = crate::runtime::context::backend();
+        driver::Stream::new(backend, stream.into()).map(TcpStream::from_io)
+    }
+
+    /// Turns this stream back into a standard-library one, in non-blocking
+    /// mode (call `set_nonblocking(false)` for blocking use).
+    ///
+    /// Bytes the runtime already received but that were not read yet are
+    /// lost, as with tokio. Bytes written but not yet sent are still sent.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.io.into_fd().map(std::net::TcpStream::from)
+    }
+
+    /// The local address of this end of the connection.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        to_socket_addr(SockRef::from(self).local_addr()?)
+    }
+
+    /// The address of the remote peer.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        to_socket_addr(SockRef::from(self).peer_addr()?)
+    }
+
+    /// Takes and clears the pending `SO_ERROR` of this socket.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        SockRef::from(self).take_error()
+    }
+
+    /// Receives data without removing it: the next read returns it again.
+    ///
+    /// Waits until at least one byte is available; `Ok(0)` means the peer
+    /// closed its side (or `buf` is empty).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn dox(stream: ringline::net::TcpStream) -> std::io::Result<()> {
+    /// let mut buf = [0; 16];
+    /// let n = stream.peek(&mut buf).await?;
+    /// println!("next bytes: {:?}", &buf[..n]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut buf = ReadBuf::new(buf);
+        poll_fn(|cx| self.io.poll_peek(cx, &mut buf)).await
+    }
+
+    /// Polls to receive data without removing it; on `Ready(Ok(n))` the `n`
+    /// bytes are filled into `buf`. Only the waker of the most recent call is
+    /// woken.
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<usize>> {
+        self.io.poll_peek(cx, buf)
+    }
+
+    /// Waits until the stream is readable: [`try_read`](TcpStream::try_read)
+    /// should return data, end-of-file or an error. As with tokio, readiness
+    /// may be spurious; when `try_read` then says `WouldBlock`, wait again.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses nothing.
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.io.poll_read_ready(cx)).await
+    }
+
+    /// Polls for read readiness; see [`readable`](TcpStream::readable).
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_read_ready(cx)
+    }
+
+    /// Waits until the stream is writable: [`try_write`](TcpStream::try_write)
+    /// should take bytes or report an error. As with tokio, readiness may be
+    /// spurious; when `try_write` then says `WouldBlock`, wait again.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses nothing.
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.io.poll_write_ready(cx)).await
+    }
+
+    /// Polls for write readiness; see [`writable`](TcpStream::writable).
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_write_ready(cx)
+    }
+
+    /// Reads what is available now, without waiting.
+    ///
+    /// `Ok(n)`: `n` bytes were read (`0` at end-of-file); an error of kind
+    /// `WouldBlock` means nothing is there yet: await
+    /// [`readable`](TcpStream::readable) and try again.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn dox(stream: ringline::net::TcpStream) -> std::io::Result<()> {
+    /// let mut buf = [0; 4096];
+    /// loop {
+    ///     stream.readable().await?;
+    ///     match stream.try_read(&mut buf) {
+    ///         Ok(0) => break,
+    ///         Ok(n) => println!("read {n} bytes"),
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read(buf)
+    }
+
+    /// Writes what can be taken now, without waiting; `WouldBlock` when
+    /// nothing can: await [`writable`](TcpStream::writable) and try again.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_write(buf)
+    }
+
+    /// Whether `TCP_NODELAY` is set (Nagle's algorithm disabled).
+    pub fn nodelay(&self) -> io::Result<bool> {
+        SockRef::from(self).tcp_nodelay()
+    }
+
+    /// Sets `TCP_NODELAY`: with `true`, segments are sent as soon as possible
+    /// even when small.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        SockRef::from(self).set_tcp_nodelay(nodelay)
+    }
+
+    /// The `SO_LINGER` option of this socket.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        SockRef::from(self).linger()
+    }
+
+    /// Sets `SO_LINGER`.
+    ///
+    /// Deprecated as in tokio: a non-zero linger makes closing the socket
+    /// block a thread. `Some(Duration::ZERO)` (see
+    /// [`set_zero_linger`](TcpStream::set_zero_linger)) makes close reset the
+    /// connection instead of finishing it gracefully.
+    #[deprecated = "`SO_LINGER` causes the socket to block the thread on drop"]
+    pub fn set_linger(&self, dur: Option<Duration>) -> io::Result<()> {
+        SockRef::from(self).set_linger(dur)
+    }
+
+    /// Sets `SO_LINGER` to zero: closing the socket resets the connection
+    /// (the peer sees `ConnectionReset`) instead of finishing it gracefully.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        SockRef::from(self).set_linger(Some(Duration::ZERO))
+    }
+
+    /// The `IP_TTL` option of this socket.
+    pub fn ttl(&self) -> io::Result<u32> {
+        SockRef::from(self).ttl_v4()
+    }
+
+    /// Sets `IP_TTL`: the time-to-live of every packet sent from this socket.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        SockRef::from(self).set_ttl_v4(ttl)
+    }
+
+    /// Splits the stream into a read half and a write half borrowing it, to
+    /// read and write concurrently within one task.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        split::split(self)
+    }
+
+    /// Splits the stream into owned halves that may move to different tasks.
+    ///
+    /// Dropping the [`OwnedWriteHalf`] half-closes the write direction; put
+    /// the halves back together with [`OwnedReadHalf::reunite`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # async fn dox(stream: ringline::net::TcpStream) -> std::io::Result<()> {
+    /// let (mut rd, mut wr) = stream.into_split();
+    /// ringline::spawn(async move { wr.write_all(b"ping").await });
+    /// let mut buf = [0; 4];
+    /// rd.read_exact(&mut buf).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split_owned::split_owned(self)
+    }
+}
+
+impl TryFrom<std::net::TcpStream> for TcpStream {
+    type Error = io::Error;
+
+    /// Same as [`TcpStream::from_std`].
+    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::from_std(stream)
+    }
+}
+
+impl AsyncRead for TcpStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_flush(cx)
+    }
+
+    /// Flushes, then shuts down the write direction: the peer reads
+    /// end-of-file. Reading from this stream still works.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_shutdown(cx)
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("TcpStream");
+        if let Ok(addr) = self.local_addr() {
+            d.field("addr", &addr);
+        }
+        if let Ok(peer) = self.peer_addr() {
+            d.field("peer", &peer);
+        }
+        d.field("fd", &self.as_raw_fd()).finish()
+    }
+}
+
+impl AsRef<TcpStream> for TcpStream {
+    fn as_ref(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}

@@ -1,0 +1,766 @@
+//! `ringline::net` TCP: what programs moving over from `tokio::net` rely on.
+//!
+//! Runs on whichever backend the runtime picks; force one with
+//! `RINGLINE_BACKEND=uring|mio`. Every wait that could hang on a bug is bounded
+//! by a timeout, and every server binds `127.0.0.1:0`.
+
+use std::collections::HashSet;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, RngCore, SeedableRng};
+use ringline::net::{TcpListener, TcpSocket, TcpStream};
+use ringline::time::timeout;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Upper bound for any single step that should take milliseconds.
+const STEP: Duration = Duration::from_secs(5);
+
+async fn within<F: std::future::IntoFuture>(what: &str, f: F) -> F::Output {
+    match timeout(STEP, f).await {
+        Ok(out) => out,
+        Err(_) => panic!("{what}: timed out after {STEP:?}"),
+    }
+}
+
+async fn bound() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    (listener, addr)
+}
+
+/// A connected (client, server) pair.
+async fn pair() -> (TcpStream, TcpStream) {
+    let (listener, addr) = bound().await;
+    let (client, accepted) =
+        within("connect+accept", async { tokio::join!(TcpStream::connect(addr), listener.accept()) }).await;
+    let (server, peer) = accepted.unwrap();
+    let client = client.unwrap();
+    assert_eq!(peer, client.local_addr().unwrap());
+    assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
+    (client, server)
+}
+
+/// Accepts forever, echoing every connection from its own task until EOF,
+/// then half-closing.
+async fn echo_server() -> SocketAddr {
+    let (listener, addr) = bound().await;
+    ringline::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            ringline::spawn(async move {
+                let (mut rd, mut wr) = sock.split();
+                tokio::io::copy(&mut rd, &mut wr).await.unwrap();
+                wr.shutdown().await.unwrap();
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn types_are_send_sync() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<TcpStream>();
+    assert_send_sync::<TcpListener>();
+    assert_send_sync::<TcpSocket>();
+    assert_send_sync::<ringline::net::tcp::OwnedReadHalf>();
+    assert_send_sync::<ringline::net::tcp::OwnedWriteHalf>();
+    assert_send_sync::<ringline::net::tcp::ReuniteError>();
+}
+
+#[test]
+#[should_panic(expected = "there is no reactor running")]
+fn from_std_outside_a_runtime_panics_like_tokio() {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let _ = TcpListener::from_std(std_listener);
+}
+
+#[ringline::test]
+async fn echo_round_trip() {
+    let addr = echo_server().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(b"hello ringline").await.unwrap();
+    let mut buf = [0; 14];
+    within("echo", stream.read_exact(&mut buf)).await.unwrap();
+    assert_eq!(&buf, b"hello ringline");
+    stream.shutdown().await.unwrap();
+    let mut rest = Vec::new();
+    within("echo eof", stream.read_to_end(&mut rest)).await.unwrap();
+    assert!(rest.is_empty());
+}
+
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn into_split_halves_in_two_tasks() {
+    let addr = echo_server().await;
+    let (mut rd, mut wr) = TcpStream::connect(addr).await.unwrap().into_split();
+    let writer = ringline::spawn(async move {
+        for i in 0..100u8 {
+            wr.write_all(&[i; 1000]).await.unwrap();
+        }
+        wr // keep the write side open until the reader is done
+    });
+    let reader = ringline::spawn(async move {
+        let mut buf = vec![0; 100 * 1000];
+        rd.read_exact(&mut buf).await.unwrap();
+        for (i, chunk) in buf.chunks(1000).enumerate() {
+            assert!(chunk.iter().all(|&b| b == i as u8), "chunk {i} corrupted");
+        }
+        rd
+    });
+    let wr = within("writer", writer).await.unwrap();
+    let rd = within("reader", reader).await.unwrap();
+    rd.reunite(wr).expect("halves of one stream reunite");
+}
+
+#[ringline::test]
+async fn split_borrowed_reads_and_writes_concurrently() {
+    let addr = echo_server().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (mut rd, mut wr) = stream.split();
+    let payload: Vec<u8> = (0..512 * 1024).map(|i| (i % 251) as u8).collect();
+    let mut echoed = vec![0; payload.len()];
+    let (w, r) = within("split", async {
+        tokio::join!(
+            async {
+                wr.write_all(&payload).await?;
+                wr.shutdown().await
+            },
+            rd.read_exact(&mut echoed)
+        )
+    })
+    .await;
+    w.unwrap();
+    r.unwrap();
+    assert!(echoed == payload);
+    assert_eq!(within("eof", rd.read(&mut [0; 8])).await.unwrap(), 0);
+}
+
+#[ringline::test]
+async fn reunite_same_stream_and_mismatch() {
+    let (a, _a_peer) = pair().await;
+    let (b, _b_peer) = pair().await;
+    let a_local = a.local_addr().unwrap();
+    let (a_rd, a_wr) = a.into_split();
+    let (b_rd, b_wr) = b.into_split();
+
+    let err = a_rd.reunite(b_wr).unwrap_err();
+    assert_eq!(err.to_string(), "tried to reunite halves that are not from the same socket");
+    let ringline::net::tcp::ReuniteError(a_rd, b_wr) = err;
+    let err = a_wr.reunite(b_rd).unwrap_err();
+    let ringline::net::tcp::ReuniteError(b_rd, a_wr) = err;
+
+    let a = a_rd.reunite(a_wr).unwrap();
+    assert_eq!(a.local_addr().unwrap(), a_local);
+    let _b = b_wr.reunite(b_rd).unwrap();
+}
+
+#[ringline::test]
+async fn reunited_stream_was_not_shut_down() {
+    let (client, mut server) = pair().await;
+    let (rd, wr) = client.into_split();
+    let mut client = rd.reunite(wr).unwrap();
+    client.write_all(b"still open").await.unwrap();
+    let mut buf = [0; 10];
+    within("read", server.read_exact(&mut buf)).await.unwrap();
+    assert_eq!(&buf, b"still open");
+}
+
+#[ringline::test]
+async fn shutdown_half_closes() {
+    let (mut client, mut server) = pair().await;
+    client.write_all(b"request").await.unwrap();
+    within("shutdown", client.shutdown()).await.unwrap();
+
+    let mut got = Vec::new();
+    within("read to eof", server.read_to_end(&mut got)).await.unwrap();
+    assert_eq!(got, b"request");
+
+    // The other direction still works.
+    server.write_all(b"response").await.unwrap();
+    drop(server);
+    let mut got = Vec::new();
+    within("client read", client.read_to_end(&mut got)).await.unwrap();
+    assert_eq!(got, b"response");
+    assert!(client.write_all(b"more").await.is_err(), "writing after shutdown must fail");
+}
+
+#[ringline::test]
+async fn dropping_owned_write_half_sends_eof() {
+    let (client, mut server) = pair().await;
+    let (mut rd, mut wr) = client.into_split();
+    wr.write_all(&[7; 64 * 1024]).await.unwrap();
+    drop(wr);
+    let mut got = Vec::new();
+    within("server read to eof", server.read_to_end(&mut got)).await.unwrap();
+    assert_eq!(got.len(), 64 * 1024, "bytes written before the drop arrive before EOF");
+    server.write_all(b"bye").await.unwrap();
+    let mut buf = [0; 3];
+    within("read half still reads", rd.read_exact(&mut buf)).await.unwrap();
+    assert_eq!(&buf, b"bye");
+}
+
+#[ringline::test]
+async fn forgotten_write_half_keeps_stream_open() {
+    let (client, mut server) = pair().await;
+    let (rd, wr) = client.into_split();
+    wr.forget();
+    let mut buf = [0; 1];
+    assert!(timeout(Duration::from_millis(100), server.read(&mut buf)).await.is_err(), "no EOF yet");
+    drop(rd);
+    assert_eq!(within("eof", server.read(&mut buf)).await.unwrap(), 0);
+}
+
+#[ringline::test]
+async fn read_after_peer_close_is_eof() {
+    let (mut client, mut server) = pair().await;
+    server.write_all(b"last words").await.unwrap();
+    drop(server);
+    let mut got = Vec::new();
+    within("read to eof", client.read_to_end(&mut got)).await.unwrap();
+    assert_eq!(got, b"last words");
+    for _ in 0..3 {
+        assert_eq!(client.read(&mut [0; 16]).await.unwrap(), 0, "EOF is sticky");
+    }
+}
+
+#[ringline::test]
+async fn write_after_peer_reset_errors() {
+    let (mut client, server) = pair().await;
+    server.set_zero_linger().unwrap();
+    drop(server);
+    let chunk = [0u8; 16 * 1024];
+    let err = within("write until error", async {
+        loop {
+            if let Err(e) = client.write_all(&chunk).await {
+                return e;
+            }
+            if let Err(e) = client.flush().await {
+                return e;
+            }
+            ringline::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    assert!(
+        matches!(
+            err.kind(),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted
+        ),
+        "unexpected error: {err:?}"
+    );
+}
+
+#[ringline::test]
+async fn read_after_peer_reset_errors_or_eof() {
+    let (mut client, server) = pair().await;
+    #[allow(deprecated)]
+    server.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(server);
+    match within("read", client.read(&mut [0; 16])).await {
+        Ok(0) => {}
+        Err(e) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset, "{e:?}"),
+        Ok(n) => panic!("read {n} bytes from a reset connection"),
+    }
+}
+
+#[ringline::test]
+async fn connect_to_closed_port_is_refused() {
+    let (listener, addr) = bound().await;
+    drop(listener);
+    let err = within("connect", TcpStream::connect(addr)).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err:?}");
+}
+
+#[ringline::test]
+async fn connect_tries_each_address() {
+    let (closed, closed_addr) = bound().await;
+    drop(closed);
+    let (listener, addr) = bound().await;
+    let addrs = [closed_addr, addr];
+    let stream = within("connect", TcpStream::connect(&addrs[..])).await.unwrap();
+    assert_eq!(stream.peer_addr().unwrap(), addr);
+    drop(listener);
+    let err = TcpStream::connect(&[closed_addr][..]).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "the last error is returned");
+    let none: &[SocketAddr] = &[];
+    let err = TcpStream::connect(none).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+}
+
+#[ringline::test]
+async fn bind_to_port_in_use_fails() {
+    let (_listener, addr) = bound().await;
+    let err = TcpListener::bind(addr).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AddrInUse, "{err:?}");
+}
+
+#[ringline::test]
+async fn unparsable_addresses_are_errors() {
+    for bad in ["not an address", "127.0.0.1", "127.0.0.1:notaport", "127.0.0.1:99999", ""] {
+        let err = TcpStream::connect(bad).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "connect({bad:?}): {err:?}");
+        let err = TcpListener::bind(bad).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "bind({bad:?}): {err:?}");
+    }
+    assert!(TcpStream::connect(String::from("[::1")).await.is_err());
+}
+
+#[ringline::test]
+async fn address_forms_resolve() {
+    let (l1, a1) = bound().await;
+    let port = a1.port();
+    let forms: Vec<TcpStream> = within("connects", async {
+        let ip = std::net::Ipv4Addr::LOCALHOST;
+        vec![
+            TcpStream::connect(a1).await.unwrap(),
+            TcpStream::connect(("127.0.0.1", port)).await.unwrap(),
+            TcpStream::connect((String::from("127.0.0.1"), port)).await.unwrap(),
+            TcpStream::connect((ip, port)).await.unwrap(),
+            TcpStream::connect((std::net::IpAddr::V4(ip), port)).await.unwrap(),
+            TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap(),
+            TcpStream::connect(&format!("127.0.0.1:{port}")).await.unwrap(),
+        ]
+    })
+    .await;
+    assert_eq!(forms.len(), 7);
+    drop(l1);
+    // A host name goes through the resolver on the blocking pool.
+    let addrs: Vec<SocketAddr> =
+        within("lookup", ringline::net::lookup_host(("localhost", 80))).await.unwrap().collect();
+    assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 80), "{addrs:?}");
+}
+
+#[ringline::test]
+async fn peek_does_not_consume() {
+    let (mut client, mut server) = pair().await;
+    client.write_all(b"peekaboo").await.unwrap();
+    let mut buf = [0; 8];
+    let mut n = 0;
+    while n < 8 {
+        n = within("peek", server.peek(&mut buf)).await.unwrap();
+    }
+    assert_eq!(&buf, b"peekaboo");
+    let mut again = [0; 4];
+    assert_eq!(server.peek(&mut again).await.unwrap(), 4);
+    assert_eq!(&again, b"peek");
+    let mut all = [0; 8];
+    server.read_exact(&mut all).await.unwrap();
+    assert_eq!(&all, b"peekaboo");
+}
+
+#[ringline::test]
+async fn try_read_try_write_with_readiness() {
+    let (client, server) = pair().await;
+    let mut buf = [0; 32];
+    let err = server.try_read(&mut buf).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+
+    within("writable", client.writable()).await.unwrap();
+    let n = client.try_write(b"try me").unwrap();
+    assert_eq!(n, 6);
+
+    let mut got = Vec::new();
+    within("try_read loop", async {
+        while got.len() < 6 {
+            server.readable().await.unwrap();
+            match server.try_read(&mut buf) {
+                Ok(0) => panic!("unexpected EOF"),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(got, b"try me");
+
+    drop(client);
+    within("readable at eof", server.readable()).await.unwrap();
+    let n = within("eof", async {
+        loop {
+            match server.try_read(&mut buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => server.readable().await.unwrap(),
+                other => return other,
+            }
+        }
+    })
+    .await;
+    assert_eq!(n.unwrap(), 0);
+}
+
+#[ringline::test]
+async fn try_write_fills_then_would_block() {
+    let (client, _server) = pair().await;
+    let chunk = [1u8; 64 * 1024];
+    let mut total = 0usize;
+    let blocked = loop {
+        match client.try_write(&chunk) {
+            Ok(n) => total += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
+            Err(e) => panic!("{e:?}"),
+        }
+        if total > 256 * 1024 * 1024 {
+            break false;
+        }
+    };
+    assert!(blocked && total > 0, "an unread connection eventually refuses bytes (took {total})");
+}
+
+#[ringline::test]
+async fn socket_options_round_trip() {
+    let (client, server) = pair().await;
+    client.set_nodelay(true).unwrap();
+    assert!(client.nodelay().unwrap());
+    client.set_nodelay(false).unwrap();
+    assert!(!client.nodelay().unwrap());
+
+    client.set_ttl(42).unwrap();
+    assert_eq!(client.ttl().unwrap(), 42);
+
+    assert_eq!(server.linger().unwrap(), None);
+    server.set_zero_linger().unwrap();
+    assert_eq!(server.linger().unwrap(), Some(Duration::ZERO));
+    #[allow(deprecated)]
+    server.set_linger(None).unwrap();
+    assert_eq!(server.linger().unwrap(), None);
+
+    assert!(client.take_error().unwrap().is_none());
+
+    let (listener, _) = bound().await;
+    listener.set_ttl(17).unwrap();
+    assert_eq!(listener.ttl().unwrap(), 17);
+    assert!(format!("{listener:?}").contains("TcpListener"));
+    assert!(format!("{client:?}").contains("TcpStream"));
+}
+
+#[ringline::test]
+async fn from_std_and_into_std_round_trip() {
+    use std::io::{Read, Write};
+    use std::os::fd::{AsFd, AsRawFd};
+
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    let listener = TcpListener::try_from(std_listener).unwrap();
+    assert_eq!(listener.local_addr().unwrap(), addr);
+    assert_eq!(listener.as_fd().as_raw_fd(), listener.as_raw_fd());
+
+    let std_client = std::net::TcpStream::connect(addr).unwrap();
+    let mut client = TcpStream::from_std(std_client).unwrap();
+    let (mut server, _) = within("accept", listener.accept()).await.unwrap();
+    assert_eq!(client.as_fd().as_raw_fd(), client.as_raw_fd());
+
+    client.write_all(b"async").await.unwrap();
+    within("flush", client.flush()).await.unwrap();
+    let mut buf = [0; 5];
+    within("read", server.read_exact(&mut buf)).await.unwrap();
+    assert_eq!(&buf, b"async");
+
+    // Back to std, used with blocking calls. (The client has never read, so
+    // nothing of the runtime's is waiting for its bytes.)
+    let mut std_server = server.into_std().unwrap();
+    let mut std_client = client.into_std().unwrap();
+    for s in [&std_server, &std_client] {
+        s.set_nonblocking(false).unwrap();
+        s.set_read_timeout(Some(STEP)).unwrap();
+    }
+    std_server.write_all(b"sync").unwrap();
+    let mut buf = [0; 4];
+    std_client.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"sync");
+
+    // And into ringline again.
+    let std_listener = listener.into_std().unwrap();
+    assert_eq!(std_listener.local_addr().unwrap(), addr);
+    let listener = TcpListener::from_std(std_listener).unwrap();
+    let (c, a) = within("connect+accept", async { tokio::join!(TcpStream::connect(addr), listener.accept()) }).await;
+    c.unwrap();
+    a.unwrap();
+    let mut client = TcpStream::try_from(std_client).unwrap();
+    client.write_all(b"again").await.unwrap();
+    // Written bytes go out when the runtime runs: flush before blocking the
+    // thread on the std side.
+    within("flush", client.flush()).await.unwrap();
+    let mut buf = [0; 5];
+    std_server.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"again");
+}
+
+/// tokio guarantees that once `into_std` returns, every later byte reaches the
+/// std socket. On io_uring the stream's multishot receive, armed by the
+/// earlier read, stays armed until the driver processes the cancel, and takes
+/// bytes that arrive meanwhile (driver issue, reported to the lead). Passes on
+/// mio; run with `--ignored`.
+#[ringline::test]
+#[ignore = "io_uring driver: Stream::into_fd returns while the multishot receive is still armed"]
+async fn into_std_after_reading_keeps_later_bytes() {
+    use std::io::{Read, Write};
+
+    let (mut client, mut server) = pair().await;
+    client.write_all(b"async").await.unwrap();
+    let mut buf = [0; 5];
+    within("read", server.read_exact(&mut buf)).await.unwrap();
+
+    let mut std_server = server.into_std().unwrap();
+    std_server.set_nonblocking(false).unwrap();
+    std_server.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut std_client = client.into_std().unwrap();
+    std_client.set_nonblocking(false).unwrap();
+    std_client.write_all(b"sync").unwrap();
+    let mut buf = [0; 4];
+    std_server.read_exact(&mut buf).expect("bytes sent after into_std reach the std socket");
+    assert_eq!(&buf, b"sync");
+}
+
+#[ringline::test]
+async fn tcp_socket_bind_listen_connect() {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_reuseaddr(true).unwrap();
+    assert!(socket.reuseaddr().unwrap());
+    socket.set_reuseport(true).unwrap();
+    assert!(socket.reuseport().unwrap());
+    socket.set_recv_buffer_size(64 * 1024).unwrap();
+    assert!(socket.recv_buffer_size().unwrap() >= 64 * 1024);
+    socket.set_send_buffer_size(64 * 1024).unwrap();
+    assert!(socket.send_buffer_size().unwrap() >= 64 * 1024);
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    let listener = socket.listen(128).unwrap();
+    assert_eq!(listener.local_addr().unwrap(), addr);
+
+    let client = TcpSocket::new_v4().unwrap();
+    client.set_nodelay(true).unwrap();
+    client.set_keepalive(true).unwrap();
+    assert!(client.keepalive().unwrap());
+    client.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let client_addr = client.local_addr().unwrap();
+    let (client, accepted) =
+        within("connect+accept", async { tokio::join!(client.connect(addr), listener.accept()) }).await;
+    let mut client = client.unwrap();
+    let (mut server, peer) = accepted.unwrap();
+    assert_eq!(peer, client_addr);
+    assert!(client.nodelay().unwrap(), "options set before connect stay");
+
+    client.write_all(b"via TcpSocket").await.unwrap();
+    let mut buf = [0; 13];
+    within("read", server.read_exact(&mut buf)).await.unwrap();
+    assert_eq!(&buf, b"via TcpSocket");
+
+    // A port bound by a listener without SO_REUSEPORT is in use.
+    let other = TcpSocket::new_v4().unwrap();
+    let (_plain, plain_addr) = bound().await;
+    assert_eq!(other.bind(plain_addr).unwrap_err().kind(), io::ErrorKind::AddrInUse);
+
+    // from_std_stream takes an unconnected socket.
+    let raw = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let socket = TcpSocket::from_std_stream(std::net::TcpStream::from(std::os::fd::OwnedFd::from(raw)));
+    let stream = within("connect", socket.connect(addr)).await.unwrap();
+    assert_eq!(stream.peer_addr().unwrap(), addr);
+}
+
+#[ringline::test]
+async fn tcp_socket_v6() {
+    let Ok(socket) = TcpSocket::new_v6() else { return }; // no IPv6 in this sandbox
+    if socket.bind("[::1]:0".parse().unwrap()).is_err() {
+        return;
+    }
+    let addr = socket.local_addr().unwrap();
+    let listener = socket.listen(16).unwrap();
+    let (client, accepted) = within("v6", async { tokio::join!(TcpStream::connect(addr), listener.accept()) }).await;
+    assert!(client.unwrap().peer_addr().unwrap().is_ipv6());
+    accepted.unwrap();
+}
+
+#[ringline::test]
+async fn poll_accept_directly() {
+    let (listener, addr) = bound().await;
+    let connect = ringline::spawn(TcpStream::connect(addr));
+    let (stream, peer) = within("poll_accept", std::future::poll_fn(|cx| listener.poll_accept(cx))).await.unwrap();
+    let client = connect.await.unwrap().unwrap();
+    assert_eq!(peer, client.local_addr().unwrap());
+    assert_eq!(stream.local_addr().unwrap(), addr);
+}
+
+#[ringline::test]
+async fn accept_is_cancel_safe() {
+    let (listener, addr) = bound().await;
+    // Accepts dropped while waiting must not swallow later connections.
+    for _ in 0..5 {
+        assert!(timeout(Duration::from_millis(5), listener.accept()).await.is_err());
+    }
+    let mut expected = HashSet::new();
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let c = within("connect", TcpStream::connect(addr)).await.unwrap();
+        expected.insert(c.local_addr().unwrap());
+        clients.push(c);
+    }
+    let mut peers = HashSet::new();
+    for _ in 0..4 {
+        let (_, peer) = within("accept", listener.accept()).await.unwrap();
+        peers.insert(peer);
+    }
+    assert_eq!(peers, expected);
+}
+
+#[ringline::test]
+async fn cancelled_read_loses_no_bytes() {
+    let (mut client, mut server) = pair().await;
+    let mut buf = [0; 64];
+    assert!(timeout(Duration::from_millis(20), client.read(&mut buf)).await.is_err());
+    server.write_all(b"arrived after the timeout").await.unwrap();
+    let n = within("read", client.read(&mut buf)).await.unwrap();
+    let mut got = buf[..n].to_vec();
+    while got.len() < 25 {
+        let n = within("read", client.read(&mut buf)).await.unwrap();
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got, b"arrived after the timeout");
+}
+
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_cancelled_at_random_lose_nothing() {
+    let (mut client, mut server) = pair().await;
+    let total = 2 * 1024 * 1024;
+    let writer = ringline::spawn(async move {
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut sent = 0usize;
+        while sent < total {
+            let n = rng.random_range(1..=32 * 1024).min(total - sent);
+            let chunk: Vec<u8> = (sent..sent + n).map(|i| (i % 253) as u8).collect();
+            server.write_all(&chunk).await.unwrap();
+            sent += n;
+            if rng.random_ratio(1, 8) {
+                ringline::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        server.shutdown().await.unwrap();
+        server
+    });
+    let mut got = Vec::with_capacity(total);
+    let mut buf = vec![0; 16 * 1024];
+    let mut cancelled = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "reader stalled at {} bytes", got.len());
+        match timeout(Duration::from_micros(200), client.read(&mut buf)).await {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Ok(Err(e)) => panic!("{e:?}"),
+            Err(_) => cancelled += 1,
+        }
+    }
+    within("writer", writer).await.unwrap();
+    assert_eq!(got.len(), total, "({cancelled} reads cancelled)");
+    assert!(got.iter().enumerate().all(|(i, &b)| b == (i % 253) as u8), "bytes reordered or corrupted");
+}
+
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_clients_echo_byte_identical() {
+    const CLIENTS: u64 = 64;
+    const BYTES: usize = 256 * 1024;
+    let addr = echo_server().await;
+    let mut clients = Vec::new();
+    for id in 0..CLIENTS {
+        clients.push(ringline::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(id);
+            let mut data = vec![0; BYTES];
+            rng.fill_bytes(&mut data);
+            let (mut rd, mut wr) = TcpStream::connect(addr).await.unwrap().into_split();
+            let expected = data.clone();
+            let writer = ringline::spawn(async move {
+                let mut at = 0;
+                while at < data.len() {
+                    let n = rng.random_range(1..=16 * 1024).min(data.len() - at);
+                    wr.write_all(&data[at..at + n]).await.unwrap();
+                    at += n;
+                }
+                wr.shutdown().await.unwrap();
+            });
+            let reader = ringline::spawn(async move {
+                let mut got = Vec::with_capacity(BYTES);
+                rd.read_to_end(&mut got).await.unwrap();
+                got
+            });
+            writer.await.unwrap();
+            let got = reader.await.unwrap();
+            assert_eq!(got.len(), expected.len(), "client {id}: length");
+            assert!(got == expected, "client {id}: bytes differ");
+        }));
+    }
+    let all = timeout(Duration::from_secs(30), futures_join_all(clients)).await.expect("clients timed out");
+    for r in all {
+        r.unwrap();
+    }
+}
+
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_connections_run_on_both_workers() {
+    const CONNS: usize = 16;
+    let (listener, addr) = bound().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    ringline::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let tx = tx.clone();
+            ringline::spawn(async move {
+                let _ = tx.send(std::thread::current().id());
+                // Stay busy (connected) until the client hangs up, so
+                // placement sees real load.
+                let mut buf = [0; 64];
+                while let Ok(n) = sock.read(&mut buf).await {
+                    if n == 0 || sock.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let mut clients = Vec::new();
+    for _ in 0..CONNS {
+        let mut c = within("connect", TcpStream::connect(addr)).await.unwrap();
+        c.write_all(b"x").await.unwrap();
+        let mut b = [0; 1];
+        within("echo", c.read_exact(&mut b)).await.unwrap();
+        clients.push(c);
+    }
+    let mut threads = HashSet::new();
+    for _ in 0..CONNS {
+        threads.insert(within("thread id", rx.recv()).await.unwrap());
+    }
+    assert_eq!(threads.len(), 2, "connections were served by {} worker thread(s)", threads.len());
+}
+
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_moves_between_tasks_through_a_channel() {
+    let addr = echo_server().await;
+    let (tx, rx) = tokio::sync::oneshot::channel::<TcpStream>();
+    let first = ringline::spawn(async move {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"one").await.unwrap();
+        let mut b = [0; 3];
+        s.read_exact(&mut b).await.unwrap();
+        tx.send(s).unwrap();
+        std::thread::current().id()
+    });
+    let second = ringline::spawn(async move {
+        let mut s = rx.await.unwrap();
+        for _ in 0..50 {
+            s.write_all(b"two").await.unwrap();
+            let mut b = [0; 3];
+            s.read_exact(&mut b).await.unwrap();
+            assert_eq!(&b, b"two");
+        }
+    });
+    within("first", first).await.unwrap();
+    within("second", second).await.unwrap();
+}
+
+/// Awaits every handle in order (the test has no `futures` dev-dependency).
+async fn futures_join_all<T>(handles: Vec<ringline::task::JoinHandle<T>>) -> Vec<Result<T, ringline::task::JoinError>> {
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await);
+    }
+    out
+}
