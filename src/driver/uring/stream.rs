@@ -130,8 +130,11 @@ impl Stream {
             }
             Poll::Pending => {
                 set_waker(&mut st.read_waker, cx);
+                let arm = st.wants_recv();
                 drop(st);
-                self.shared.kick();
+                if arm {
+                    self.shared.kick();
+                }
                 Poll::Pending
             }
         }
