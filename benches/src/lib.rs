@@ -10,10 +10,11 @@
 //!   mio, tokio, and a raw io_uring loop with no runtime).
 //! - [`server`]: the servers and in-process benchmarks, written once and compiled
 //!   against each runtime.
-//! - [`load`]: the single-threaded epoll load generator.
+//! - [`load`]: the single-threaded load generator (io_uring, or epoll).
 //! - [`process`]: the one place that spawns, pins and kills processes.
 //! - [`workloads`]: one module per workload, and the registry that lists them.
 //! - [`report`]: results as markdown, CSV and an SVG chart.
+//! - [`uring`]: io_uring pieces shared by the raw server and the load generator.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks, missing_docs)]
@@ -25,4 +26,5 @@ pub mod report;
 pub mod runtime;
 pub mod server;
 pub mod stats;
+pub mod uring;
 pub mod workloads;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use ringline_bench::args::Args;
+use ringline_bench::load::Engine;
 use ringline_bench::process;
 use ringline_bench::report::Report;
 use ringline_bench::runtime::Runtime;
@@ -23,6 +24,7 @@ options:
   --runtimes LIST     comma-separated subset of: ringline-uring,ringline-mio,tokio,raw-uring
   --out DIR           results directory (default <workspace>/target/bench-results)
   --no-wrk            use the built-in HTTP client even if wrk is installed
+  --client ENGINE     load generator engine: uring or epoll (default: uring if it works)
   --list              list the workloads
 ";
 
@@ -61,6 +63,12 @@ fn suite(mut args: Args) -> Result<(), String> {
         .value("out")?
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-results")));
     let runtimes = select_runtimes(args.value("runtimes")?)?;
+    let engine = match args.value::<String>("client")?.as_deref() {
+        None => Engine::detect(),
+        Some("uring") => Engine::Uring,
+        Some("epoll") => Engine::Epoll,
+        Some(other) => return Err(format!("unknown --client {other:?} (uring or epoll)")),
+    };
     let selected = select_workloads(&args.finish()?)?;
     if reps == 0 || duration <= 0.0 || warmup < 0.0 {
         return Err("--reps and --duration must be positive".into());
@@ -84,6 +92,7 @@ fn suite(mut args: Args) -> Result<(), String> {
         server_cpu,
         runtimes,
         use_wrk: !no_wrk,
+        engine,
     };
     let mut report = Report { header: header(&ctx, cores, client_cpu), ..Report::default() };
     if !cfg!(feature = "ringline") {
@@ -168,6 +177,7 @@ fn header(ctx: &Ctx, cores: usize, client_cpu: Option<usize>) -> Vec<String> {
     vec![
         format!("machine: {cpu_model}, {cores} CPUs, Linux {}", kernel.trim()),
         format!("{pinning}; {} worker thread(s) per runtime", ctx.workers),
+        format!("load generator: one thread, {} (wrk -t1 for http where installed)", ctx.engine.name()),
         format!(
             "{} repetition(s) per row, interleaved across runtimes, each on a fresh server; {:.1} s measured per load run after {:.1} s warm-up{}; median, min and max over repetitions",
             ctx.reps,

@@ -6,6 +6,11 @@ pub trait Protocol {
     fn request(&self) -> &[u8];
     /// If `buf` starts with a complete response, its length.
     fn response_len(&self, buf: &[u8]) -> Option<usize>;
+    /// The length of every response, if fixed: the bytes then need counting,
+    /// not keeping.
+    fn fixed_response_len(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Echo: the response is the request, byte for byte.
@@ -27,6 +32,10 @@ impl Protocol for Echo {
 
     fn response_len(&self, buf: &[u8]) -> Option<usize> {
         (buf.len() >= self.message.len()).then_some(self.message.len())
+    }
+
+    fn fixed_response_len(&self) -> Option<usize> {
+        Some(self.message.len())
     }
 }
 

@@ -8,11 +8,12 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU16, Ordering};
 
 use io_uring::squeue::Entry;
-use io_uring::types::{BufRingEntry, Fd};
-use io_uring::{cqueue, opcode, IoUring, SubmissionQueue, Submitter};
+use io_uring::types::Fd;
+use io_uring::{cqueue, opcode};
+
+use crate::uring::{single_thread_ring, BufRing, Queue};
 
 const RING_ENTRIES: u32 = 4096;
 const BUF_GROUP: u16 = 0;
@@ -35,25 +36,14 @@ pub fn echo(addr: SocketAddr) -> io::Result<()> {
     if unsafe { libc::listen(listener.as_raw_fd(), 4096) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    let mut ring: IoUring = IoUring::builder()
-        .setup_coop_taskrun()
-        .setup_single_issuer()
-        .setup_defer_taskrun()
-        .build(RING_ENTRIES)
-        .or_else(|_| IoUring::new(RING_ENTRIES))?;
+    let mut ring = single_thread_ring(RING_ENTRIES)?;
     let (submitter, sq, mut cq) = ring.split();
-    let bufs = BufRing::new(&submitter)?;
+    let bufs = BufRing::new(&submitter, BUF_GROUP, BUF_COUNT, BUF_SIZE)?;
     let mut server = Server { sq: Queue { sq, submitter }, bufs, conns: Vec::new(), starved: Vec::new() };
     let lfd = listener.as_raw_fd();
-    server.sq.push(opcode::AcceptMulti::new(Fd(lfd)).build().user_data(user_data(ACCEPT, lfd)))?;
+    server.push(opcode::AcceptMulti::new(Fd(lfd)).build().user_data(user_data(ACCEPT, lfd)))?;
     loop {
-        server.sq.sq.sync();
-        match server.sq.submitter.submit_and_wait(1) {
-            Ok(_) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
-            Err(e) => return Err(e),
-        }
+        server.sq.submit_and_wait(None)?;
         cq.sync();
         for cqe in &mut cq {
             server.complete(cqe.user_data(), cqe.result(), cqe.flags(), lfd)?;
@@ -63,27 +53,6 @@ pub fn echo(addr: SocketAddr) -> io::Result<()> {
             for fd in std::mem::take(&mut server.starved) {
                 server.arm_recv(fd)?;
             }
-        }
-    }
-}
-
-/// The submission queue, flushed to the kernel whenever it fills up.
-struct Queue<'a> {
-    sq: SubmissionQueue<'a>,
-    submitter: Submitter<'a>,
-}
-
-impl Queue<'_> {
-    fn push(&mut self, entry: Entry) -> io::Result<()> {
-        loop {
-            // SAFETY: every entry we build points only at the listener, a
-            // connection fd, or a provided buffer, all of which outlive the op.
-            if unsafe { self.sq.push(&entry) }.is_ok() {
-                return Ok(());
-            }
-            self.sq.sync();
-            self.submitter.submit()?;
-            self.sq.sync();
         }
     }
 }
@@ -117,6 +86,13 @@ struct Server<'a> {
 }
 
 impl Server<'_> {
+    fn push(&mut self, entry: Entry) -> io::Result<()> {
+        // SAFETY: every entry points only at the listener, a connection fd
+        // (closed only once its ops are done) or a provided buffer (alive for
+        // the process).
+        unsafe { self.sq.push(&entry) }
+    }
+
     fn complete(&mut self, ud: u64, res: i32, flags: u32, lfd: i32) -> io::Result<()> {
         let fd = ud as u32 as i32;
         match ud >> 32 {
@@ -126,7 +102,7 @@ impl Server<'_> {
                 }
                 if !cqueue::more(flags) {
                     let accept = opcode::AcceptMulti::new(Fd(lfd)).build();
-                    self.sq.push(accept.user_data(user_data(ACCEPT, lfd)))?;
+                    self.push(accept.user_data(user_data(ACCEPT, lfd)))?;
                 }
                 Ok(())
             }
@@ -162,7 +138,7 @@ impl Server<'_> {
 
     fn arm_recv(&mut self, fd: i32) -> io::Result<()> {
         let recv = opcode::RecvMulti::new(Fd(fd), BUF_GROUP).build();
-        self.sq.push(recv.user_data(user_data(RECV, fd)))
+        self.push(recv.user_data(user_data(RECV, fd)))
     }
 
     fn on_recv(&mut self, fd: i32, res: i32, flags: u32) -> io::Result<()> {
@@ -232,72 +208,12 @@ impl Server<'_> {
         conn.sending = true;
         let data = &self.bufs.buf(chunk.bid)[chunk.sent as usize..chunk.len as usize];
         let send = opcode::Send::new(Fd(fd), data.as_ptr(), data.len() as u32).flags(libc::MSG_NOSIGNAL).build();
-        self.sq.push(send.user_data(user_data(SEND, fd)))
+        self.push(send.user_data(user_data(SEND, fd)))
     }
 
     fn close(&mut self, fd: i32) {
         self.conns[fd as usize] = None;
         // SAFETY: no op is in flight on fd (receive ended, no send pending).
         unsafe { libc::close(fd) };
-    }
-}
-
-/// A provided-buffer ring of `BUF_COUNT` buffers of `BUF_SIZE` bytes, for the
-/// life of the process.
-struct BufRing {
-    entries: *mut BufRingEntry,
-    memory: Vec<u8>,
-    /// Our copy of the tail; published to the kernel by `publish`.
-    tail: u16,
-}
-
-impl BufRing {
-    fn new(submitter: &Submitter<'_>) -> io::Result<BufRing> {
-        let bytes = BUF_COUNT as usize * std::mem::size_of::<BufRingEntry>();
-        // SAFETY: an anonymous private mapping, page aligned as the kernel requires.
-        let entries = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                bytes,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_ANONYMOUS | libc::MAP_PRIVATE,
-                -1,
-                0,
-            )
-        };
-        if entries == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the mapping holds BUF_COUNT entries and lives as long as the ring.
-        unsafe { submitter.register_buf_ring_with_flags(entries as u64, BUF_COUNT, BUF_GROUP, 0)? };
-        let mut ring = BufRing { entries: entries.cast(), memory: vec![0; BUF_COUNT as usize * BUF_SIZE], tail: 0 };
-        (0..BUF_COUNT).for_each(|bid| ring.give_back(bid));
-        ring.publish();
-        Ok(ring)
-    }
-
-    fn buf(&self, bid: u16) -> &[u8] {
-        let start = bid as usize * BUF_SIZE;
-        &self.memory[start..start + BUF_SIZE]
-    }
-
-    /// Queues buffer `bid` for the kernel again (visible after `publish`).
-    fn give_back(&mut self, bid: u16) {
-        let addr = self.buf(bid).as_ptr() as u64;
-        let index = (self.tail & (BUF_COUNT - 1)) as usize;
-        // SAFETY: index < BUF_COUNT, and the kernel does not read entries
-        // between the published tail and ours.
-        let entry = unsafe { &mut *self.entries.add(index) };
-        entry.set_addr(addr);
-        entry.set_len(BUF_SIZE as u32);
-        entry.set_bid(bid);
-        self.tail = self.tail.wrapping_add(1);
-    }
-
-    fn publish(&self) {
-        // SAFETY: the tail field of entry 0 is a u16 the kernel reads
-        // atomically; we are its only writer.
-        let tail = unsafe { &*(BufRingEntry::tail(self.entries).cast::<AtomicU16>()) };
-        tail.store(self.tail, Ordering::Release);
     }
 }

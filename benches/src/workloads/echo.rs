@@ -33,7 +33,13 @@ fn run(ctx: &Ctx, report: &mut Report) {
             let mut busiest: f64 = 0.0;
             ctx.measure(report, &case, &runtimes, |runtime, rep| {
                 let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo", "--buf", SERVER_BUF]))?;
-                let spec = LoadSpec { addr: server.addr(), conns, warmup: ctx.warmup, duration: ctx.duration };
+                let spec = LoadSpec {
+                    addr: server.addr(),
+                    conns,
+                    warmup: ctx.warmup,
+                    duration: ctx.duration,
+                    engine: ctx.engine,
+                };
                 let server_cpu = server.cpu_time()?;
                 let result = load::run(&spec, &Echo::new(size))?;
                 let server_cpu = server.cpu_time()?.saturating_sub(server_cpu);

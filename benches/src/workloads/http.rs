@@ -35,11 +35,23 @@ fn run(ctx: &Ctx, report: &mut Report) {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "http"]))?;
             let proto = Http::get("127.0.0.1", "/");
             let sample = if wrk {
-                let warm = LoadSpec { addr: server.addr(), conns, warmup: Duration::ZERO, duration: ctx.warmup };
+                let warm = LoadSpec {
+                    addr: server.addr(),
+                    conns,
+                    warmup: Duration::ZERO,
+                    duration: ctx.warmup,
+                    engine: ctx.engine,
+                };
                 load::run(&warm, &proto)?;
                 run_wrk(server.addr(), conns, ctx.duration)?
             } else {
-                let spec = LoadSpec { addr: server.addr(), conns, warmup: ctx.warmup, duration: ctx.duration };
+                let spec = LoadSpec {
+                    addr: server.addr(),
+                    conns,
+                    warmup: ctx.warmup,
+                    duration: ctx.duration,
+                    engine: ctx.engine,
+                };
                 Sample::from_load(&load::run(&spec, &proto)?)
             };
             server.check_alive()?;

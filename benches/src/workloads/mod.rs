@@ -58,6 +58,8 @@ pub struct Ctx {
     pub runtimes: Vec<Runtime>,
     /// Use `wrk` for HTTP if it is installed.
     pub use_wrk: bool,
+    /// How the load generator talks to the kernel.
+    pub engine: crate::load::Engine,
 }
 
 /// One measured case of a workload: the rows it produces share these.

@@ -35,7 +35,13 @@ fn run(ctx: &Ctx, report: &mut Report) {
         ctx.measure(report, &case, &runtimes, |runtime, rep| {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo"]))?;
             let proto = Echo::new(SIZE);
-            let mut spec = LoadSpec { addr: server.addr(), conns, warmup: Duration::ZERO, duration: ctx.warmup };
+            let mut spec = LoadSpec {
+                addr: server.addr(),
+                conns,
+                warmup: Duration::ZERO,
+                duration: ctx.warmup,
+                engine: ctx.engine,
+            };
             load::run(&spec, &proto)?;
             let perf = PerfStat::attach(server.pid())?;
             spec.duration = ctx.duration;
