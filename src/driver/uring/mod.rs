@@ -23,6 +23,8 @@ mod probe;
 mod queues;
 mod ring;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use listener::Listener;
 pub(crate) use probe::probe;
