@@ -1,6 +1,8 @@
 //! A hand-written SVG bar chart (no font or image libraries): for every case,
 //! one horizontal bar per runtime showing its performance relative to tokio,
-//! oriented so that longer is better for every metric.
+//! oriented so that better is to the right for every metric. The scale is
+//! logarithmic and the bars grow from tokio's 1.0, so 2× better and 2× worse
+//! are equally long.
 
 use std::fmt::Write as _;
 
@@ -40,9 +42,11 @@ pub fn svg(report: &Report) -> String {
             _ => groups.push((label, vec![(row.runtime, rel)])),
         }
     }
-    let max = groups.iter().flat_map(|(_, bars)| bars.iter().map(|&(_, rel)| rel)).fold(1.0f64, f64::max) * 1.1;
-    let plot_w = WIDTH - LABEL_W - 60.0;
-    let x = |rel: f64| LABEL_W + rel / max * plot_w;
+    let all = groups.iter().flat_map(|(_, bars)| bars.iter().map(|&(_, rel)| rel));
+    let lo = all.clone().fold(0.5f64, f64::min).log2().floor();
+    let hi = all.fold(2.0f64, f64::max).log2().ceil();
+    let plot_w = WIDTH - LABEL_W - 50.0;
+    let x = |rel: f64| LABEL_W + (rel.log2() - lo) / (hi - lo) * plot_w;
     let body: f64 = groups.iter().map(|(_, bars)| bars.len() as f64 * BAR_H + GROUP_GAP).sum();
     let height = TOP + body + 30.0;
 
@@ -54,7 +58,7 @@ pub fn svg(report: &Report) -> String {
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         svg,
-        r#"<text x="10" y="20" font-size="14" font-weight="bold">Performance relative to tokio (tokio = 1.0, longer is better)</text>"#
+        r#"<text x="10" y="20" font-size="14" font-weight="bold">Performance relative to tokio (log scale; right of 1.0 = better than tokio)</text>"#
     );
     let mut legend_x = 10.0;
     for runtime in Runtime::ALL {
@@ -79,25 +83,31 @@ pub fn svg(report: &Report) -> String {
         );
         for (i, &(runtime, rel)) in bars.iter().enumerate() {
             let top = y + i as f64 * BAR_H;
+            let (left, right) = if rel >= 1.0 { (x(1.0), x(rel)) } else { (x(rel), x(1.0)) };
             let _ = writeln!(
                 svg,
-                r#"<rect x="{LABEL_W}" y="{top}" width="{:.1}" height="{}" fill="{}"><title>{}: {rel:.2}</title></rect><text x="{:.1}" y="{}" font-size="9">{rel:.2}</text>"#,
-                x(rel) - LABEL_W,
+                r#"<rect x="{left:.1}" y="{top}" width="{:.1}" height="{}" fill="{}"><title>{}: {rel:.2}</title></rect><text x="{:.1}" y="{}" font-size="9">{rel:.2}</text>"#,
+                (right - left).max(1.0),
                 BAR_H - 2.0,
                 color(runtime),
                 runtime.label(),
-                x(rel) + 3.0,
+                right + 3.0,
                 top + BAR_H - 3.0,
             );
         }
         y += group_h + GROUP_GAP;
     }
-    let one = x(1.0);
-    let _ = writeln!(
-        svg,
-        r##"<line x1="{one:.1}" y1="{TOP}" x2="{one:.1}" y2="{y}" stroke="#333" stroke-dasharray="4 3"/><text x="{one:.1}" y="{}" text-anchor="middle">1.0 (tokio)</text>"##,
-        y + 14.0
-    );
+    for power in lo as i32..=hi as i32 {
+        let rel = 2f64.powi(power);
+        let gx = x(rel);
+        let style = if power == 0 { r##"stroke="#333""## } else { r##"stroke="#ccc" stroke-dasharray="3 3""## };
+        let _ = writeln!(
+            svg,
+            r#"<line x1="{gx:.1}" y1="{TOP}" x2="{gx:.1}" y2="{y}" {style}/><text x="{gx:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            y + 14.0,
+            if power == 0 { "1 (tokio)".to_string() } else { format!("{rel}×") }
+        );
+    }
     svg.push_str("</svg>\n");
     svg
 }
