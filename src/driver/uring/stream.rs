@@ -23,9 +23,9 @@ use tokio::io::ReadBuf;
 
 use super::bufring::RECV_GROUP;
 use super::oneshot::Oneshot;
+use super::queues::{RecvQueue, SendQueue};
 use super::ring::{Completion, InFlight, Ring};
 use super::{Handle, Kick};
-use super::queues::{RecvQueue, SendQueue};
 
 /// Unread bytes a connection may hold before its receive is paused.
 const RECV_HIGH_WATER: usize = 256 * 1024;
