@@ -225,6 +225,10 @@ impl Driver {
                 Kick::Cancel(user_data) => self.ring.cancel(user_data),
             }
         }
+        // A burst of new connections grows the queue; don't keep it forever.
+        if self.kicks.capacity() > 1024 {
+            self.kicks = Vec::new();
+        }
     }
 
     /// Drains the completion queue and hands each completion to its owner.
@@ -242,6 +246,9 @@ impl Driver {
             let mut reaped = std::mem::take(&mut self.reaped);
             for (user_data, completion) in reaped.drain(..) {
                 self.dispatch(user_data, completion);
+            }
+            if reaped.capacity() > 4096 {
+                reaped = Vec::new(); // a burst passed: don't keep its memory
             }
             self.reaped = reaped;
         }

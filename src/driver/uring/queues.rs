@@ -2,20 +2,26 @@
 
 use tokio::io::ReadBuf;
 
-/// Bytes received and not yet read.
+/// Bytes received and not yet read. Holds no buffer while empty.
 #[derive(Default)]
 pub(crate) struct RecvQueue {
-    buf: Vec<u8>,
+    bufs: Option<Box<RecvBuffer>>,
+}
+
+struct RecvBuffer {
+    bytes: Vec<u8>,
     /// Bytes before `start` were already read.
     start: usize,
 }
 
-/// Capacity a drained queue may keep for the next burst.
-const KEEP_CAPACITY: usize = 64 * 1024;
+// A drained queue gives its memory back: an idle connection then costs no
+// buffer at all (tokio's costs none either, since it reads into the caller's
+// buffer). The allocator's thread cache makes the next message's allocation
+// cheap.
 
 impl RecvQueue {
     pub(crate) fn len(&self) -> usize {
-        self.buf.len() - self.start
+        self.bufs.as_ref().map_or(0, |b| b.bytes.len() - b.start)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -23,26 +29,24 @@ impl RecvQueue {
     }
 
     pub(crate) fn extend(&mut self, bytes: &[u8]) {
-        if self.start > 0 && self.start >= self.buf.len() / 2 {
-            self.buf.drain(..self.start);
-            self.start = 0;
+        let buf = self.bufs.get_or_insert_with(|| Box::new(RecvBuffer { bytes: Vec::new(), start: 0 }));
+        if buf.start > 0 && buf.start >= buf.bytes.len() / 2 {
+            buf.bytes.drain(..buf.start);
+            buf.start = 0;
         }
-        self.buf.extend_from_slice(bytes);
+        buf.bytes.extend_from_slice(bytes);
     }
 
     /// Copies as much as fits into `dst`; with `consume` the bytes are gone
     /// from the queue, without it they stay (peek).
     pub(crate) fn copy_to(&mut self, dst: &mut ReadBuf<'_>, consume: bool) -> usize {
-        let n = self.len().min(dst.remaining());
-        dst.put_slice(&self.buf[self.start..self.start + n]);
+        let Some(buf) = self.bufs.as_mut() else { return 0 };
+        let n = (buf.bytes.len() - buf.start).min(dst.remaining());
+        dst.put_slice(&buf.bytes[buf.start..buf.start + n]);
         if consume {
-            self.start += n;
-            if self.start == self.buf.len() {
-                self.buf.clear();
-                self.start = 0;
-                if self.buf.capacity() > KEEP_CAPACITY {
-                    self.buf.shrink_to(KEEP_CAPACITY);
-                }
+            buf.start += n;
+            if buf.start == buf.bytes.len() {
+                self.bufs = None;
             }
         }
         n
@@ -52,9 +56,15 @@ impl RecvQueue {
 /// Bytes accepted by `poll_write` and not yet taken by the kernel.
 ///
 /// `inflight` is what the kernel is sending now; its memory is never touched
-/// until the send completes. New bytes go to `pending` meanwhile.
+/// until the send completes. New bytes go to `pending` meanwhile. An idle
+/// connection holds no buffers at all (one pointer).
 #[derive(Default)]
 pub(crate) struct SendQueue {
+    bufs: Option<Box<SendBuffers>>,
+}
+
+#[derive(Default)]
+struct SendBuffers {
     inflight: Vec<u8>,
     /// Bytes of `inflight` the kernel already took.
     sent: usize,
@@ -63,7 +73,7 @@ pub(crate) struct SendQueue {
 
 impl SendQueue {
     pub(crate) fn len(&self) -> usize {
-        self.inflight.len() - self.sent + self.pending.len()
+        self.bufs.as_ref().map_or(0, |b| b.inflight.len() - b.sent + b.pending.len())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -71,31 +81,34 @@ impl SendQueue {
     }
 
     pub(crate) fn push(&mut self, bytes: &[u8]) {
-        self.pending.extend_from_slice(bytes);
+        self.bufs.get_or_insert_with(Box::default).pending.extend_from_slice(bytes);
     }
 
     /// The bytes to send next (call only when no send is in flight).
     pub(crate) fn next_chunk(&mut self) -> Option<&[u8]> {
-        if self.sent == self.inflight.len() {
-            self.inflight.clear();
-            self.sent = 0;
-            std::mem::swap(&mut self.inflight, &mut self.pending);
-            if self.pending.capacity() > KEEP_CAPACITY {
-                self.pending.shrink_to(KEEP_CAPACITY);
+        let bufs = self.bufs.as_mut()?;
+        if bufs.sent == bufs.inflight.len() {
+            bufs.inflight.clear();
+            bufs.sent = 0;
+            std::mem::swap(&mut bufs.inflight, &mut bufs.pending);
+            if bufs.inflight.is_empty() {
+                self.bufs = None; // everything was sent: release the buffers
+                return None;
             }
         }
-        (!self.inflight.is_empty()).then(|| &self.inflight[self.sent..])
+        let bufs = self.bufs.as_ref()?;
+        Some(&bufs.inflight[bufs.sent..])
     }
 
     /// The kernel took `n` more bytes of the chunk.
     pub(crate) fn advance(&mut self, n: usize) {
-        self.sent = (self.sent + n).min(self.inflight.len());
+        if let Some(b) = self.bufs.as_mut() {
+            b.sent = (b.sent + n).min(b.inflight.len());
+        }
     }
 
     pub(crate) fn clear(&mut self) {
-        self.inflight.clear();
-        self.pending.clear();
-        self.sent = 0;
+        self.bufs = None;
     }
 }
 

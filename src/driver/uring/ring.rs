@@ -67,7 +67,8 @@ impl Ring {
     }
 
     /// Pushes `entry`, recording `op` as its owner until its final completion.
-    /// Returns the user_data, which `cancel` takes.
+    /// Returns the user_data (never 0: generations start at 1), which
+    /// `cancel` takes.
     pub(super) fn submit(&mut self, entry: squeue::Entry, op: InFlight) -> u64 {
         let generation = self.next_generation;
         self.next_generation = self.next_generation.wrapping_add(1).max(1);

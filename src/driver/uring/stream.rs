@@ -13,6 +13,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -52,7 +53,7 @@ pub(crate) struct ConnShared {
 struct ConnState {
     rx: RecvQueue,
     /// user_data of the armed multishot receive.
-    recv_op: Option<u64>,
+    recv_op: Option<NonZeroU64>,
     recv_cancelling: bool,
     /// A reader has asked for bytes: keep a receive armed.
     read_interest: bool,
@@ -61,7 +62,7 @@ struct ConnState {
     read_waker: Option<Waker>,
     tx: SendQueue,
     /// user_data of the send in flight.
-    send_op: Option<u64>,
+    send_op: Option<NonZeroU64>,
     write_error: Option<io::Error>,
     write_waker: Option<Waker>,
     shutdown: Shutdown,
@@ -343,8 +344,8 @@ impl ConnShared {
     fn sync_recv(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
         if st.wants_recv() {
             let entry = opcode::RecvMulti::new(types::Fd(self.fd.as_raw_fd()), RECV_GROUP).build();
-            st.recv_op = Some(ring.submit(entry, InFlight::Recv(self.clone())));
-        } else if let Some(user_data) = st.recv_op {
+            st.recv_op = NonZeroU64::new(ring.submit(entry, InFlight::Recv(self.clone())));
+        } else if let Some(user_data) = st.recv_op.map(NonZeroU64::get) {
             if !st.recv_cancelling && (st.closed || st.rx.len() >= RECV_HIGH_WATER) {
                 st.recv_cancelling = true;
                 ring.cancel(user_data);
@@ -360,7 +361,7 @@ impl ConnShared {
             let entry = opcode::Send::new(types::Fd(self.fd.as_raw_fd()), chunk.as_ptr(), chunk.len() as u32)
                 .flags(libc::MSG_NOSIGNAL)
                 .build();
-            st.send_op = Some(ring.submit(entry, InFlight::Send(self.clone())));
+            st.send_op = NonZeroU64::new(ring.submit(entry, InFlight::Send(self.clone())));
         } else if st.shutdown == Shutdown::Requested {
             st.shutdown = Shutdown::InFlight;
             let entry = opcode::Shutdown::new(types::Fd(self.fd.as_raw_fd()), libc::SHUT_WR).build();
