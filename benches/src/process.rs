@@ -4,6 +4,7 @@
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -63,7 +64,10 @@ pub struct ServerSpec {
 
 impl ServerSpec {
     fn command(&self, port: u16) -> io::Result<Command> {
-        let mut cmd = Command::new(std::env::current_exe()?);
+        // /proc/self/exe still runs this binary when cargo has since replaced
+        // the file (others may build into the same target directory mid-run).
+        let exe = Path::new("/proc/self/exe");
+        let mut cmd = Command::new(if exe.exists() { exe.to_path_buf() } else { std::env::current_exe()? });
         cmd.arg("server")
             .args(["--runtime", self.runtime.server_flag()])
             .args(["--workers", &self.workers.to_string()])

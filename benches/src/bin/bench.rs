@@ -113,7 +113,7 @@ fn suite(mut args: Args) -> Result<(), String> {
     print!("{}", report.markdown());
     eprintln!(
         "\nwrote {0}/results.md, results.csv, results.svg in {1:.0} s",
-        out.display(),
+        out.canonicalize().unwrap_or(out.clone()).display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())
