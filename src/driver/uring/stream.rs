@@ -169,36 +169,36 @@ impl Stream {
     }
 
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let mut st = self.state();
-        match st.take_writable(buf) {
-            Poll::Ready(result) => {
-                let start = result.as_ref().is_ok_and(|n| *n > 0) && st.send_op.is_none();
-                drop(st);
-                if start {
-                    self.shared.kick();
-                }
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                set_waker(&mut st.write_waker, cx);
-                Poll::Pending
-            }
-        }
+        self.write_with(buf, Some(cx))
     }
 
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self.write_with(buf, None) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    /// The one write path: queue what fits and start a send if none is in
+    /// flight; when full, wait for room (if there is a task to wake).
+    fn write_with(&self, buf: &[u8], cx: Option<&mut Context<'_>>) -> Poll<io::Result<usize>> {
         let mut st = self.state();
-        match st.take_writable(buf) {
+        let taken = st.take_writable(buf);
+        match &taken {
             Poll::Ready(result) => {
                 let start = result.as_ref().is_ok_and(|n| *n > 0) && st.send_op.is_none();
                 drop(st);
                 if start {
                     self.shared.kick();
                 }
-                result
             }
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+            Poll::Pending => {
+                if let Some(cx) = cx {
+                    set_waker(&mut st.write_waker, cx);
+                }
+            }
         }
+        taken
     }
 
     pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
