@@ -146,3 +146,24 @@ fn runtime_drop_with_io_in_flight_does_not_hang() {
     assert!(started.elapsed() < Duration::from_secs(3));
     drop(rx);
 }
+
+#[test]
+fn io_after_its_runtime_dropped_fails_instead_of_hanging() {
+    let first = runtime();
+    let (mut a, b) = first.block_on(async {
+        let (mut a, b) = connected_pair().await;
+        let mut buf = [0u8; 8];
+        assert!(timeout(Duration::from_millis(10), a.read(&mut buf)).await.is_err());
+        (a, b)
+    });
+    drop(first);
+    let second = Builder::new_current_thread().enable_all().build().unwrap();
+    second.block_on(async move {
+        let mut buf = [0u8; 8];
+        let read = timeout(Duration::from_secs(2), a.read(&mut buf)).await;
+        assert!(matches!(read, Ok(Err(_))), "read on a dead runtime's stream: {read:?}");
+        let write = timeout(Duration::from_secs(2), a.write_all(b"x")).await;
+        assert!(matches!(write, Ok(Err(_))), "write on a dead runtime's stream: {write:?}");
+        drop(b);
+    });
+}

@@ -70,7 +70,7 @@ impl Listener {
         let arm = st.accept_op.is_none();
         drop(st);
         if arm {
-            self.shared.kick();
+            self.shared.kick()?;
         }
         Poll::Pending
     }
@@ -96,7 +96,7 @@ impl Drop for Listener {
         drop(st);
         if let Some(home) = self.shared.home.get() {
             home.object_closed();
-            self.shared.kick();
+            let _ = self.shared.kick();
         }
     }
 }
@@ -106,15 +106,20 @@ impl ListenerShared {
         self.state.lock().expect("listener state poisoned")
     }
 
-    fn kick(self: &Arc<Self>) {
+    /// Fails once the home driver has shut down: nothing would accept.
+    fn kick(self: &Arc<Self>) -> io::Result<()> {
         if !self.kicked.swap(true, Ordering::AcqRel) {
             let home = self.home.get_or_init(|| {
                 let home = super::home();
                 home.object_opened();
                 home
             });
-            home.kick(Kick::Listener(self.clone()));
+            if !home.kick(Kick::Listener(self.clone())) {
+                self.kicked.store(false, Ordering::Release);
+                return Err(super::shut_down());
+            }
         }
+        Ok(())
     }
 
     pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
@@ -124,7 +129,7 @@ impl ListenerShared {
     }
 
     fn sync_accept(self: &Arc<Self>, st: &mut ListenerState, ring: &mut Ring) {
-        let wanted = st.interest && !st.closed && st.accepted.len() < ACCEPT_BACKLOG;
+        let wanted = st.interest && !st.closed && st.accepted.len() < ACCEPT_BACKLOG && ring.accepting_ops();
         match st.accept_op {
             None if wanted => {
                 let entry = opcode::AcceptMulti::new(types::Fd(self.fd.as_raw_fd())).flags(libc::SOCK_CLOEXEC).build();

@@ -70,12 +70,18 @@ pub(crate) struct Handle {
 
 impl Handle {
     /// Queues `kick` for the driver's thread and wakes it if it sleeps.
-    fn kick(&self, kick: Kick) {
+    /// Returns false (dropping the kick) once the driver has shut down.
+    fn kick(&self, kick: Kick) -> bool {
+        let mut kicks = self.kicks.lock().expect("kick queue poisoned");
+        // Checked under the queue's lock, which `shutdown` holds while it sets
+        // the flag and empties the queue: no kick can slip in after that.
         if self.closed.load(Ordering::Acquire) {
-            return;
+            return false;
         }
-        self.kicks.lock().expect("kick queue poisoned").push(kick);
+        kicks.push(kick);
+        drop(kicks);
         self.unpark();
+        true
     }
 
     pub(crate) fn unpark(&self) {
@@ -282,6 +288,7 @@ impl Driver {
             return;
         }
         self.stopping = true;
+        self.ring.stop();
         self.flush_kicks();
         for user_data in self.ring.live_user_data() {
             self.ring.cancel(user_data);
@@ -293,9 +300,11 @@ impl Driver {
         // If the kernel still holds memory we lent it, `Drop` leaks it rather
         // than free it under the kernel's feet.
         self.quiesced = self.ring.in_flight() == 0;
-        self.handle.closed.store(true, Ordering::Release);
         // Kicks hold their objects, which hold this handle: break the cycle.
-        let late = std::mem::take(&mut *self.handle.kicks.lock().expect("kick queue poisoned"));
+        let mut kicks = self.handle.kicks.lock().expect("kick queue poisoned");
+        self.handle.closed.store(true, Ordering::Release);
+        let late = std::mem::take(&mut *kicks);
+        drop(kicks);
         drop(late);
     }
 }
@@ -322,6 +331,11 @@ fn build_ring(config: &DriverConfig) -> io::Result<IoUring> {
         builder.setup_single_issuer().setup_defer_taskrun().setup_taskrun_flag();
     }
     builder.build(entries).or_else(|_| IoUring::builder().setup_cqsize(entries * 4).build(entries))
+}
+
+/// The error for I/O on an object whose runtime has shut down.
+fn shut_down() -> io::Error {
+    io::Error::other("the ringline runtime this I/O object belongs to has shut down")
 }
 
 /// The io_uring driver new I/O objects on this thread belong to.

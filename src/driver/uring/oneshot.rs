@@ -59,7 +59,9 @@ impl<R: Send + 'static> Oneshot<R> {
                 abandoned: false,
             }),
         });
-        op.home.kick(Kick::Submit(op.clone()));
+        if !op.home.kick(Kick::Submit(op.clone())) {
+            op.complete(-libc::ECANCELED); // the driver is gone: fail, don't hang
+        }
         Oneshot { op }
     }
 }
@@ -88,7 +90,7 @@ impl<R: Send + 'static> Drop for Oneshot<R> {
         if st.result.is_none() {
             st.abandoned = true;
             if let Some(user_data) = st.user_data {
-                self.op.home.kick(Kick::Cancel(user_data));
+                let _ = self.op.home.kick(Kick::Cancel(user_data));
             }
         }
     }

@@ -46,6 +46,8 @@ pub(super) struct Ring {
     pub(super) bufs: BufRing,
     ops: Slab<OpSlot>,
     next_generation: u32,
+    /// The driver is shutting down: completions must not arm new ops.
+    stopping: bool,
 }
 
 /// A completion, decoded.
@@ -63,7 +65,17 @@ impl Completion {
 
 impl Ring {
     pub(super) fn new(uring: IoUring, bufs: BufRing) -> Ring {
-        Ring { uring, bufs, ops: Slab::with_capacity(256), next_generation: 1 }
+        Ring { uring, bufs, ops: Slab::with_capacity(256), next_generation: 1, stopping: false }
+    }
+
+    /// From now on I/O objects arm no new ops (shutdown).
+    pub(super) fn stop(&mut self) {
+        self.stopping = true;
+    }
+
+    /// Whether I/O objects may arm new ops.
+    pub(super) fn accepting_ops(&self) -> bool {
+        !self.stopping
     }
 
     /// Pushes `entry`, recording `op` as its owner until its final completion.

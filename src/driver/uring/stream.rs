@@ -125,7 +125,7 @@ impl Stream {
                 let resume = st.wants_recv();
                 drop(st);
                 if resume {
-                    self.shared.kick();
+                    let _ = self.shared.kick(); // a failure shows on the next read
                 }
                 Poll::Ready(result)
             }
@@ -134,7 +134,7 @@ impl Stream {
                 let arm = st.wants_recv();
                 drop(st);
                 if arm {
-                    self.shared.kick();
+                    self.shared.kick()?;
                 }
                 Poll::Pending
             }
@@ -148,7 +148,7 @@ impl Stream {
         let kick = st.wants_recv();
         drop(st);
         if kick {
-            self.shared.kick();
+            self.shared.kick()?;
         }
         match result {
             Poll::Ready(r) => r,
@@ -164,7 +164,7 @@ impl Stream {
         st.read_interest = true;
         set_waker(&mut st.read_waker, cx);
         drop(st);
-        self.shared.kick();
+        self.shared.kick()?;
         Poll::Pending
     }
 
@@ -189,7 +189,8 @@ impl Stream {
                 let start = result.as_ref().is_ok_and(|n| *n > 0) && st.send_op.is_none();
                 drop(st);
                 if start {
-                    self.shared.kick();
+                    // Queued bytes nobody will send: say so now.
+                    self.shared.kick()?;
                 }
             }
             Poll::Pending => {
@@ -235,7 +236,7 @@ impl Stream {
         }
         set_waker(&mut st.write_waker, cx);
         drop(st);
-        self.shared.kick();
+        self.shared.kick()?;
         Poll::Pending
     }
 
@@ -257,7 +258,7 @@ impl Drop for Stream {
         self.shared.lock().closed = true;
         if let Some(home) = self.shared.home.get() {
             home.object_closed();
-            self.shared.kick();
+            let _ = self.shared.kick(); // a dead driver already released everything
         }
     }
 }
@@ -327,10 +328,13 @@ impl ConnShared {
     }
 
     /// Asks the home driver to reconcile this stream's ops with its state.
-    fn kick(self: &Arc<Self>) {
-        if !self.kicked.swap(true, Ordering::AcqRel) {
-            self.home().kick(Kick::Conn(self.clone()));
+    /// Fails once the home driver has shut down: nothing would serve the op.
+    fn kick(self: &Arc<Self>) -> io::Result<()> {
+        if !self.kicked.swap(true, Ordering::AcqRel) && !self.home().kick(Kick::Conn(self.clone())) {
+            self.kicked.store(false, Ordering::Release);
+            return Err(super::shut_down());
         }
+        Ok(())
     }
 
     /// Driver thread: submit or cancel whatever the state now calls for.
@@ -342,7 +346,7 @@ impl ConnShared {
     }
 
     fn sync_recv(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
-        if st.wants_recv() {
+        if st.wants_recv() && ring.accepting_ops() {
             let entry = opcode::RecvMulti::new(types::Fd(self.fd.as_raw_fd()), RECV_GROUP).build();
             st.recv_op = NonZeroU64::new(ring.submit(entry, InFlight::Recv(self.clone())));
         } else if let Some(user_data) = st.recv_op.map(NonZeroU64::get) {
@@ -354,7 +358,7 @@ impl ConnShared {
     }
 
     fn sync_send(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
-        if st.send_op.is_some() || st.write_error.is_some() {
+        if st.send_op.is_some() || st.write_error.is_some() || !ring.accepting_ops() {
             return;
         }
         if let Some(chunk) = st.tx.next_chunk() {
