@@ -1,6 +1,6 @@
 //! TCP echo: closed-loop round trips at several connection counts and sizes.
 
-use crate::load::{self, protocol::Echo, LoadSpec};
+use crate::load::{self, protocol::Echo};
 use crate::process::Server;
 use crate::report::{Metric, Report};
 use crate::runtime::Runtime;
@@ -36,13 +36,7 @@ fn run(ctx: &Ctx, report: &mut Report) {
             let mut client_bound: Vec<&str> = Vec::new();
             ctx.measure(report, &case, &runtimes, |runtime, rep| {
                 let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo", "--buf", SERVER_BUF]))?;
-                let spec = LoadSpec {
-                    addr: server.addr(),
-                    conns,
-                    warmup: ctx.warmup,
-                    duration: ctx.duration,
-                    engine: ctx.engine,
-                };
+                let spec = ctx.load_spec(server.addr(), conns);
                 let server_cpu = server.cpu_time()?;
                 let result = load::run(&spec, &Echo::new(size))?;
                 let server_cpu = server.cpu_time()?.saturating_sub(server_cpu);

@@ -5,7 +5,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::load::{self, protocol::Http, LoadSpec};
+use crate::load::{self, protocol::Http};
 use crate::process::{self, Server};
 use crate::report::{Metric, Report};
 use crate::runtime::Runtime;
@@ -35,23 +35,11 @@ fn run(ctx: &Ctx, report: &mut Report) {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "http"]))?;
             let proto = Http::get("127.0.0.1", "/");
             let sample = if wrk {
-                let warm = LoadSpec {
-                    addr: server.addr(),
-                    conns,
-                    warmup: Duration::ZERO,
-                    duration: ctx.warmup,
-                    engine: ctx.engine,
-                };
+                let warm = ctx.warmup_spec(server.addr(), conns);
                 load::run(&warm, &proto)?;
                 run_wrk(server.addr(), conns, ctx.duration)?
             } else {
-                let spec = LoadSpec {
-                    addr: server.addr(),
-                    conns,
-                    warmup: ctx.warmup,
-                    duration: ctx.duration,
-                    engine: ctx.engine,
-                };
+                let spec = ctx.load_spec(server.addr(), conns);
                 Sample::from_load(&load::run(&spec, &proto)?)
             };
             server.check_alive()?;

@@ -5,9 +5,10 @@
 //! supports (through [`Ctx::measure`]) and adds rows and notes to the report.
 
 use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::load::LoadResult;
+use crate::load::{LoadResult, LoadSpec};
 use crate::process::ServerSpec;
 use crate::report::{Metric, Report, Row};
 use crate::runtime::Runtime;
@@ -96,6 +97,16 @@ impl Sample {
 }
 
 impl Ctx {
+    /// A measured load run on `addr`: this run's warm-up, then its duration.
+    pub fn load_spec(&self, addr: SocketAddr, conns: usize) -> LoadSpec {
+        LoadSpec { addr, conns, warmup: self.warmup, duration: self.duration, engine: self.engine }
+    }
+
+    /// A warm-up-only load run on `addr` (nothing before it is discarded).
+    pub fn warmup_spec(&self, addr: SocketAddr, conns: usize) -> LoadSpec {
+        LoadSpec { addr, conns, warmup: Duration::ZERO, duration: self.warmup, engine: self.engine }
+    }
+
     /// The runtimes of this run that `supported` includes.
     pub fn runtimes_among(&self, supported: &[Runtime]) -> Vec<Runtime> {
         self.runtimes.iter().copied().filter(|r| supported.contains(r)).collect()

@@ -1,9 +1,7 @@
 //! System calls per echo round trip, counted by `perf stat -e
 //! raw_syscalls:sys_enter -p PID` on the server (skipped without perf).
 
-use std::time::Duration;
-
-use crate::load::{self, protocol::Echo, LoadSpec};
+use crate::load::{self, protocol::Echo};
 use crate::process::{self, PerfStat, Server};
 use crate::report::{Metric, Report};
 use crate::runtime::Runtime;
@@ -35,13 +33,7 @@ fn run(ctx: &Ctx, report: &mut Report) {
         ctx.measure(report, &case, &runtimes, |runtime, rep| {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo"]))?;
             let proto = Echo::new(SIZE);
-            let mut spec = LoadSpec {
-                addr: server.addr(),
-                conns,
-                warmup: Duration::ZERO,
-                duration: ctx.warmup,
-                engine: ctx.engine,
-            };
+            let mut spec = ctx.warmup_spec(server.addr(), conns);
             load::run(&spec, &proto)?;
             let perf = PerfStat::attach(server.pid())?;
             spec.duration = ctx.duration;
