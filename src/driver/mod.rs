@@ -43,6 +43,18 @@ impl Default for DriverConfig {
     }
 }
 
+/// Calls the same method on whichever backend's value `$self` holds: the one
+/// place the backend variants are spelled out for every forwarding method.
+macro_rules! on_backend {
+    ($self:expr, $ty:ident, $x:ident => $call:expr) => {
+        match $self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            $ty::Uring($x) => $call,
+            $ty::Poll($x) => $call,
+        }
+    };
+}
+
 /// A worker's driver: owned and driven (`&mut`) by that worker's thread only.
 pub(crate) enum Driver {
     #[cfg(all(target_os = "linux", feature = "uring"))]
@@ -84,41 +96,25 @@ impl Driver {
     /// `has_work` is re-checked after the driver marks itself parked, so a
     /// wake-up that races with going to sleep is never lost.
     pub(crate) fn park(&mut self, timeout: Option<Duration>, has_work: &dyn Fn() -> bool) {
-        match self {
-            #[cfg(all(target_os = "linux", feature = "uring"))]
-            Driver::Uring(d) => d.park(timeout, has_work),
-            Driver::Poll(d) => d.park(timeout, has_work),
-        }
+        on_backend!(self, Driver, d => d.park(timeout, has_work))
     }
 
     /// Cancels everything in flight and waits (bounded) for the kernel to let go
     /// of the memory it was lent. Called once, when the worker stops.
     pub(crate) fn shutdown(&mut self) {
-        match self {
-            #[cfg(all(target_os = "linux", feature = "uring"))]
-            Driver::Uring(d) => d.shutdown(),
-            Driver::Poll(d) => d.shutdown(),
-        }
+        on_backend!(self, Driver, d => d.shutdown())
     }
 }
 
 impl Handle {
     /// Wakes the driver's thread if it is parked; cheap when it is not.
     pub(crate) fn unpark(&self) {
-        match self {
-            #[cfg(all(target_os = "linux", feature = "uring"))]
-            Handle::Uring(h) => h.unpark(),
-            Handle::Poll(h) => h.unpark(),
-        }
+        on_backend!(self, Handle, h => h.unpark())
     }
 
     /// Counters of what this driver holds right now.
     pub(crate) fn counters(&self) -> DriverCounters {
-        match self {
-            #[cfg(all(target_os = "linux", feature = "uring"))]
-            Handle::Uring(h) => h.counters(),
-            Handle::Poll(h) => h.counters(),
-        }
+        on_backend!(self, Handle, h => h.counters())
     }
 }
 
@@ -127,17 +123,6 @@ pub(crate) enum Stream {
     #[cfg(all(target_os = "linux", feature = "uring"))]
     Uring(uring::Stream),
     Poll(poll::Stream),
-}
-
-/// Dispatches one method call to the backend's stream type.
-macro_rules! on_stream {
-    ($self:expr, $s:ident => $call:expr) => {
-        match $self {
-            #[cfg(all(target_os = "linux", feature = "uring"))]
-            Stream::Uring($s) => $call,
-            Stream::Poll($s) => $call,
-        }
-    };
 }
 
 impl Stream {
@@ -165,55 +150,55 @@ impl Stream {
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        on_stream!(self, s => s.poll_read(cx, buf))
+        on_backend!(self, Stream, s => s.poll_read(cx, buf))
     }
 
     /// Like `poll_read` but leaves the bytes for the next read.
     pub(crate) fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<usize>> {
-        on_stream!(self, s => s.poll_peek(cx, buf))
+        on_backend!(self, Stream, s => s.poll_peek(cx, buf))
     }
 
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        on_stream!(self, s => s.poll_write(cx, buf))
+        on_backend!(self, Stream, s => s.poll_write(cx, buf))
     }
 
     pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        on_stream!(self, s => s.poll_flush(cx))
+        on_backend!(self, Stream, s => s.poll_flush(cx))
     }
 
     /// Flushes, then half-closes the write direction.
     pub(crate) fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        on_stream!(self, s => s.poll_shutdown(cx))
+        on_backend!(self, Stream, s => s.poll_shutdown(cx))
     }
 
     /// Ready when a read would not return `WouldBlock`.
     pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        on_stream!(self, s => s.poll_read_ready(cx))
+        on_backend!(self, Stream, s => s.poll_read_ready(cx))
     }
 
     /// Ready when a write would not return `WouldBlock`.
     pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        on_stream!(self, s => s.poll_write_ready(cx))
+        on_backend!(self, Stream, s => s.poll_write_ready(cx))
     }
 
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        on_stream!(self, s => s.try_read(buf))
+        on_backend!(self, Stream, s => s.try_read(buf))
     }
 
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        on_stream!(self, s => s.try_write(buf))
+        on_backend!(self, Stream, s => s.try_write(buf))
     }
 
     /// Gives the socket back, in non-blocking mode, once the driver has let go
     /// of it. Bytes already received but not read are lost, as with tokio.
     pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
-        on_stream!(self, s => s.into_fd())
+        on_backend!(self, Stream, s => s.into_fd())
     }
 }
 
 impl AsRawFd for Stream {
     fn as_raw_fd(&self) -> RawFd {
-        on_stream!(self, s => s.as_raw_fd())
+        on_backend!(self, Stream, s => s.as_raw_fd())
     }
 }
 
@@ -246,30 +231,18 @@ impl Listener {
 
     /// Accepts one connection: its socket (close-on-exec) and the peer address.
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
-        match self {
-            #[cfg(all(target_os = "linux", feature = "uring"))]
-            Listener::Uring(l) => l.poll_accept(cx),
-            Listener::Poll(l) => l.poll_accept(cx),
-        }
+        on_backend!(self, Listener, l => l.poll_accept(cx))
     }
 
     /// Gives the socket back, in non-blocking mode, once the driver has let go of it.
     pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
-        match self {
-            #[cfg(all(target_os = "linux", feature = "uring"))]
-            Listener::Uring(l) => l.into_fd(),
-            Listener::Poll(l) => l.into_fd(),
-        }
+        on_backend!(self, Listener, l => l.into_fd())
     }
 }
 
 impl AsRawFd for Listener {
     fn as_raw_fd(&self) -> RawFd {
-        match self {
-            #[cfg(all(target_os = "linux", feature = "uring"))]
-            Listener::Uring(l) => l.as_raw_fd(),
-            Listener::Poll(l) => l.as_raw_fd(),
-        }
+        on_backend!(self, Listener, l => l.as_raw_fd())
     }
 }
 

@@ -63,15 +63,12 @@ fn with_worker<R>(f: impl FnOnce(&WorkerLocal) -> R) -> Option<R> {
 /// Queues `runnable` on this thread's run queue if this thread is worker `id`.
 pub(crate) fn schedule_local(id: WorkerId, runnable: Runnable) -> Result<(), Runnable> {
     let mut runnable = Some(runnable);
-    let pushed = with_worker(|w| {
+    with_worker(|w| {
         if w.shared.id == id {
             w.run_queue.borrow_mut().push_back(runnable.take().expect("runnable present"));
         }
     });
-    match (pushed, runnable) {
-        (_, None) => Ok(()),
-        (_, Some(r)) => Err(r),
-    }
+    runnable.map_or(Ok(()), Err)
 }
 
 /// The worker whose thread this is.
