@@ -25,6 +25,7 @@ options:
   --out DIR           results directory (default <workspace>/target/bench-results)
   --no-wrk            use the built-in HTTP client even if wrk is installed
   --client ENGINE     load generator engine: uring or epoll (default: uring if it works)
+  --case TEXT         run only the cases whose name contains TEXT, e.g. \"256 conns, 16 KiB\"
   --list              list the workloads
 ";
 
@@ -63,6 +64,7 @@ fn suite(mut args: Args) -> Result<(), String> {
         .value("out")?
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-results")));
     let runtimes = select_runtimes(args.value("runtimes")?)?;
+    let case_filter = args.value("case")?;
     let engine = match args.value::<String>("client")?.as_deref() {
         None => Engine::detect(),
         Some("uring") => Engine::Uring,
@@ -93,6 +95,7 @@ fn suite(mut args: Args) -> Result<(), String> {
         runtimes,
         use_wrk: !no_wrk,
         engine,
+        case_filter,
     };
     let mut report = Report { header: header(&ctx, cores, client_cpu), ..Report::default() };
     if !cfg!(feature = "ringline") {

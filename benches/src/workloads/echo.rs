@@ -32,7 +32,6 @@ fn run(ctx: &Ctx, report: &mut Report) {
                 name: format!("{}, {}", conns_label(conns), size_label(size)),
                 metric: ROUND_TRIPS,
             };
-            eprintln!("[echo] {}", case.name);
             let mut client_bound: Vec<&str> = Vec::new();
             ctx.measure(report, &case, &runtimes, |runtime, rep| {
                 let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo", "--buf", SERVER_BUF]))?;

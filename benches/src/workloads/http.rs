@@ -30,7 +30,6 @@ fn run(ctx: &Ctx, report: &mut Report) {
     let runtimes = ctx.runtimes_among(&[Runtime::RinglineUring, Runtime::RinglineMio, Runtime::Tokio]);
     for conns in CONNS {
         let case = Case { workload: WORKLOAD.name, name: conns_label(conns), metric: REQUESTS };
-        eprintln!("[http] {}", case.name);
         ctx.measure(report, &case, &runtimes, |runtime, _| {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "http"]))?;
             let proto = Http::get("127.0.0.1", "/");

@@ -26,7 +26,6 @@ const BYTES: Metric = Metric { name: "bytes of RSS per idle connection", higher_
 fn run(ctx: &Ctx, report: &mut Report) {
     let runtimes = ctx.runtimes_among(&[Runtime::RinglineUring, Runtime::RinglineMio, Runtime::Tokio]);
     let case = Case { workload: WORKLOAD.name, name: "10k conns".into(), metric: BYTES };
-    eprintln!("[idle] {}", case.name);
     ctx.measure(report, &case, &runtimes, |runtime, _| {
         let spec = ctx.server(runtime, &["--workload", "echo", "--buf", SERVER_BUF]);
         let mut server = Server::start(&spec)?;

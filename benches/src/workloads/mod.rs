@@ -61,6 +61,8 @@ pub struct Ctx {
     pub use_wrk: bool,
     /// How the load generator talks to the kernel.
     pub engine: crate::load::Engine,
+    /// Run only the cases whose name contains this (`--case`).
+    pub case_filter: Option<String>,
 }
 
 /// One measured case of a workload: the rows it produces share these.
@@ -131,6 +133,10 @@ impl Ctx {
     where
         F: FnMut(Runtime, usize) -> io::Result<Sample>,
     {
+        if self.case_filter.as_ref().is_some_and(|wanted| !case.name.contains(wanted.as_str())) {
+            return;
+        }
+        eprintln!("[{}] {}", case.workload, case.name);
         let mut samples: Vec<(Runtime, Vec<Sample>)> = runtimes.iter().map(|&r| (r, Vec::new())).collect();
         for i in 0..self.reps {
             for (runtime, done) in &mut samples {

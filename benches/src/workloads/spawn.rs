@@ -20,7 +20,6 @@ const MILLIS: Metric = Metric { name: "ms for 1M spawn + join", higher_is_better
 fn run(ctx: &Ctx, report: &mut Report) {
     let runtimes = ctx.runtimes_among(&[Runtime::RinglineUring, Runtime::RinglineMio, Runtime::Tokio]);
     let case = Case { workload: WORKLOAD.name, name: "1M tasks".into(), metric: MILLIS };
-    eprintln!("[spawn] {}", case.name);
     let count = TASKS.to_string();
     ctx.measure(report, &case, &runtimes, |runtime, _| {
         let spec = ctx.server(runtime, &["--workload", "spawn", "--count", &count]);

@@ -29,7 +29,6 @@ fn run(ctx: &Ctx, report: &mut Report) {
     let runtimes = ctx.runtimes_among(&Runtime::ALL);
     for conns in CONNS {
         let case = Case { workload: WORKLOAD.name, name: format!("{}, 64 B", conns_label(conns)), metric: SYSCALLS };
-        eprintln!("[syscalls] {}", case.name);
         ctx.measure(report, &case, &runtimes, |runtime, rep| {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo"]))?;
             let proto = Echo::new(SIZE);

@@ -24,7 +24,6 @@ const MILLIS: Metric =
 fn run(ctx: &Ctx, report: &mut Report) {
     let runtimes = ctx.runtimes_among(&[Runtime::RinglineUring, Runtime::RinglineMio, Runtime::Tokio]);
     let case = Case { workload: WORKLOAD.name, name: "100k timers".into(), metric: MILLIS };
-    eprintln!("[timers] {}", case.name);
     let count = TIMERS.to_string();
     ctx.measure(report, &case, &runtimes, |runtime, _| {
         let spec = ctx.server(runtime, &["--workload", "timers", "--count", &count]);
