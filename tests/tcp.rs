@@ -390,6 +390,72 @@ async fn try_read_try_write_with_readiness() {
     assert_eq!(n.unwrap(), 0);
 }
 
+/// A message of `len` bytes whose content depends on `seq`.
+fn message(seq: usize, len: usize) -> Vec<u8> {
+    (0..len).map(|i| (seq * 31 + i * 7) as u8).collect()
+}
+
+/// Streams of large messages read on demand on io_uring, small ones through
+/// the multishot receive; switching back and forth must keep every byte in
+/// order, and peek, readiness and `try_read` must work in both modes.
+#[ringline::test]
+async fn large_and_small_messages_keep_order_across_receive_modes() {
+    let (mut client, mut server) = pair().await;
+    let phases = [(16 * 1024, 8), (10, 24), (64 * 1024, 6), (100, 24), (12 * 1024, 8)];
+    let mut seq = 0;
+    for (len, count) in phases {
+        for _ in 0..count {
+            let sent = message(seq, len);
+            within("write", client.write_all(&sent)).await.unwrap();
+            let mut got = vec![0; len];
+            match seq % 3 {
+                0 => {
+                    // peek first: it must not consume
+                    let mut peeked = vec![0; len.min(64)];
+                    let n = within("peek", server.peek(&mut peeked)).await.unwrap();
+                    assert!(n > 0);
+                    assert_eq!(&peeked[..n], &sent[..n], "peek of message {seq}");
+                    within("read_exact", server.read_exact(&mut got)).await.unwrap();
+                }
+                1 => {
+                    let mut filled = 0;
+                    while filled < len {
+                        within("readable", server.readable()).await.unwrap();
+                        match server.try_read(&mut got[filled..]) {
+                            Ok(0) => panic!("unexpected EOF"),
+                            Ok(n) => filled += n,
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                            Err(e) => panic!("try_read: {e:?}"),
+                        }
+                    }
+                }
+                _ => {
+                    within("read_exact", server.read_exact(&mut got)).await.unwrap();
+                }
+            }
+            assert!(got == sent, "message {seq} ({len} B) arrived changed");
+            // lock-step, so each message is received on its own
+            within("ack", server.write_all(&[1])).await.unwrap();
+            let mut ack = [0];
+            within("read ack", client.read_exact(&mut ack)).await.unwrap();
+            seq += 1;
+        }
+    }
+    // bytes and EOF arriving together: the read after a short read is EOF
+    let last = message(seq, 40 * 1024 + 123);
+    within("last write", client.write_all(&last)).await.unwrap();
+    within("shutdown", client.shutdown()).await.unwrap();
+    let mut rest = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        match within("read to EOF", server.read(&mut chunk)).await.unwrap() {
+            0 => break,
+            n => rest.extend_from_slice(&chunk[..n]),
+        }
+    }
+    assert!(rest == last, "the last message arrived changed");
+}
+
 #[ringline::test]
 async fn try_write_fills_then_would_block() {
     let (client, _server) = pair().await;

@@ -21,6 +21,7 @@ mod listener;
 mod oneshot;
 mod probe;
 mod queues;
+mod recv_mode;
 mod ring;
 mod stream;
 #[cfg(test)]
@@ -268,6 +269,7 @@ impl Driver {
             InFlight::Wake if self.stopping => {}
             InFlight::Wake => self.arm_wake(),
             InFlight::Recv(conn) => conn.on_recv(&completion, &mut self.ring),
+            InFlight::Poll(conn) => conn.on_poll(&completion, &mut self.ring),
             InFlight::Send(conn) => conn.on_send(&completion, &mut self.ring),
             InFlight::Shutdown(conn) => conn.on_shutdown(&completion),
             InFlight::Accept(listener) => listener.on_accept(&completion, &mut self.ring),

@@ -11,6 +11,7 @@ const REQUIRED: &[(u8, &str)] = &[
     (opcode::Read::CODE, "READ"),
     (opcode::Recv::CODE, "RECV"),
     (opcode::Send::CODE, "SEND"),
+    (opcode::PollAdd::CODE, "POLL_ADD"),
     (opcode::Accept::CODE, "ACCEPT"),
     (opcode::Connect::CODE, "CONNECT"),
     (opcode::Shutdown::CODE, "SHUTDOWN"),

@@ -22,6 +22,8 @@ pub(super) enum InFlight {
     Wake,
     /// A multishot receive on a stream.
     Recv(Arc<ConnShared>),
+    /// A multishot readiness poll on an on-demand stream.
+    Poll(Arc<ConnShared>),
     /// A send of a stream's queued bytes.
     Send(Arc<ConnShared>),
     /// A `shutdown(SHUT_WR)` of a stream.
@@ -152,6 +154,7 @@ impl InFlight {
         match self {
             InFlight::Wake => InFlight::Wake,
             InFlight::Recv(c) => InFlight::Recv(c.clone()),
+            InFlight::Poll(c) => InFlight::Poll(c.clone()),
             InFlight::Send(c) => InFlight::Send(c.clone()),
             InFlight::Shutdown(c) => InFlight::Shutdown(c.clone()),
             InFlight::Accept(l) => InFlight::Accept(l.clone()),

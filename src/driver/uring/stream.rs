@@ -5,11 +5,15 @@
 //! connection's receive queue and returns the buffer at once. `poll_read`
 //! copies out of that queue, so the caller's memory never reaches the kernel
 //! and a cancelled read loses nothing. Past `RECV_HIGH_WATER` unread bytes the
-//! receive is cancelled until the reader catches up.
+//! receive is cancelled until the reader catches up. A connection that keeps
+//! receiving large chunks reads on demand instead (see `recv_mode`): a
+//! multishot poll marks it readable and `poll_read` calls `recv` into the
+//! caller's buffer, under the state lock, so bytes never reorder.
 //!
 //! Writes: `poll_write` copies into the pending queue (up to `SEND_HIGH_WATER`
 //! unsent bytes, else Pending) and returns; the driver sends one batch at a time
-//! and resubmits partial sends from the right offset.
+//! and resubmits partial sends from the right offset. A large write with
+//! nothing queued goes straight to the socket instead.
 
 use std::io;
 use std::net::SocketAddr;
@@ -25,6 +29,7 @@ use tokio::io::ReadBuf;
 use super::bufring::RECV_GROUP;
 use super::oneshot::Oneshot;
 use super::queues::{RecvQueue, SendQueue};
+use super::recv_mode::RecvMode;
 use super::ring::{Completion, InFlight, Ring};
 use super::{Handle, Kick};
 
@@ -59,6 +64,17 @@ struct ConnState {
     /// user_data of the armed multishot receive.
     recv_op: Option<NonZeroU64>,
     recv_cancelling: bool,
+    /// Multishot receive, or on-demand reads announced by a poll.
+    mode: RecvMode,
+    /// user_data of the armed multishot poll (on-demand mode).
+    poll_op: Option<NonZeroU64>,
+    poll_cancelling: bool,
+    /// On-demand mode: the socket may hold bytes (set by the poll, cleared by
+    /// a read that drained it).
+    readable: bool,
+    /// The poll saw the peer close (or an error): reads never block again, so
+    /// `readable` stays set (a short read is followed by EOF, not a wake-up).
+    read_hup: bool,
     /// A reader has asked for bytes: keep a receive armed.
     read_interest: bool,
     eof: bool,
@@ -124,9 +140,9 @@ impl Stream {
     /// The one read path: copy out what is queued, else arm and wait.
     fn read_with(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
         let mut st = self.state();
-        match st.take_readable(buf, consume) {
+        match st.take_readable(self.as_raw_fd(), buf, consume) {
             Poll::Ready(result) => {
-                let resume = st.wants_recv();
+                let resume = st.recv_out_of_sync();
                 drop(st);
                 if resume {
                     let _ = self.shared.kick(); // a failure shows on the next read
@@ -135,7 +151,7 @@ impl Stream {
             }
             Poll::Pending => {
                 set_waker(&mut st.read_waker, cx);
-                let arm = st.wants_recv();
+                let arm = st.recv_out_of_sync();
                 drop(st);
                 if arm {
                     self.shared.kick()?;
@@ -148,8 +164,8 @@ impl Stream {
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let mut buf = ReadBuf::new(buf);
         let mut st = self.state();
-        let result = st.take_readable(&mut buf, true);
-        let kick = st.wants_recv();
+        let result = st.take_readable(self.as_raw_fd(), &mut buf, true);
+        let kick = st.recv_out_of_sync();
         drop(st);
         if kick {
             self.shared.kick()?;
@@ -162,7 +178,7 @@ impl Stream {
 
     pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut st = self.state();
-        if !st.rx.is_empty() || st.eof || st.read_error.is_some() {
+        if !st.rx.is_empty() || st.eof || st.read_error.is_some() || st.may_recv_now() {
             return Poll::Ready(Ok(()));
         }
         st.read_interest = true;
@@ -270,7 +286,7 @@ impl Drop for Stream {
 impl ConnState {
     /// Copies queued bytes into `buf`; Ready(Ok(0)) at EOF; Pending (with read
     /// interest registered) when nothing is there yet.
-    fn take_readable(&mut self, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
+    fn take_readable(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
         if buf.remaining() == 0 {
             return Poll::Ready(Ok(0));
         }
@@ -283,8 +299,46 @@ impl ConnState {
         if self.eof {
             return Poll::Ready(Ok(0));
         }
+        if self.may_recv_now() {
+            if let Some(result) = self.recv_on_demand(fd, buf, consume) {
+                return Poll::Ready(result);
+            }
+        }
         self.read_interest = true;
         Poll::Pending
+    }
+
+    /// The socket may be read directly: on-demand mode, readable, and no
+    /// multishot receive that could hold earlier bytes.
+    fn may_recv_now(&self) -> bool {
+        self.readable && self.recv_op.is_none()
+    }
+
+    /// One `recv` into the caller's buffer; None when the socket had nothing.
+    fn recv_on_demand(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Option<io::Result<usize>> {
+        let asked = buf.remaining();
+        match recv_now(fd, buf, consume) {
+            Ok(0) => {
+                self.eof = true;
+                Some(Ok(0))
+            }
+            Ok(n) => {
+                // A short read drained the socket (a peek consumed nothing),
+                // unless EOF or an error is waiting behind the bytes.
+                if consume && n < asked && !self.read_hup {
+                    self.readable = false;
+                }
+                if consume && self.mode.observe(n) {
+                    self.readable = false; // back to the multishot receive
+                }
+                Some(Ok(n))
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.readable = false;
+                None
+            }
+            Err(e) => Some(Err(e)),
+        }
     }
 
     /// Queues as much of `buf` as fits; Pending when the queue is full.
@@ -318,14 +372,34 @@ impl ConnState {
         Poll::Ready(Ok(sent + n))
     }
 
-    /// A receive should be armed and is not.
+    /// The reader still wants bytes from the socket.
+    fn receiving(&self) -> bool {
+        self.read_interest && !self.closed && !self.eof && self.read_error.is_none()
+    }
+
+    /// A multishot receive should be armed and is not.
     fn wants_recv(&self) -> bool {
         self.recv_op.is_none()
+            && !self.mode.on_demand()
+            && self.poll_op.is_none()
             && self.read_interest
             && !self.closed
             && !self.eof
             && self.read_error.is_none()
             && self.rx.len() < RECV_HIGH_WATER / 2
+    }
+
+    /// An on-demand connection's poll should be armed and is not.
+    fn wants_poll(&self) -> bool {
+        self.mode.on_demand() && self.poll_op.is_none() && self.recv_op.is_none() && self.receiving()
+    }
+
+    /// The driver must arm or cancel something for the reader (a reader may
+    /// have just switched the connection back to the multishot receive).
+    fn recv_out_of_sync(&self) -> bool {
+        self.wants_recv()
+            || self.wants_poll()
+            || (self.poll_op.is_some() && !self.poll_cancelling && !self.mode.on_demand())
     }
 }
 
@@ -361,12 +435,22 @@ impl ConnShared {
     }
 
     fn sync_recv(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
+        let fd = types::Fd(self.fd.as_raw_fd());
         if st.wants_recv() && ring.accepting_ops() {
-            let entry = opcode::RecvMulti::new(types::Fd(self.fd.as_raw_fd()), RECV_GROUP).build();
+            let entry = opcode::RecvMulti::new(fd, RECV_GROUP).build();
             st.recv_op = NonZeroU64::new(ring.submit(entry, InFlight::Recv(self.clone())));
         } else if let Some(user_data) = st.recv_op.map(NonZeroU64::get) {
-            if !st.recv_cancelling && (st.closed || st.rx.len() >= RECV_HIGH_WATER) {
+            if !st.recv_cancelling && (st.closed || st.rx.len() >= RECV_HIGH_WATER || st.mode.on_demand()) {
                 st.recv_cancelling = true;
+                ring.cancel(user_data);
+            }
+        }
+        if st.wants_poll() && ring.accepting_ops() {
+            let entry = opcode::PollAdd::new(fd, (libc::POLLIN | libc::POLLRDHUP) as u32).multi(true).build();
+            st.poll_op = NonZeroU64::new(ring.submit(entry, InFlight::Poll(self.clone())));
+        } else if let Some(user_data) = st.poll_op.map(NonZeroU64::get) {
+            if !st.poll_cancelling && (!st.receiving() || !st.mode.on_demand()) {
+                st.poll_cancelling = true;
                 ring.cancel(user_data);
             }
         }
@@ -390,6 +474,7 @@ impl ConnShared {
 
     pub(super) fn on_recv(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
+        let mut switched = false;
         match done.result {
             n if n > 0 => {
                 let bid = cqueue::buffer_select(done.flags).expect("receive completed without a buffer");
@@ -398,6 +483,7 @@ impl ConnShared {
                 }
                 ring.bufs.taken();
                 ring.bufs.push(bid);
+                switched = !st.mode.on_demand() && st.mode.observe(n as usize);
             }
             0 => st.eof = true,
             e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
@@ -406,6 +492,24 @@ impl ConnShared {
         if !done.more() {
             st.recv_op = None;
             st.recv_cancelling = false;
+        }
+        if !done.more() || switched {
+            self.sync_recv(&mut st, ring);
+        }
+        wake(&mut st.read_waker);
+    }
+
+    /// The on-demand poll fired (or ended): the reader may try the socket.
+    pub(super) fn on_poll(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+        let mut st = self.lock();
+        if done.result != -libc::ECANCELED && st.mode.on_demand() {
+            // An error shows on the reader's own `recv`.
+            st.readable = true;
+            st.read_hup |= done.result < 0 || done.result & HUP_EVENTS != 0;
+        }
+        if !done.more() {
+            st.poll_op = None;
+            st.poll_cancelling = false;
             self.sync_recv(&mut st, ring);
         }
         wake(&mut st.read_waker);
@@ -446,6 +550,27 @@ pub(super) fn wake(slot: &mut Option<Waker>) {
     if let Some(w) = slot.take() {
         w.wake();
     }
+}
+
+/// Poll events after which a read never blocks again.
+const HUP_EVENTS: i32 = (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) as i32;
+
+/// One non-blocking `recv` (or peek) into the unfilled part of `buf`.
+fn recv_now(fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> io::Result<usize> {
+    let flags = libc::MSG_DONTWAIT | if consume { 0 } else { libc::MSG_PEEK };
+    // SAFETY: the kernel writes at most `len` bytes into the unfilled part,
+    // which `assume_init` + `advance` then account for (and no more).
+    let unfilled = unsafe { buf.unfilled_mut() };
+    // SAFETY: `unfilled` is valid writable memory of `unfilled.len()` bytes.
+    let n = unsafe { libc::recv(fd, unfilled.as_mut_ptr().cast(), unfilled.len(), flags) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    // SAFETY: the kernel initialised the first `n` bytes of the unfilled part.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    Ok(n)
 }
 
 /// One non-blocking `send` from the caller's memory.
