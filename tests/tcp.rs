@@ -350,6 +350,42 @@ async fn peek_does_not_consume() {
     assert_eq!(&all, b"peekaboo");
 }
 
+/// The last bytes and the EOF arrive in one readiness event (the server's
+/// first read waits for it, so the event is taken before any byte is read):
+/// the read after the last, short read must see the EOF, not wait for
+/// another event that never comes.
+#[ringline::test]
+async fn bytes_and_eof_in_one_event_read_to_eof() {
+    let (mut client, mut server) = pair().await;
+    let sent = message(0, 40 * 1024 + 123);
+    within("write", client.write_all(&sent)).await.unwrap();
+    within("shutdown", client.shutdown()).await.unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        match within("read to EOF", server.read(&mut chunk)).await.unwrap() {
+            0 => break,
+            n => got.extend_from_slice(&chunk[..n]),
+        }
+    }
+    assert!(got == sent, "the bytes before the EOF arrived changed");
+}
+
+/// A peek into a larger buffer comes back short without consuming: the read
+/// after it must find the bytes at once, with no new event to wake it.
+#[ringline::test]
+async fn short_peek_leaves_the_bytes_readable() {
+    let (mut client, mut server) = pair().await;
+    within("write", client.write_all(&[7; 100])).await.unwrap();
+    let mut buf = [0; 4096];
+    let mut n = 0;
+    while n < 100 {
+        n = within("peek", server.peek(&mut buf)).await.unwrap();
+    }
+    assert_eq!(within("read after a short peek", server.read(&mut buf)).await.unwrap(), 100);
+    assert!(buf[..100].iter().all(|&b| b == 7));
+}
+
 #[ringline::test]
 async fn try_read_try_write_with_readiness() {
     let (client, server) = pair().await;

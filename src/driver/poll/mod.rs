@@ -5,7 +5,7 @@
 //! for both halves, under a token naming a slot of the [`Handle`]'s table.
 //! `park` waits for events, records them in the slot's [`ScheduledIo`] and
 //! wakes the tasks waiting on them, wherever those tasks run. Tasks retry their
-//! non-blocking call in [`Registration::poll_io`], the one retry loop.
+//! non-blocking call in [`Registration`]'s one retry loop.
 
 use std::io;
 use std::os::fd::RawFd;

@@ -9,6 +9,17 @@ use std::task::{ready, Context, Poll};
 use super::scheduled_io::{Direction, Ready, ScheduledIo};
 use super::Handle;
 
+/// What a call that went through says about the readiness it acted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Readiness {
+    /// Maybe more to do: the next call tries at once.
+    Kept,
+    /// Used up (a read came back short: the socket holds no more bytes): the
+    /// next call waits for an event instead of trying for a `WouldBlock`. An
+    /// EOF or error that came with the bytes is still reported at once.
+    Drained,
+}
+
 /// A non-blocking socket that joins the poller of the worker first polling it.
 ///
 /// Fields drop in declaration order: the registration is removed from the
@@ -58,14 +69,24 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
-        op: impl FnMut() -> io::Result<R>,
+        mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.drive(Some(cx), dir, op)
+        self.drive(Some(cx), dir, || op().map(|result| (result, Readiness::Kept)))
+    }
+
+    /// Like `poll_io`, for a read that can tell when it has drained the
+    /// socket: the call that would only say `WouldBlock` is then skipped.
+    pub(super) fn poll_read_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<(R, Readiness)>,
+    ) -> Poll<io::Result<R>> {
+        self.drive(Some(cx), Direction::Read, op)
     }
 
     /// Runs `op` if `dir` is ready, else fails with `WouldBlock`; never waits.
-    pub(super) fn try_io<R>(&self, dir: Direction, op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
-        match self.drive(None, dir, op) {
+    pub(super) fn try_io<R>(&self, dir: Direction, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+        match self.drive(None, dir, || op().map(|result| (result, Readiness::Kept))) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }
@@ -79,18 +100,25 @@ impl Registration {
 
     /// The retry loop: wait for readiness (or, without a context, fail with
     /// `WouldBlock`), try the call, and on `WouldBlock` clear and go round.
+    /// A call that went through and says it drained the socket clears too.
     fn drive<R>(
         &self,
         mut cx: Option<&mut Context<'_>>,
         dir: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
+        mut op: impl FnMut() -> io::Result<(R, Readiness)>,
     ) -> Poll<io::Result<R>> {
         let io = &self.registered()?.io;
         loop {
             let event = ready!(io.poll_ready(cx.as_deref_mut(), dir))?;
             match op() {
+                Ok((result, readiness)) => {
+                    if readiness == Readiness::Drained {
+                        io.clear_drained(event);
+                    }
+                    return Poll::Ready(Ok(result));
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => io.clear_readiness(event),
-                result => return Poll::Ready(result),
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
     }

@@ -1,10 +1,16 @@
 //! Readiness bookkeeping for one registered socket.
 //!
 //! The driver thread *sets* readiness when the poller reports an event; tasks
-//! on any thread *clear* it when a non-blocking call says `WouldBlock`. Each
-//! event also bumps a tick, and a task clears only if the tick it saw before
-//! its call is still current: an event that lands between the call's
-//! `WouldBlock` and the clear is never lost.
+//! on any thread *clear* it when a non-blocking call says `WouldBlock`, or
+//! when a read comes back short (the socket is drained: asking again would
+//! only say `WouldBlock`). Each event also bumps a tick, and a task clears
+//! only if the tick it saw before its call is still current: an event that
+//! lands between the call and the clear is never lost.
+//!
+//! The read half has two bits, as in tokio: `READABLE` (bytes) and
+//! `READ_CLOSED` (EOF or an error). A short read clears only `READABLE`: when
+//! bytes and EOF arrive in one event, the read after the bytes must still see
+//! the EOF, and no further event will come to say so.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,18 +33,23 @@ pub(super) struct Ready(usize);
 impl Ready {
     /// Neither half.
     pub(super) const EMPTY: Ready = Ready(0);
-    /// The read half (or the listener's accept).
-    pub(super) const READABLE: Ready = Ready(0b01);
+    /// The read half has bytes (or the listener a connection).
+    pub(super) const READABLE: Ready = Ready(0b001);
     /// The write half.
-    pub(super) const WRITABLE: Ready = Ready(0b10);
+    pub(super) const WRITABLE: Ready = Ready(0b010);
+    /// The read half has reached EOF or failed: the next read says which.
+    pub(super) const READ_CLOSED: Ready = Ready(0b100);
 
     /// What a poller event means for the socket's two halves. Errors and
     /// hang-ups count as both: the next call reports them.
     pub(super) fn from_event(event: &mio::event::Event) -> Ready {
         let failed = event.is_error();
         let mut ready = Ready::EMPTY;
-        if event.is_readable() || event.is_read_closed() || failed {
+        if event.is_readable() {
             ready = ready | Ready::READABLE;
+        }
+        if event.is_read_closed() || failed {
+            ready = ready | Ready::READ_CLOSED;
         }
         if event.is_writable() || event.is_write_closed() || failed {
             ready = ready | Ready::WRITABLE;
@@ -46,9 +57,14 @@ impl Ready {
         ready
     }
 
-    /// Every bit of `other` (which is not empty) is set in `self`.
-    fn contains(self, other: Ready) -> bool {
-        self.0 & other.0 == other.0 && other.0 != 0
+    /// Some bit is set in both.
+    fn intersects(self, other: Ready) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// The bits of `self` that are not in `other`.
+    fn without(self, other: Ready) -> Ready {
+        Ready(self.0 & !other.0)
     }
 }
 
@@ -61,10 +77,10 @@ impl std::ops::BitOr for Ready {
 }
 
 impl Direction {
-    /// The readiness bit of this half.
+    /// The readiness bits of this half; any one of them makes it ready.
     fn ready(self) -> Ready {
         match self {
-            Direction::Read => Ready::READABLE,
+            Direction::Read => Ready::READABLE | Ready::READ_CLOSED,
             Direction::Write => Ready::WRITABLE,
         }
     }
@@ -75,14 +91,14 @@ impl Direction {
 pub(super) struct ReadyEvent {
     /// The event tick at the time of observation.
     tick: usize,
-    /// The bit the task is about to act on.
+    /// The bits of the half the task is about to act on.
     ready: Ready,
 }
 
 /// The readiness bits of the state word.
-const READY_MASK: usize = 0b11;
+const READY_MASK: usize = 0b111;
 /// Set in the state word once the driver has shut down.
-const SHUTDOWN: usize = 0b100;
+const SHUTDOWN: usize = 0b1000;
 /// The tick lives above the flag bits and wraps.
 const TICK_SHIFT: u32 = 8;
 /// One tick, in place.
@@ -125,10 +141,10 @@ impl ScheduledIo {
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| Some(state.wrapping_add(TICK_ONE) | ready.0));
         let mut waiters = self.waiters();
-        if ready.contains(Ready::READABLE) {
+        if ready.intersects(Direction::Read.ready()) {
             wake.extend(waiters.reader.take());
         }
-        if ready.contains(Ready::WRITABLE) {
+        if ready.intersects(Direction::Write.ready()) {
             wake.extend(waiters.writer.take());
         }
     }
@@ -180,15 +196,28 @@ impl ScheduledIo {
             return Some(Err(shutdown_error()));
         }
         Ready(state & READY_MASK)
-            .contains(dir.ready())
+            .intersects(dir.ready())
             .then(|| Ok(ReadyEvent { tick: state >> TICK_SHIFT, ready: dir.ready() }))
     }
 
     /// A call acting on `event` said `WouldBlock`: forget that readiness,
-    /// unless an event arrived since it was observed.
+    /// EOF and errors included (the kernel has nothing to report), unless an
+    /// event arrived since it was observed.
     pub(super) fn clear_readiness(&self, event: ReadyEvent) {
+        self.clear(event.tick, event.ready);
+    }
+
+    /// A read acting on `event` came back short: the socket holds no more
+    /// bytes, so forget that it is readable, unless an event arrived since.
+    /// An EOF or error seen with those bytes stays for the next read.
+    pub(super) fn clear_drained(&self, event: ReadyEvent) {
+        self.clear(event.tick, event.ready.without(Ready::READ_CLOSED));
+    }
+
+    /// Clears `bits` if the event tick is still `tick`.
+    fn clear(&self, tick: usize, bits: Ready) {
         let _ = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
-            (state >> TICK_SHIFT == event.tick).then_some(state & !event.ready.0)
+            (state >> TICK_SHIFT == tick).then_some(state & !bits.0)
         });
     }
 }
@@ -274,6 +303,57 @@ mod tests {
         io.clear_readiness(seen);
         assert!(io.poll_ready(None, Direction::Read).is_ready_and_would_block());
         assert!(matches!(io.poll_ready(None, Direction::Write), Poll::Ready(Ok(_))));
+    }
+
+    #[test]
+    fn read_closed_alone_makes_the_read_half_ready_and_wakes_the_reader() {
+        let io = ScheduledIo::new(1, Ready::EMPTY);
+        let (reads, waker) = counting();
+        assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Read).is_pending());
+        let mut wakers = Vec::new();
+        io.set_readiness(Ready::READ_CLOSED, &mut wakers);
+        wake_all(&mut wakers);
+        assert_eq!(reads.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(io.poll_ready(None, Direction::Read), Poll::Ready(Ok(_))));
+        assert!(io.poll_ready(None, Direction::Write).is_ready_and_would_block());
+    }
+
+    #[test]
+    fn short_read_clears_readable_but_keeps_read_closed() {
+        // Bytes and EOF in one event: the read after the short read is the EOF.
+        let io = ScheduledIo::new(1, Ready::EMPTY);
+        io.set_readiness(Ready::READABLE | Ready::READ_CLOSED, &mut Vec::new());
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else { panic!("readable") };
+        io.clear_drained(seen);
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else {
+            panic!("the EOF behind the bytes must stay visible")
+        };
+        // Only a WouldBlock forgets the EOF bit too.
+        io.clear_readiness(seen);
+        assert!(io.poll_ready(None, Direction::Read).is_ready_and_would_block());
+    }
+
+    #[test]
+    fn short_read_without_eof_waits_for_the_next_event() {
+        let io = ScheduledIo::new(1, Ready::READABLE | Ready::WRITABLE);
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else { panic!("readable") };
+        io.clear_drained(seen);
+        assert!(io.poll_ready(None, Direction::Read).is_ready_and_would_block());
+        assert!(matches!(io.poll_ready(None, Direction::Write), Poll::Ready(Ok(_))), "the write half is untouched");
+    }
+
+    #[test]
+    fn short_read_clear_is_skipped_when_an_event_raced_it() {
+        let io = ScheduledIo::new(1, Ready::READABLE);
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else { panic!("readable") };
+        // More bytes arrive after the short read, before its clear.
+        io.set_readiness(Ready::READABLE, &mut Vec::new());
+        io.clear_drained(seen);
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else {
+            panic!("the racing event must survive the stale clear")
+        };
+        io.clear_drained(seen);
+        assert!(io.poll_ready(None, Direction::Read).is_ready_and_would_block());
     }
 
     #[test]

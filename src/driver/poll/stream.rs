@@ -1,7 +1,7 @@
 //! A connected stream socket (TCP or Unix) on mio.
 //!
 //! Every call is the plain non-blocking system call on the caller's memory,
-//! run through [`Registration::poll_io`]: bytes go straight between the
+//! run through [`Registration`]'s retry loop: bytes go straight between the
 //! caller's buffer and the kernel, so a dropped read loses nothing and a write
 //! that returns `Ready(n)` has handed its `n` bytes to the kernel already.
 
@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 use socket2::{SockAddr, SockRef};
 use tokio::io::ReadBuf;
 
+use super::registration::Readiness;
 use super::scheduled_io::{Direction, Ready};
 use super::Registration;
 
@@ -82,17 +83,24 @@ impl Stream {
     }
 
     /// Receives into the unfilled part of `buf` with `flags`.
+    ///
+    /// A stream socket's `recv` returns fewer bytes than asked for only when
+    /// it has no more, so a short read (not a peek, which consumes nothing)
+    /// drains the socket: the next read waits for an event instead of
+    /// calling `recv` for a `WouldBlock` (tokio does the same).
     fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, flags: libc::c_int) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, || {
+        self.io.poll_read_io(cx, || {
             // SAFETY: recv(2) only ever writes bytes into the slice; nothing in
             // it is de-initialised.
             let unfilled = unsafe { buf.unfilled_mut() };
+            let asked = unfilled.len();
             let n = self.sock().recv_with_flags(unfilled, flags)?;
             // SAFETY: recv(2) returned `n`: the first `n` unfilled bytes are
             // initialised now.
             unsafe { buf.assume_init(n) };
             buf.advance(n);
-            Ok(n)
+            let drained = n > 0 && n < asked && flags & libc::MSG_PEEK == 0;
+            Ok((n, if drained { Readiness::Drained } else { Readiness::Kept }))
         })
     }
 

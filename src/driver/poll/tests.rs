@@ -49,6 +49,24 @@ fn events_set_readiness_and_wake_the_reader() {
 }
 
 #[test]
+fn bytes_and_eof_in_one_event_survive_a_short_read() {
+    let mut driver = driver();
+    let handle = driver.handle();
+    let (a, mut b) = UnixStream::pair().expect("socketpair");
+    a.set_nonblocking(true).expect("non-blocking");
+    let io = handle.register(a.as_raw_fd(), Ready::EMPTY).expect("register");
+    b.write_all(b"last words").expect("write");
+    b.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    driver.park(Some(Duration::from_secs(5)), &|| false);
+    let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else { panic!("readable") };
+    // The read of the bytes comes back short...
+    io.clear_drained(seen);
+    // ...and the EOF the same event reported must still be there to read.
+    assert!(matches!(io.poll_ready(None, Direction::Read), Poll::Ready(Ok(_))), "the EOF was forgotten");
+    handle.deregister(a.as_raw_fd(), &io);
+}
+
+#[test]
 fn a_stale_token_is_not_delivered_to_the_slot_reuser() {
     let mut driver = driver();
     let handle = driver.handle();
