@@ -116,15 +116,20 @@ pub(crate) fn handle() -> Handle {
     current_handle().expect(NO_RUNTIME)
 }
 
-/// Records a task started on this worker so shutdown can abort it. During
-/// shutdown the task is aborted instead: its body never starts.
-pub(crate) fn track_task(abort: &futures_util::future::AbortHandle) -> Option<(WorkerId, usize)> {
+/// Records a task of worker `id` starting on this thread (that worker's) so
+/// shutdown can abort it; returns its key. During shutdown the task is
+/// aborted instead: its body never starts.
+pub(crate) fn track_task(id: WorkerId, abort: &futures_util::future::AbortHandle) -> Option<usize> {
     with_worker(|w| {
+        if w.shared.id != id {
+            return None;
+        }
         if w.shutting_down.get() {
             abort.abort();
         }
-        (w.shared.id, w.tasks.borrow_mut().insert(abort.clone()))
+        Some(w.tasks.borrow_mut().insert(abort.clone()))
     })
+    .flatten()
 }
 
 /// Forgets a task recorded by `track_task` (it finished).

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use futures_util::future::AbortHandle;
 
 use super::context;
-use super::worker::{WorkerId, WorkerShared};
+use super::worker::WorkerShared;
 use crate::task::JoinHandle;
 
 pin_project_lite::pin_project! {
@@ -19,15 +19,16 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         abort: Option<AbortHandle>,
-        registered: Option<(WorkerId, usize)>,
+        // Key in `worker`'s task registry, once registered.
+        registered: Option<usize>,
         worker: Arc<WorkerShared>,
     }
 
     impl<F> PinnedDrop for Tracked<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some((id, key)) = this.registered.take() {
-                context::untrack_task(id, key);
+            if let Some(key) = this.registered.take() {
+                context::untrack_task(this.worker.id, key);
             }
             this.worker.live_tasks.fetch_sub(1, Ordering::Relaxed);
         }
@@ -40,7 +41,7 @@ impl<F: Future> Future for Tracked<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         if let Some(abort) = this.abort.take() {
-            *this.registered = context::track_task(&abort);
+            *this.registered = context::track_task(this.worker.id, &abort);
         }
         this.inner.poll(cx)
     }
