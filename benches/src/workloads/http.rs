@@ -30,18 +30,30 @@ fn run(ctx: &Ctx, report: &mut Report) {
     let runtimes = ctx.runtimes_among(&[Runtime::RinglineUring, Runtime::RinglineMio, Runtime::Tokio]);
     for conns in CONNS {
         let case = Case { workload: WORKLOAD.name, name: conns_label(conns), metric: REQUESTS };
-        ctx.measure(report, &case, &runtimes, |runtime, _| {
+        ctx.measure(report, &case, &runtimes, |runtime, rep| {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "http"]))?;
             let proto = Http::get("127.0.0.1", "/");
-            let sample = if wrk {
+            if wrk {
                 let warm = ctx.warmup_spec(server.addr(), conns);
                 load::run(&warm, &proto)?;
+            }
+            let started = (std::time::Instant::now(), server.cpu_time()?);
+            let sample = if wrk {
                 run_wrk(server.addr(), conns, ctx.duration)?
             } else {
                 let spec = ctx.load_spec(server.addr(), conns);
                 Sample::from_load(&load::run(&spec, &proto)?)
             };
+            let server_share =
+                server.cpu_time()?.saturating_sub(started.1).as_secs_f64() / started.0.elapsed().as_secs_f64();
             server.check_alive()?;
+            eprintln!(
+                "    {:<20} rep {}: {:>8.0} requests/s, server cpu {:.0}%",
+                runtime.label(),
+                rep + 1,
+                sample.value,
+                100.0 * server_share
+            );
             Ok(sample)
         });
     }
