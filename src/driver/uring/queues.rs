@@ -33,18 +33,22 @@ const KEEP_CAPACITY: usize = 64 * 1024;
 /// Spare drained buffers kept per thread, of each kind.
 const SPARES: usize = 64;
 
+// The boxes are what is reused: a spare is a whole drained queue buffer.
+#[allow(clippy::vec_box)]
+type Spares<T> = RefCell<Vec<Box<T>>>;
+
 thread_local! {
-    static SPARE_RECV: RefCell<Vec<Box<RecvBuffer>>> = const { RefCell::new(Vec::new()) };
-    static SPARE_SEND: RefCell<Vec<Box<SendBuffers>>> = const { RefCell::new(Vec::new()) };
+    static SPARE_RECV: Spares<RecvBuffer> = const { RefCell::new(Vec::new()) };
+    static SPARE_SEND: Spares<SendBuffers> = const { RefCell::new(Vec::new()) };
 }
 
 /// A spare from `cache`, or a new one.
-fn take_spare<T: Default>(cache: &'static std::thread::LocalKey<RefCell<Vec<Box<T>>>>) -> Box<T> {
+fn take_spare<T: Default>(cache: &'static std::thread::LocalKey<Spares<T>>) -> Box<T> {
     cache.try_with(|spares| spares.borrow_mut().pop()).ok().flatten().unwrap_or_default()
 }
 
 /// Keeps a drained (cleared) buffer in `cache` if there is room, else frees it.
-fn give_spare<T>(cache: &'static std::thread::LocalKey<RefCell<Vec<Box<T>>>>, spare: Box<T>) {
+fn give_spare<T>(cache: &'static std::thread::LocalKey<Spares<T>>, spare: Box<T>) {
     let _ = cache.try_with(|spares| {
         let mut spares = spares.borrow_mut();
         if spares.len() < SPARES {
