@@ -17,6 +17,7 @@ use io_uring::{opcode, types, IoUring};
 use super::{DriverConfig, DriverCounters};
 
 mod bufring;
+mod conn_state;
 mod listener;
 mod oneshot;
 mod probe;

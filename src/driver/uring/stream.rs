@@ -27,20 +27,10 @@ use io_uring::{cqueue, opcode, types};
 use tokio::io::ReadBuf;
 
 use super::bufring::RECV_GROUP;
+use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER, SEND_HIGH_WATER};
 use super::oneshot::Oneshot;
-use super::queues::{RecvQueue, SendQueue};
-use super::recv_mode::RecvMode;
 use super::ring::{Completion, InFlight, Ring};
 use super::{Handle, Kick};
-
-/// Unread bytes a connection may hold before its receive is paused.
-const RECV_HIGH_WATER: usize = 256 * 1024;
-/// Unsent bytes a connection may queue before `poll_write` returns Pending.
-const SEND_HIGH_WATER: usize = 128 * 1024;
-/// Writes at least this big go straight to the socket with one `send` when
-/// nothing is queued: a system call costs less than copying them into the
-/// queue and having the kernel read them back cold.
-const DIRECT_SEND_MIN: usize = 4 * 1024;
 
 /// A stream socket owned by an io_uring driver.
 pub(crate) struct Stream {
@@ -56,47 +46,6 @@ pub(crate) struct ConnShared {
     /// A `Kick::Conn` for this stream is queued and not yet reconciled.
     kicked: AtomicBool,
     state: Mutex<ConnState>,
-}
-
-#[derive(Default)]
-struct ConnState {
-    rx: RecvQueue,
-    /// user_data of the armed multishot receive.
-    recv_op: Option<NonZeroU64>,
-    recv_cancelling: bool,
-    /// Multishot receive, or on-demand reads announced by a poll.
-    mode: RecvMode,
-    /// user_data of the armed multishot poll (on-demand mode).
-    poll_op: Option<NonZeroU64>,
-    poll_cancelling: bool,
-    /// On-demand mode: the socket may hold bytes (set by the poll, cleared by
-    /// a read that drained it).
-    readable: bool,
-    /// The poll saw the peer close (or an error): reads never block again, so
-    /// `readable` stays set (a short read is followed by EOF, not a wake-up).
-    read_hup: bool,
-    /// A reader has asked for bytes: keep a receive armed.
-    read_interest: bool,
-    eof: bool,
-    read_error: Option<io::Error>,
-    read_waker: Option<Waker>,
-    tx: SendQueue,
-    /// user_data of the send in flight.
-    send_op: Option<NonZeroU64>,
-    write_error: Option<io::Error>,
-    write_waker: Option<Waker>,
-    shutdown: Shutdown,
-    /// Every user handle is gone: finish sending, stop receiving, then close.
-    closed: bool,
-}
-
-#[derive(Default, PartialEq, Eq)]
-enum Shutdown {
-    #[default]
-    Open,
-    Requested,
-    InFlight,
-    Done,
 }
 
 impl Stream {
@@ -283,126 +232,6 @@ impl Drop for Stream {
     }
 }
 
-impl ConnState {
-    /// Copies queued bytes into `buf`; Ready(Ok(0)) at EOF; Pending (with read
-    /// interest registered) when nothing is there yet.
-    fn take_readable(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
-        if buf.remaining() == 0 {
-            return Poll::Ready(Ok(0));
-        }
-        if !self.rx.is_empty() {
-            return Poll::Ready(Ok(self.rx.copy_to(buf, consume)));
-        }
-        if let Some(e) = self.read_error.take() {
-            return Poll::Ready(Err(e));
-        }
-        if self.eof {
-            return Poll::Ready(Ok(0));
-        }
-        if self.may_recv_now() {
-            if let Some(result) = self.recv_on_demand(fd, buf, consume) {
-                return Poll::Ready(result);
-            }
-        }
-        self.read_interest = true;
-        Poll::Pending
-    }
-
-    /// The socket may be read directly: on-demand mode, readable, and no
-    /// multishot receive that could hold earlier bytes.
-    fn may_recv_now(&self) -> bool {
-        self.readable && self.recv_op.is_none()
-    }
-
-    /// One `recv` into the caller's buffer; None when the socket had nothing.
-    fn recv_on_demand(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Option<io::Result<usize>> {
-        let asked = buf.remaining();
-        match recv_now(fd, buf, consume) {
-            Ok(0) => {
-                self.eof = true;
-                Some(Ok(0))
-            }
-            Ok(n) => {
-                // A short read drained the socket (a peek consumed nothing),
-                // unless EOF or an error is waiting behind the bytes.
-                if consume && n < asked && !self.read_hup {
-                    self.readable = false;
-                }
-                if consume && self.mode.observe(n) {
-                    self.readable = false; // back to the multishot receive
-                }
-                Some(Ok(n))
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.readable = false;
-                None
-            }
-            Err(e) => Some(Err(e)),
-        }
-    }
-
-    /// Queues as much of `buf` as fits; Pending when the queue is full.
-    fn take_writable(&mut self, fd: RawFd, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if let Some(e) = self.write_error.take() {
-            return Poll::Ready(Err(e));
-        }
-        if self.shutdown != Shutdown::Open {
-            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
-        }
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let mut sent = 0;
-        if buf.len() >= DIRECT_SEND_MIN && self.tx.is_empty() && self.send_op.is_none() {
-            match send_now(fd, buf) {
-                Ok(n) => sent = n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-            if sent == buf.len() {
-                return Poll::Ready(Ok(sent));
-            }
-        }
-        let room = SEND_HIGH_WATER.saturating_sub(self.tx.len());
-        if room == 0 {
-            return if sent > 0 { Poll::Ready(Ok(sent)) } else { Poll::Pending };
-        }
-        let n = room.min(buf.len() - sent);
-        self.tx.push(&buf[sent..sent + n]);
-        Poll::Ready(Ok(sent + n))
-    }
-
-    /// The reader still wants bytes from the socket.
-    fn receiving(&self) -> bool {
-        self.read_interest && !self.closed && !self.eof && self.read_error.is_none()
-    }
-
-    /// A multishot receive should be armed and is not.
-    fn wants_recv(&self) -> bool {
-        self.recv_op.is_none()
-            && !self.mode.on_demand()
-            && self.poll_op.is_none()
-            && self.read_interest
-            && !self.closed
-            && !self.eof
-            && self.read_error.is_none()
-            && self.rx.len() < RECV_HIGH_WATER / 2
-    }
-
-    /// An on-demand connection's poll should be armed and is not.
-    fn wants_poll(&self) -> bool {
-        self.mode.on_demand() && self.poll_op.is_none() && self.recv_op.is_none() && self.receiving()
-    }
-
-    /// The driver must arm or cancel something for the reader (a reader may
-    /// have just switched the connection back to the multishot receive).
-    fn recv_out_of_sync(&self) -> bool {
-        self.wants_recv()
-            || self.wants_poll()
-            || (self.poll_op.is_some() && !self.poll_cancelling && !self.mode.on_demand())
-    }
-}
-
 impl ConnShared {
     fn lock(&self) -> MutexGuard<'_, ConnState> {
         self.state.lock().expect("stream state poisoned")
@@ -550,37 +379,6 @@ pub(super) fn wake(slot: &mut Option<Waker>) {
     if let Some(w) = slot.take() {
         w.wake();
     }
-}
-
-/// Poll events after which a read never blocks again.
-const HUP_EVENTS: i32 = (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) as i32;
-
-/// One non-blocking `recv` (or peek) into the unfilled part of `buf`.
-fn recv_now(fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> io::Result<usize> {
-    let flags = libc::MSG_DONTWAIT | if consume { 0 } else { libc::MSG_PEEK };
-    // SAFETY: the kernel writes at most `len` bytes into the unfilled part,
-    // which `assume_init` + `advance` then account for (and no more).
-    let unfilled = unsafe { buf.unfilled_mut() };
-    // SAFETY: `unfilled` is valid writable memory of `unfilled.len()` bytes.
-    let n = unsafe { libc::recv(fd, unfilled.as_mut_ptr().cast(), unfilled.len(), flags) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let n = n as usize;
-    // SAFETY: the kernel initialised the first `n` bytes of the unfilled part.
-    unsafe { buf.assume_init(n) };
-    buf.advance(n);
-    Ok(n)
-}
-
-/// One non-blocking `send` from the caller's memory.
-fn send_now(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for `buf.len()` bytes for the duration of the call.
-    let n = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(n as usize)
 }
 
 pub(super) fn set_nonblocking(fd: &OwnedFd, nonblocking: bool) -> io::Result<()> {
