@@ -753,6 +753,56 @@ async fn reads_cancelled_at_random_lose_nothing() {
     assert!(got.iter().enumerate().all(|(i, &b)| b == (i % 253) as u8), "bytes reordered or corrupted");
 }
 
+/// Streams first polled on the accepting task's worker and then served by
+/// tasks that may run on the other worker, with messages alternating between
+/// large and small: on io_uring every switch of receive mode, every kick and
+/// every wake-up then crosses threads. Every byte must come back in order.
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mode_switches_across_workers_keep_every_byte() {
+    const CLIENTS: usize = 8;
+    let (listener, addr) = bound().await;
+    ringline::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut first = [0];
+            if sock.read_exact(&mut first).await.is_err() {
+                continue; // the stream's home is now this worker
+            }
+            ringline::spawn(async move {
+                let mut buf = vec![0; 32 * 1024];
+                loop {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => sock.write_all(&buf[..n]).await.unwrap(),
+                    }
+                }
+            });
+        }
+    });
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|id| {
+            ringline::spawn(async move {
+                let mut stream = TcpStream::connect(addr).await.unwrap();
+                stream.write_all(&[0]).await.unwrap();
+                let mut seq = id * 1000;
+                for (len, count) in [(24 * 1024, 6), (50, 10), (16 * 1024, 6), (300, 10), (9000, 6)] {
+                    for _ in 0..count {
+                        let sent = message(seq, len);
+                        stream.write_all(&sent).await.unwrap();
+                        let mut got = vec![0; len];
+                        stream.read_exact(&mut got).await.unwrap();
+                        assert!(got == sent, "client {id}: message {seq} ({len} B) came back changed");
+                        seq += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    let results = timeout(Duration::from_secs(30), futures_join_all(clients)).await.expect("clients timed out");
+    for r in results {
+        r.unwrap();
+    }
+}
+
 #[ringline::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_clients_echo_byte_identical() {
     const CLIENTS: u64 = 64;
