@@ -162,6 +162,9 @@ fn io_after_its_runtime_dropped_fails_instead_of_hanging() {
         let mut buf = [0u8; 8];
         let read = timeout(Duration::from_secs(2), a.read(&mut buf)).await;
         assert!(matches!(read, Ok(Err(_))), "read on a dead runtime's stream: {read:?}");
+        // a write big enough to skip the send queue on io_uring
+        let big = timeout(Duration::from_secs(2), a.write_all(&[7; 8 * 1024])).await;
+        assert!(matches!(big, Ok(Err(_))), "large write on a dead runtime's stream: {big:?}");
         let write = timeout(Duration::from_secs(2), a.write_all(b"x")).await;
         assert!(matches!(write, Ok(Err(_))), "write on a dead runtime's stream: {write:?}");
         drop(b);

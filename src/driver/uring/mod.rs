@@ -94,6 +94,11 @@ impl Handle {
         }
     }
 
+    /// The driver has shut down: it serves no more ops.
+    pub(super) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     pub(super) fn object_opened(&self) {
         self.io_objects.fetch_add(1, Ordering::Relaxed);
     }

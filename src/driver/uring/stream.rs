@@ -88,6 +88,7 @@ impl Stream {
 
     /// The one read path: copy out what is queued, else arm and wait.
     fn read_with(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
+        self.shared.check_alive()?;
         let mut st = self.state();
         match st.take_readable(self.as_raw_fd(), buf, consume) {
             Poll::Ready(result) => {
@@ -111,6 +112,7 @@ impl Stream {
     }
 
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.shared.check_alive()?;
         let mut buf = ReadBuf::new(buf);
         let mut st = self.state();
         let result = st.take_readable(self.as_raw_fd(), &mut buf, true);
@@ -151,11 +153,13 @@ impl Stream {
     /// The one write path: queue what fits and start a send if none is in
     /// flight; when full, wait for room (if there is a task to wake).
     fn write_with(&self, buf: &[u8], cx: Option<&mut Context<'_>>) -> Poll<io::Result<usize>> {
+        self.shared.check_alive()?;
         let mut st = self.state();
         let taken = st.take_writable(self.shared.fd.as_raw_fd(), buf);
         match &taken {
             Poll::Ready(result) => {
-                let start = result.as_ref().is_ok_and(|n| *n > 0) && st.send_op.is_none();
+                // Queued bytes (not all went straight out) and no send yet.
+                let start = result.is_ok() && !st.tx.is_empty() && st.send_op.is_none();
                 drop(st);
                 if start {
                     // Queued bytes nobody will send: say so now.
@@ -243,6 +247,16 @@ impl ConnShared {
             home.object_opened();
             home
         })
+    }
+
+    /// Fails once the home driver has shut down: the socket itself would
+    /// still take direct reads and writes, but tokio's rule is that I/O on a
+    /// dead runtime's object errors.
+    fn check_alive(&self) -> io::Result<()> {
+        match self.home.get() {
+            Some(home) if home.is_closed() => Err(super::shut_down()),
+            _ => Ok(()),
+        }
     }
 
     /// Asks the home driver to reconcile this stream's ops with its state.
