@@ -487,6 +487,28 @@ async fn large_and_small_messages_keep_order_across_receive_modes() {
     send_with_eof_and_read_back(&mut client, &mut server, seq).await;
 }
 
+/// tokio lets any number of tasks await `readable()` on one stream (e.g.
+/// behind an `Arc`, reading with `try_read`); every one of them must wake,
+/// also next to a task blocked in `read` on the same stream.
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_tasks_await_readiness_on_one_stream() {
+    let (mut client, server) = pair().await;
+    let server = std::sync::Arc::new(server);
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let server = server.clone();
+            ringline::spawn(async move { server.readable().await.unwrap() })
+        })
+        .collect();
+    ringline::time::sleep(Duration::from_millis(50)).await; // all registered
+    within("write", client.write_all(b"x")).await.unwrap();
+    for waiter in waiters {
+        within("readable() wakes every waiting task", waiter).await.unwrap();
+    }
+    let mut buf = [0; 4];
+    assert_eq!(server.try_read(&mut buf).unwrap(), 1);
+}
+
 #[ringline::test]
 async fn try_write_fills_then_would_block() {
     let (client, _server) = pair().await;

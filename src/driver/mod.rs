@@ -19,6 +19,7 @@ pub(crate) mod poll;
 mod select;
 #[cfg(all(target_os = "linux", feature = "uring"))]
 pub(crate) mod uring;
+pub(crate) mod waiters;
 
 pub use counters::DriverCounters;
 pub(crate) use select::choose_backend;

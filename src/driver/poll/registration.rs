@@ -8,6 +8,7 @@ use std::task::{ready, Context, Poll};
 
 use super::scheduled_io::{Direction, Ready, ScheduledIo};
 use super::Handle;
+use crate::driver::waiters::WaitFor;
 
 /// What a call that went through says about the readiness it acted on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +96,7 @@ impl Registration {
     /// Ready once `dir` is (believed) ready; the readiness stays set.
     pub(super) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         let io = &self.registered()?.io;
-        io.poll_ready(Some(cx), dir).map_ok(drop)
+        io.poll_ready(Some(cx), dir, WaitFor::Readiness).map_ok(drop)
     }
 
     /// The retry loop: wait for readiness (or, without a context, fail with
@@ -109,7 +110,7 @@ impl Registration {
     ) -> Poll<io::Result<R>> {
         let io = &self.registered()?.io;
         loop {
-            let event = ready!(io.poll_ready(cx.as_deref_mut(), dir))?;
+            let event = ready!(io.poll_ready(cx.as_deref_mut(), dir, WaitFor::Io))?;
             match op() {
                 Ok((result, readiness)) => {
                     if readiness == Readiness::Drained {

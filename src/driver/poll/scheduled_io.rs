@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use crate::driver::waiters::{WaitFor, Waiters};
+
 /// Which half of a socket a task waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Direction {
@@ -111,26 +113,26 @@ pub(super) struct ScheduledIo {
     /// Readiness bits, the shutdown flag and the event tick, in one word.
     state: AtomicUsize,
     /// The tasks waiting for each half.
-    waiters: Mutex<Waiters>,
+    waiters: Mutex<HalfWaiters>,
 }
 
-/// The last task to wait on each half (tokio's `poll_*_ready` semantics).
+/// The tasks waiting on each half.
 #[derive(Default)]
-struct Waiters {
+struct HalfWaiters {
     /// Woken when the socket becomes readable.
-    reader: Option<Waker>,
+    reader: Waiters,
     /// Woken when the socket becomes writable.
-    writer: Option<Waker>,
+    writer: Waiters,
 }
 
 impl ScheduledIo {
     /// A freshly registered socket with `initial` readiness assumed.
     pub(super) fn new(token: usize, initial: Ready) -> ScheduledIo {
-        ScheduledIo { token, state: AtomicUsize::new(initial.0), waiters: Mutex::new(Waiters::default()) }
+        ScheduledIo { token, state: AtomicUsize::new(initial.0), waiters: Mutex::new(HalfWaiters::default()) }
     }
 
     /// The waiter slots, locked.
-    fn waiters(&self) -> MutexGuard<'_, Waiters> {
+    fn waiters(&self) -> MutexGuard<'_, HalfWaiters> {
         self.waiters.lock().expect("waiter slots poisoned")
     }
 
@@ -142,10 +144,10 @@ impl ScheduledIo {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| Some(state.wrapping_add(TICK_ONE) | ready.0));
         let mut waiters = self.waiters();
         if ready.intersects(Direction::Read.ready()) {
-            wake.extend(waiters.reader.take());
+            waiters.reader.take_all(wake);
         }
         if ready.intersects(Direction::Write.ready()) {
-            wake.extend(waiters.writer.take());
+            waiters.writer.take_all(wake);
         }
     }
 
@@ -153,13 +155,19 @@ impl ScheduledIo {
     pub(super) fn shutdown(&self, wake: &mut Vec<Waker>) {
         self.state.fetch_or(SHUTDOWN, Ordering::AcqRel);
         let mut waiters = self.waiters();
-        wake.extend(waiters.reader.take());
-        wake.extend(waiters.writer.take());
+        waiters.reader.take_all(wake);
+        waiters.writer.take_all(wake);
     }
 
     /// Ready when `dir` is (believed) ready. Without a context, "not ready" is
-    /// `Ready(Err(WouldBlock))`; with one, the task's waker is stored first.
-    pub(super) fn poll_ready(&self, cx: Option<&mut Context<'_>>, dir: Direction) -> Poll<io::Result<ReadyEvent>> {
+    /// `Ready(Err(WouldBlock))`; with one, the task's waker is stored first,
+    /// as the half's I/O task or as one of its readiness waiters (`kind`).
+    pub(super) fn poll_ready(
+        &self,
+        cx: Option<&mut Context<'_>>,
+        dir: Direction,
+        kind: WaitFor,
+    ) -> Poll<io::Result<ReadyEvent>> {
         if let Some(ready) = self.ready_now(dir) {
             return Poll::Ready(ready);
         }
@@ -168,13 +176,9 @@ impl ScheduledIo {
         };
         let replaced = {
             let mut waiters = self.waiters();
-            let slot = match dir {
-                Direction::Read => &mut waiters.reader,
-                Direction::Write => &mut waiters.writer,
-            };
-            match slot {
-                Some(w) if w.will_wake(cx.waker()) => None,
-                _ => slot.replace(cx.waker().clone()),
+            match dir {
+                Direction::Read => waiters.reader.register(cx, kind),
+                Direction::Write => waiters.writer.register(cx, kind),
             }
         };
         // Dropped with no lock held: it may be the last reference to a task,
@@ -256,8 +260,8 @@ mod tests {
     #[test]
     fn initial_readiness_is_honoured() {
         let io = ScheduledIo::new(7, Ready::WRITABLE);
-        assert!(matches!(io.poll_ready(None, Direction::Write), Poll::Ready(Ok(_))));
-        match io.poll_ready(None, Direction::Read) {
+        assert!(matches!(io.poll_ready(None, Direction::Write, WaitFor::Io), Poll::Ready(Ok(_))));
+        match io.poll_ready(None, Direction::Read, WaitFor::Io) {
             Poll::Ready(Err(e)) => assert_eq!(e.kind(), io::ErrorKind::WouldBlock),
             _ => panic!("a fresh socket must not look readable"),
         }
@@ -268,14 +272,16 @@ mod tests {
         let io = ScheduledIo::new(1, Ready::EMPTY);
         let (reads, read_waker) = counting();
         let (writes, write_waker) = counting();
-        assert!(io.poll_ready(Some(&mut Context::from_waker(&read_waker)), Direction::Read).is_pending());
-        assert!(io.poll_ready(Some(&mut Context::from_waker(&write_waker)), Direction::Write).is_pending());
+        assert!(io.poll_ready(Some(&mut Context::from_waker(&read_waker)), Direction::Read, WaitFor::Io).is_pending());
+        assert!(io
+            .poll_ready(Some(&mut Context::from_waker(&write_waker)), Direction::Write, WaitFor::Io)
+            .is_pending());
         let mut wakers = Vec::new();
         io.set_readiness(Ready::READABLE, &mut wakers);
         wake_all(&mut wakers);
         assert_eq!(reads.0.load(Ordering::SeqCst), 1);
         assert_eq!(writes.0.load(Ordering::SeqCst), 0);
-        assert!(matches!(io.poll_ready(None, Direction::Read), Poll::Ready(Ok(_))));
+        assert!(matches!(io.poll_ready(None, Direction::Read, WaitFor::Io), Poll::Ready(Ok(_))));
         io.set_readiness(Ready::READABLE | Ready::WRITABLE, &mut wakers);
         wake_all(&mut wakers);
         assert_eq!(reads.0.load(Ordering::SeqCst), 1, "a waker is used once");
@@ -285,37 +291,37 @@ mod tests {
     #[test]
     fn clear_is_skipped_when_an_event_raced_it() {
         let io = ScheduledIo::new(1, Ready::READABLE);
-        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else { panic!("readable") };
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read, WaitFor::Io) else { panic!("readable") };
         // The event arrives after the call said WouldBlock, before the clear.
         io.set_readiness(Ready::READABLE, &mut Vec::new());
         io.clear_readiness(seen);
-        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else {
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read, WaitFor::Io) else {
             panic!("the racing event must survive the stale clear")
         };
         io.clear_readiness(seen);
-        assert!(io.poll_ready(None, Direction::Read).is_ready_and_would_block());
+        assert!(io.poll_ready(None, Direction::Read, WaitFor::Io).is_ready_and_would_block());
     }
 
     #[test]
     fn clear_leaves_the_other_half_alone() {
         let io = ScheduledIo::new(1, Ready::READABLE | Ready::WRITABLE);
-        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else { panic!("readable") };
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read, WaitFor::Io) else { panic!("readable") };
         io.clear_readiness(seen);
-        assert!(io.poll_ready(None, Direction::Read).is_ready_and_would_block());
-        assert!(matches!(io.poll_ready(None, Direction::Write), Poll::Ready(Ok(_))));
+        assert!(io.poll_ready(None, Direction::Read, WaitFor::Io).is_ready_and_would_block());
+        assert!(matches!(io.poll_ready(None, Direction::Write, WaitFor::Io), Poll::Ready(Ok(_))));
     }
 
     #[test]
     fn read_closed_alone_makes_the_read_half_ready_and_wakes_the_reader() {
         let io = ScheduledIo::new(1, Ready::EMPTY);
         let (reads, waker) = counting();
-        assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Read).is_pending());
+        assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Read, WaitFor::Io).is_pending());
         let mut wakers = Vec::new();
         io.set_readiness(Ready::READ_CLOSED, &mut wakers);
         wake_all(&mut wakers);
         assert_eq!(reads.0.load(Ordering::SeqCst), 1);
-        assert!(matches!(io.poll_ready(None, Direction::Read), Poll::Ready(Ok(_))));
-        assert!(io.poll_ready(None, Direction::Write).is_ready_and_would_block());
+        assert!(matches!(io.poll_ready(None, Direction::Read, WaitFor::Io), Poll::Ready(Ok(_))));
+        assert!(io.poll_ready(None, Direction::Write, WaitFor::Io).is_ready_and_would_block());
     }
 
     #[test]
@@ -323,49 +329,52 @@ mod tests {
         // Bytes and EOF in one event: the read after the short read is the EOF.
         let io = ScheduledIo::new(1, Ready::EMPTY);
         io.set_readiness(Ready::READABLE | Ready::READ_CLOSED, &mut Vec::new());
-        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else { panic!("readable") };
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read, WaitFor::Io) else { panic!("readable") };
         io.clear_drained(seen);
-        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else {
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read, WaitFor::Io) else {
             panic!("the EOF behind the bytes must stay visible")
         };
         // Only a WouldBlock forgets the EOF bit too.
         io.clear_readiness(seen);
-        assert!(io.poll_ready(None, Direction::Read).is_ready_and_would_block());
+        assert!(io.poll_ready(None, Direction::Read, WaitFor::Io).is_ready_and_would_block());
     }
 
     #[test]
     fn short_read_without_eof_waits_for_the_next_event() {
         let io = ScheduledIo::new(1, Ready::READABLE | Ready::WRITABLE);
-        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else { panic!("readable") };
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read, WaitFor::Io) else { panic!("readable") };
         io.clear_drained(seen);
-        assert!(io.poll_ready(None, Direction::Read).is_ready_and_would_block());
-        assert!(matches!(io.poll_ready(None, Direction::Write), Poll::Ready(Ok(_))), "the write half is untouched");
+        assert!(io.poll_ready(None, Direction::Read, WaitFor::Io).is_ready_and_would_block());
+        assert!(
+            matches!(io.poll_ready(None, Direction::Write, WaitFor::Io), Poll::Ready(Ok(_))),
+            "the write half is untouched"
+        );
     }
 
     #[test]
     fn short_read_clear_is_skipped_when_an_event_raced_it() {
         let io = ScheduledIo::new(1, Ready::READABLE);
-        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else { panic!("readable") };
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read, WaitFor::Io) else { panic!("readable") };
         // More bytes arrive after the short read, before its clear.
         io.set_readiness(Ready::READABLE, &mut Vec::new());
         io.clear_drained(seen);
-        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else {
+        let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read, WaitFor::Io) else {
             panic!("the racing event must survive the stale clear")
         };
         io.clear_drained(seen);
-        assert!(io.poll_ready(None, Direction::Read).is_ready_and_would_block());
+        assert!(io.poll_ready(None, Direction::Read, WaitFor::Io).is_ready_and_would_block());
     }
 
     #[test]
     fn shutdown_fails_waiters_and_later_polls() {
         let io = ScheduledIo::new(1, Ready::EMPTY);
         let (reads, waker) = counting();
-        assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Read).is_pending());
+        assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Read, WaitFor::Io).is_pending());
         let mut wakers = Vec::new();
         io.shutdown(&mut wakers);
         wake_all(&mut wakers);
         assert_eq!(reads.0.load(Ordering::SeqCst), 1);
-        match io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Write) {
+        match io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Write, WaitFor::Io) {
             Poll::Ready(Err(e)) => assert_eq!(e.kind(), io::ErrorKind::Other),
             _ => panic!("a shut-down driver must fail waits"),
         }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::scheduled_io::{Direction, Ready};
 use super::{Driver, DriverConfig};
+use crate::driver::waiters::WaitFor;
 
 /// A waker that counts its wake-ups.
 #[derive(Default)]
@@ -37,11 +38,11 @@ fn events_set_readiness_and_wake_the_reader() {
 
     let count = Arc::new(Count::default());
     let waker = Waker::from(count.clone());
-    assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Read).is_pending());
+    assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Read, WaitFor::Io).is_pending());
     b.write_all(b"x").expect("write");
     driver.park(Some(Duration::from_secs(5)), &|| false);
     assert_eq!(count.0.load(Ordering::SeqCst), 1);
-    assert!(matches!(io.poll_ready(None, Direction::Read), Poll::Ready(Ok(_))));
+    assert!(matches!(io.poll_ready(None, Direction::Read, WaitFor::Io), Poll::Ready(Ok(_))));
 
     handle.deregister(a.as_raw_fd(), &io);
     assert_eq!(handle.counters().ops_in_flight, 0);
@@ -58,11 +59,11 @@ fn bytes_and_eof_in_one_event_survive_a_short_read() {
     b.write_all(b"last words").expect("write");
     b.shutdown(std::net::Shutdown::Write).expect("shutdown");
     driver.park(Some(Duration::from_secs(5)), &|| false);
-    let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read) else { panic!("readable") };
+    let Poll::Ready(Ok(seen)) = io.poll_ready(None, Direction::Read, WaitFor::Io) else { panic!("readable") };
     // The read of the bytes comes back short...
     io.clear_drained(seen);
     // ...and the EOF the same event reported must still be there to read.
-    assert!(matches!(io.poll_ready(None, Direction::Read), Poll::Ready(Ok(_))), "the EOF was forgotten");
+    assert!(matches!(io.poll_ready(None, Direction::Read, WaitFor::Io), Poll::Ready(Ok(_))), "the EOF was forgotten");
     handle.deregister(a.as_raw_fd(), &io);
 }
 
@@ -119,10 +120,10 @@ fn shutdown_fails_waiters_and_refuses_registrations() {
     let io = handle.register(a.as_raw_fd(), Ready::EMPTY).expect("register");
     let count = Arc::new(Count::default());
     let waker = Waker::from(count.clone());
-    assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Write).is_pending());
+    assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Write, WaitFor::Io).is_pending());
     driver.shutdown();
     assert_eq!(count.0.load(Ordering::SeqCst), 1);
-    assert!(matches!(io.poll_ready(None, Direction::Read), Poll::Ready(Err(_))));
+    assert!(matches!(io.poll_ready(None, Direction::Read, WaitFor::Io), Poll::Ready(Err(_))));
     assert!(handle.register(a.as_raw_fd(), Ready::EMPTY).is_err());
     handle.deregister(a.as_raw_fd(), &io);
     assert_eq!(handle.counters().io_objects, 0);

@@ -6,12 +6,13 @@
 use std::io;
 use std::num::NonZeroU64;
 use std::os::fd::RawFd;
-use std::task::{Poll, Waker};
+use std::task::Poll;
 
 use tokio::io::ReadBuf;
 
 use super::queues::{RecvQueue, SendQueue};
 use super::recv_mode::RecvMode;
+use crate::driver::waiters::Waiters;
 
 /// Unread bytes a connection may hold before its receive is paused.
 pub(super) const RECV_HIGH_WATER: usize = 256 * 1024;
@@ -43,12 +44,12 @@ pub(super) struct ConnState {
     pub(super) read_interest: bool,
     pub(super) eof: bool,
     pub(super) read_error: Option<io::Error>,
-    pub(super) read_waker: Option<Waker>,
+    pub(super) read_waiters: Waiters,
     pub(super) tx: SendQueue,
     /// user_data of the send in flight.
     pub(super) send_op: Option<NonZeroU64>,
     pub(super) write_error: Option<io::Error>,
-    pub(super) write_waker: Option<Waker>,
+    pub(super) write_waiters: Waiters,
     pub(super) shutdown: Shutdown,
     /// Every user handle is gone: finish sending, stop receiving, then close.
     pub(super) closed: bool,

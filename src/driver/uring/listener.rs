@@ -12,8 +12,9 @@ use std::task::{Context, Poll, Waker};
 use io_uring::{opcode, types};
 
 use super::ring::{Completion, InFlight, Ring};
-use super::stream::{set_nonblocking, set_waker, wake};
+use super::stream::set_nonblocking;
 use super::{Handle, Kick};
+use crate::driver::waiters::{set_waker, wake};
 
 /// Accepted sockets a listener may queue before its accept is paused.
 const ACCEPT_BACKLOG: usize = 1024;

@@ -12,8 +12,8 @@ use std::task::{Context, Poll, Waker};
 use io_uring::squeue;
 
 use super::ring::{InFlight, Ring};
-use super::stream::{set_waker, wake};
 use super::{Handle, Kick};
+use crate::driver::waiters::{set_waker, wake};
 
 /// What the driver calls on a one-shot op.
 pub(super) trait OneshotCompletion: Send + Sync {

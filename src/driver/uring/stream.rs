@@ -21,7 +21,7 @@ use std::num::NonZeroU64;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use io_uring::{cqueue, opcode, types};
 use tokio::io::ReadBuf;
@@ -100,7 +100,7 @@ impl Stream {
                 Poll::Ready(result)
             }
             Poll::Pending => {
-                set_waker(&mut st.read_waker, cx);
+                st.read_waiters.set_io(cx);
                 let arm = st.recv_out_of_sync();
                 drop(st);
                 if arm {
@@ -133,7 +133,7 @@ impl Stream {
             return Poll::Ready(Ok(()));
         }
         st.read_interest = true;
-        set_waker(&mut st.read_waker, cx);
+        st.read_waiters.add_ready(cx);
         drop(st);
         self.shared.kick()?;
         Poll::Pending
@@ -168,7 +168,7 @@ impl Stream {
             }
             Poll::Pending => {
                 if let Some(cx) = cx {
-                    set_waker(&mut st.write_waker, cx);
+                    st.write_waiters.set_io(cx);
                 }
             }
         }
@@ -180,7 +180,7 @@ impl Stream {
         if st.write_error.is_some() || st.tx.len() < SEND_HIGH_WATER {
             return Poll::Ready(Ok(()));
         }
-        set_waker(&mut st.write_waker, cx);
+        st.write_waiters.add_ready(cx);
         Poll::Pending
     }
 
@@ -192,7 +192,7 @@ impl Stream {
         if st.tx.is_empty() {
             return Poll::Ready(Ok(()));
         }
-        set_waker(&mut st.write_waker, cx);
+        st.write_waiters.set_io(cx);
         Poll::Pending
     }
 
@@ -207,7 +207,7 @@ impl Stream {
         if st.shutdown == Shutdown::Open {
             st.shutdown = Shutdown::Requested;
         }
-        set_waker(&mut st.write_waker, cx);
+        st.write_waiters.set_io(cx);
         drop(st);
         self.shared.kick()?;
         Poll::Pending
@@ -339,7 +339,7 @@ impl ConnShared {
         if !done.more() || switched {
             self.sync_recv(&mut st, ring);
         }
-        wake(&mut st.read_waker);
+        st.read_waiters.wake();
     }
 
     /// The on-demand poll fired (or ended): the reader may try the socket.
@@ -355,7 +355,7 @@ impl ConnShared {
             st.poll_cancelling = false;
             self.sync_recv(&mut st, ring);
         }
-        wake(&mut st.read_waker);
+        st.read_waiters.wake();
     }
 
     pub(super) fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
@@ -368,7 +368,7 @@ impl ConnShared {
             st.tx.advance(done.result as usize);
             self.sync_send(&mut st, ring);
         }
-        wake(&mut st.write_waker);
+        st.write_waiters.wake();
     }
 
     pub(super) fn on_shutdown(self: &Arc<Self>, done: &Completion) {
@@ -377,21 +377,7 @@ impl ConnShared {
         if done.result < 0 && -done.result != libc::ENOTCONN {
             st.write_error = Some(io::Error::from_raw_os_error(-done.result));
         }
-        wake(&mut st.write_waker);
-    }
-}
-
-/// Stores the task's waker, cloning only when it changed.
-pub(super) fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
-    match slot {
-        Some(w) if w.will_wake(cx.waker()) => {}
-        _ => *slot = Some(cx.waker().clone()),
-    }
-}
-
-pub(super) fn wake(slot: &mut Option<Waker>) {
-    if let Some(w) = slot.take() {
-        w.wake();
+        st.write_waiters.wake();
     }
 }
 

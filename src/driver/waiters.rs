@@ -1,0 +1,135 @@
+//! The tasks waiting on one half (read or write) of a socket, on either backend.
+
+use std::task::{Context, Waker};
+
+/// The half's own task (the one in `poll_read`/`poll_write`, whose waker
+/// replaces the previous one, as in tokio), plus every task awaiting
+/// readiness (`readable()`, `writable()`), which tokio lets several tasks do
+/// at once. A readiness waiter is kept until the next wake-up.
+#[derive(Default)]
+pub(crate) struct Waiters {
+    io: Option<Waker>,
+    /// Boxed: most streams never have a readiness waiter.
+    ready: Option<Box<ReadyWaiters>>,
+}
+
+#[derive(Default)]
+struct ReadyWaiters(Vec<Waker>);
+
+impl Waiters {
+    /// Stores the half's own task's waker (cloning only when it changed).
+    #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
+    pub(crate) fn set_io(&mut self, cx: &Context<'_>) {
+        set_waker(&mut self.io, cx);
+    }
+
+    /// Registers the task of `cx` as `kind`; returns a waker it replaced, for
+    /// the caller to drop once no lock is held (it may be a task's last
+    /// reference).
+    pub(crate) fn register(&mut self, cx: &Context<'_>, kind: WaitFor) -> Option<Waker> {
+        match kind {
+            WaitFor::Io => match &self.io {
+                Some(w) if w.will_wake(cx.waker()) => None,
+                _ => self.io.replace(cx.waker().clone()),
+            },
+            WaitFor::Readiness => {
+                self.add_ready(cx);
+                None
+            }
+        }
+    }
+
+    /// Adds a task awaiting readiness, unless it is already waiting.
+    pub(crate) fn add_ready(&mut self, cx: &Context<'_>) {
+        let ready = &mut self.ready.get_or_insert_with(Box::default).0;
+        if !ready.iter().any(|w| w.will_wake(cx.waker())) {
+            ready.push(cx.waker().clone());
+        }
+    }
+
+    /// Wakes every waiting task.
+    #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
+    pub(crate) fn wake(&mut self) {
+        wake(&mut self.io);
+        if let Some(ready) = self.ready.take() {
+            ready.0.into_iter().for_each(Waker::wake);
+        }
+    }
+
+    /// Moves every waiting task's waker into `wake`, to be woken by the
+    /// caller once it holds no lock.
+    pub(crate) fn take_all(&mut self, wake: &mut Vec<Waker>) {
+        wake.extend(self.io.take());
+        if let Some(ready) = self.ready.take() {
+            wake.extend(ready.0);
+        }
+    }
+}
+
+/// What a task waits on a socket half for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WaitFor {
+    /// To do its own I/O (`poll_read`, `poll_write`, ...): one task per
+    /// half, the latest waker wins.
+    Io,
+    /// Readiness (`readable()`, `writable()`): any number of tasks.
+    Readiness,
+}
+
+/// Stores the task's waker, cloning only when it changed.
+#[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
+pub(crate) fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+/// Wakes the task in `slot`, if any.
+#[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
+pub(crate) fn wake(slot: &mut Option<Waker>) {
+    if let Some(w) = slot.take() {
+        w.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn every_readiness_waiter_and_the_latest_io_waiter_wake() {
+        let (a, b, c, d) = (
+            Arc::new(Count::default()),
+            Arc::new(Count::default()),
+            Arc::new(Count::default()),
+            Arc::new(Count::default()),
+        );
+        let mut waiters = Waiters::default();
+        let (wa, wb, wc, wd) =
+            (Waker::from(a.clone()), Waker::from(b.clone()), Waker::from(c.clone()), Waker::from(d.clone()));
+        waiters.add_ready(&Context::from_waker(&wa));
+        waiters.add_ready(&Context::from_waker(&wb));
+        waiters.add_ready(&Context::from_waker(&wa)); // no duplicate
+        waiters.set_io(&Context::from_waker(&wc));
+        waiters.set_io(&Context::from_waker(&wd)); // replaces c
+        waiters.wake();
+        let counts: Vec<usize> = [&a, &b, &c, &d].iter().map(|n| n.0.load(Ordering::SeqCst)).collect();
+        assert_eq!(counts, [1, 1, 0, 1]);
+        waiters.wake(); // nobody left
+        assert_eq!(a.0.load(Ordering::SeqCst), 1);
+    }
+}
