@@ -23,6 +23,8 @@ pub(super) const SEND_HIGH_WATER: usize = 128 * 1024;
 /// queue and having the kernel read them back cold.
 pub(super) const DIRECT_SEND_MIN: usize = 4 * 1024;
 
+/// A stream's state, behind its `ConnShared` lock: touched by the tasks
+/// using the stream (any thread) and by its home driver.
 #[derive(Default)]
 pub(super) struct ConnState {
     pub(super) rx: RecvQueue,
@@ -55,6 +57,7 @@ pub(super) struct ConnState {
     pub(super) closed: bool,
 }
 
+/// Where the write half's `shutdown(SHUT_WR)` stands.
 #[derive(Default, PartialEq, Eq)]
 pub(super) enum Shutdown {
     #[default]
