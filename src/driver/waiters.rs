@@ -93,43 +93,49 @@ pub(crate) fn wake(slot: &mut Option<Waker>) {
     }
 }
 
+/// A waker that counts its wake-ups, for the drivers' tests.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+#[cfg(test)]
+impl CountingWaker {
+    /// A counter and a waker that bumps it.
+    pub(crate) fn new() -> (std::sync::Arc<CountingWaker>, Waker) {
+        let count = std::sync::Arc::new(CountingWaker::default());
+        (count.clone(), Waker::from(count))
+    }
+
+    /// Wake-ups so far.
+    pub(crate) fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+impl std::task::Wake for CountingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::task::Wake;
-
     use super::*;
-
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     #[test]
     fn every_readiness_waiter_and_the_latest_io_waiter_wake() {
-        let (a, b, c, d) = (
-            Arc::new(Count::default()),
-            Arc::new(Count::default()),
-            Arc::new(Count::default()),
-            Arc::new(Count::default()),
-        );
+        let [(a, wa), (b, wb), (c, wc), (d, wd)] = std::array::from_fn(|_| CountingWaker::new());
         let mut waiters = Waiters::default();
-        let (wa, wb, wc, wd) =
-            (Waker::from(a.clone()), Waker::from(b.clone()), Waker::from(c.clone()), Waker::from(d.clone()));
         waiters.add_ready(&Context::from_waker(&wa));
         waiters.add_ready(&Context::from_waker(&wb));
         waiters.add_ready(&Context::from_waker(&wa)); // no duplicate
         waiters.set_io(&Context::from_waker(&wc));
         waiters.set_io(&Context::from_waker(&wd)); // replaces c
         waiters.wake();
-        let counts: Vec<usize> = [&a, &b, &c, &d].iter().map(|n| n.0.load(Ordering::SeqCst)).collect();
+        let counts: Vec<usize> = [&a, &b, &c, &d].iter().map(|n| n.count()).collect();
         assert_eq!(counts, [1, 1, 0, 1]);
         waiters.wake(); // nobody left
-        assert_eq!(a.0.load(Ordering::SeqCst), 1);
+        assert_eq!(a.count(), 1);
     }
 }

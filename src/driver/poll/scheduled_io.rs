@@ -234,24 +234,7 @@ pub(super) fn shutdown_error() -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::sync::Arc;
-    use std::task::Wake;
-
-    /// A waker that counts its wake-ups.
-    #[derive(Default)]
-    struct CountingWaker(AtomicUsize);
-
-    impl Wake for CountingWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn counting() -> (Arc<CountingWaker>, Waker) {
-        let count = Arc::new(CountingWaker::default());
-        (count.clone(), Waker::from(count))
-    }
+    use crate::driver::waiters::CountingWaker;
 
     fn wake_all(wakers: &mut Vec<Waker>) {
         wakers.drain(..).for_each(Waker::wake);
@@ -270,8 +253,8 @@ mod tests {
     #[test]
     fn event_wakes_only_the_matching_waiter() {
         let io = ScheduledIo::new(1, Ready::EMPTY);
-        let (reads, read_waker) = counting();
-        let (writes, write_waker) = counting();
+        let (reads, read_waker) = CountingWaker::new();
+        let (writes, write_waker) = CountingWaker::new();
         assert!(io.poll_ready(Some(&mut Context::from_waker(&read_waker)), Direction::Read, WaitFor::Io).is_pending());
         assert!(io
             .poll_ready(Some(&mut Context::from_waker(&write_waker)), Direction::Write, WaitFor::Io)
@@ -279,13 +262,13 @@ mod tests {
         let mut wakers = Vec::new();
         io.set_readiness(Ready::READABLE, &mut wakers);
         wake_all(&mut wakers);
-        assert_eq!(reads.0.load(Ordering::SeqCst), 1);
-        assert_eq!(writes.0.load(Ordering::SeqCst), 0);
+        assert_eq!(reads.count(), 1);
+        assert_eq!(writes.count(), 0);
         assert!(matches!(io.poll_ready(None, Direction::Read, WaitFor::Io), Poll::Ready(Ok(_))));
         io.set_readiness(Ready::READABLE | Ready::WRITABLE, &mut wakers);
         wake_all(&mut wakers);
-        assert_eq!(reads.0.load(Ordering::SeqCst), 1, "a waker is used once");
-        assert_eq!(writes.0.load(Ordering::SeqCst), 1);
+        assert_eq!(reads.count(), 1, "a waker is used once");
+        assert_eq!(writes.count(), 1);
     }
 
     #[test]
@@ -314,12 +297,12 @@ mod tests {
     #[test]
     fn read_closed_alone_makes_the_read_half_ready_and_wakes_the_reader() {
         let io = ScheduledIo::new(1, Ready::EMPTY);
-        let (reads, waker) = counting();
+        let (reads, waker) = CountingWaker::new();
         assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Read, WaitFor::Io).is_pending());
         let mut wakers = Vec::new();
         io.set_readiness(Ready::READ_CLOSED, &mut wakers);
         wake_all(&mut wakers);
-        assert_eq!(reads.0.load(Ordering::SeqCst), 1);
+        assert_eq!(reads.count(), 1);
         assert!(matches!(io.poll_ready(None, Direction::Read, WaitFor::Io), Poll::Ready(Ok(_))));
         assert!(io.poll_ready(None, Direction::Write, WaitFor::Io).is_ready_and_would_block());
     }
@@ -368,12 +351,12 @@ mod tests {
     #[test]
     fn shutdown_fails_waiters_and_later_polls() {
         let io = ScheduledIo::new(1, Ready::EMPTY);
-        let (reads, waker) = counting();
+        let (reads, waker) = CountingWaker::new();
         assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Read, WaitFor::Io).is_pending());
         let mut wakers = Vec::new();
         io.shutdown(&mut wakers);
         wake_all(&mut wakers);
-        assert_eq!(reads.0.load(Ordering::SeqCst), 1);
+        assert_eq!(reads.count(), 1);
         match io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Write, WaitFor::Io) {
             Poll::Ready(Err(e)) => assert_eq!(e.kind(), io::ErrorKind::Other),
             _ => panic!("a shut-down driver must fail waits"),

@@ -3,24 +3,13 @@
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::scheduled_io::{Direction, Ready};
 use super::{Driver, DriverConfig};
-use crate::driver::waiters::WaitFor;
-
-/// A waker that counts its wake-ups.
-#[derive(Default)]
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use crate::driver::waiters::{CountingWaker, WaitFor};
 
 fn driver() -> Driver {
     Driver::new(&DriverConfig::default()).expect("mio driver")
@@ -36,12 +25,11 @@ fn events_set_readiness_and_wake_the_reader() {
     assert_eq!(handle.counters().ops_in_flight, 1);
     assert_eq!(handle.counters().io_objects, 1);
 
-    let count = Arc::new(Count::default());
-    let waker = Waker::from(count.clone());
+    let (count, waker) = CountingWaker::new();
     assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Read, WaitFor::Io).is_pending());
     b.write_all(b"x").expect("write");
     driver.park(Some(Duration::from_secs(5)), &|| false);
-    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert_eq!(count.count(), 1);
     assert!(matches!(io.poll_ready(None, Direction::Read, WaitFor::Io), Poll::Ready(Ok(_))));
 
     handle.deregister(a.as_raw_fd(), &io);
@@ -118,11 +106,10 @@ fn shutdown_fails_waiters_and_refuses_registrations() {
     let handle = driver.handle();
     let (a, _b) = UnixStream::pair().expect("socketpair");
     let io = handle.register(a.as_raw_fd(), Ready::EMPTY).expect("register");
-    let count = Arc::new(Count::default());
-    let waker = Waker::from(count.clone());
+    let (count, waker) = CountingWaker::new();
     assert!(io.poll_ready(Some(&mut Context::from_waker(&waker)), Direction::Write, WaitFor::Io).is_pending());
     driver.shutdown();
-    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert_eq!(count.count(), 1);
     assert!(matches!(io.poll_ready(None, Direction::Read, WaitFor::Io), Poll::Ready(Err(_))));
     assert!(handle.register(a.as_raw_fd(), Ready::EMPTY).is_err());
     handle.deregister(a.as_raw_fd(), &io);
