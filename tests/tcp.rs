@@ -265,6 +265,33 @@ async fn read_after_peer_reset_errors_or_eof() {
     }
 }
 
+/// Like `read_after_peer_reset_errors_or_eof`, on a connection that reads
+/// on demand (io_uring switches after a run of large messages): the reset
+/// must reach the pending read as an error or EOF, not leave it waiting.
+#[ringline::test]
+async fn pending_on_demand_read_sees_peer_reset() {
+    let (mut client, mut server) = pair().await;
+    for seq in 0..6 {
+        let sent = message(seq, 16 * 1024);
+        within("write", server.write_all(&sent)).await.unwrap();
+        let mut got = vec![0; sent.len()];
+        within("read_exact", client.read_exact(&mut got)).await.unwrap();
+        assert!(got == sent);
+    }
+    let reader = ringline::spawn(async move {
+        let mut buf = [0; 16 * 1024];
+        client.read(&mut buf).await
+    });
+    ringline::time::sleep(Duration::from_millis(20)).await; // the read is pending
+    server.set_zero_linger().unwrap();
+    drop(server);
+    match within("pending read", reader).await.unwrap() {
+        Ok(0) => {}
+        Err(e) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset, "{e:?}"),
+        Ok(n) => panic!("read {n} bytes from a reset connection"),
+    }
+}
+
 #[ringline::test]
 async fn connect_to_closed_port_is_refused() {
     let (listener, addr) = bound().await;
