@@ -40,7 +40,7 @@ pub(crate) struct DriverConfig {
 
 impl Default for DriverConfig {
     fn default() -> Self {
-        DriverConfig { ring_entries: 1024, recv_buffers: 512, recv_buffer_size: 16 * 1024, single_issuer: false }
+        DriverConfig { ring_entries: 1024, recv_buffers: 512, recv_buffer_size: 4 * 1024, single_issuer: false }
     }
 }
 

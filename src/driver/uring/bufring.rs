@@ -101,6 +101,11 @@ impl BufRing {
         self.lent
     }
 
+    /// Bytes per buffer.
+    pub(super) fn size(&self) -> usize {
+        self.size as usize
+    }
+
     pub(super) fn entries(&self) -> u16 {
         self.entries
     }

@@ -117,7 +117,7 @@ impl ConnState {
                 if consume && n < asked && !self.read_hup {
                     self.readable = false;
                 }
-                if consume && self.mode.observe(n) {
+                if consume && self.mode.observe_read(n) {
                     self.readable = false; // back to the multishot receive
                 }
                 Some(Ok(n))

@@ -29,10 +29,21 @@ impl RecvMode {
         self.on_demand
     }
 
-    /// Notes a completed receive of `n` bytes in either mode; says whether the
-    /// mode changed.
-    pub(super) fn observe(&mut self, n: usize) -> bool {
-        let towards_switch = if self.on_demand { n < SMALL } else { n >= LARGE };
+    /// Notes a multishot receive of `n` bytes into a provided buffer of
+    /// `buffer` bytes (a full buffer counts as large: more was waiting);
+    /// says whether the connection switched to on-demand reads.
+    pub(super) fn observe_received(&mut self, n: usize, buffer: usize) -> bool {
+        !self.on_demand && self.count(n >= LARGE.min(buffer))
+    }
+
+    /// Notes an on-demand read of `n` bytes; says whether the connection
+    /// switched back to the multishot receive.
+    pub(super) fn observe_read(&mut self, n: usize) -> bool {
+        self.on_demand && self.count(n < SMALL)
+    }
+
+    /// Extends or breaks the streak; flips the mode when it is long enough.
+    fn count(&mut self, towards_switch: bool) -> bool {
         if !towards_switch {
             self.streak = 0;
             return false;
@@ -51,23 +62,36 @@ impl RecvMode {
 mod tests {
     use super::*;
 
+    const BUF: usize = 16 * 1024;
+
     #[test]
     fn switches_after_a_streak_and_back() {
         let mut mode = RecvMode::default();
         for _ in 0..STREAK - 1 {
-            assert!(!mode.observe(16 * 1024));
+            assert!(!mode.observe_received(16 * 1024, BUF));
         }
-        assert!(!mode.observe(100), "a small receive breaks the streak");
+        assert!(!mode.observe_received(100, BUF), "a small receive breaks the streak");
         for _ in 0..STREAK - 1 {
-            assert!(!mode.observe(LARGE));
+            assert!(!mode.observe_received(LARGE, BUF));
         }
-        assert!(mode.observe(LARGE));
+        assert!(mode.observe_received(LARGE, BUF));
         assert!(mode.on_demand());
-        assert!(!mode.observe(4 * 1024), "medium reads keep the mode");
+        assert!(!mode.observe_received(10, BUF), "late multishot completions don't count");
+        assert!(!mode.observe_read(4 * 1024), "medium reads keep the mode");
         for _ in 0..STREAK - 1 {
-            assert!(!mode.observe(10));
+            assert!(!mode.observe_read(10));
         }
-        assert!(mode.observe(10));
+        assert!(mode.observe_read(10));
         assert!(!mode.on_demand());
+        assert!(!mode.observe_read(10), "reads in multishot mode don't count");
+    }
+
+    #[test]
+    fn full_small_buffers_count_as_large() {
+        let mut mode = RecvMode::default();
+        for _ in 0..STREAK {
+            mode.observe_received(4096, 4096);
+        }
+        assert!(mode.on_demand());
     }
 }

@@ -326,7 +326,7 @@ impl ConnShared {
                 }
                 ring.bufs.taken();
                 ring.bufs.push(bid);
-                switched = !st.mode.on_demand() && st.mode.observe(n as usize);
+                switched = st.mode.observe_received(n as usize, ring.bufs.size());
             }
             0 => st.eof = true,
             e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
