@@ -9,7 +9,8 @@
 //! calls `recv` straight into the reader's buffer (no copy in user space). When
 //! its reads turn small again it switches back.
 
-/// A receive this big counts towards switching to on-demand reads.
+/// A receive this big (or one that fills a whole provided buffer) counts
+/// towards switching to on-demand reads.
 const LARGE: usize = 8 * 1024;
 /// An on-demand read this small counts towards switching back.
 const SMALL: usize = 2 * 1024;
