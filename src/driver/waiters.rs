@@ -28,10 +28,7 @@ impl Waiters {
     /// reference).
     pub(crate) fn register(&mut self, cx: &Context<'_>, kind: WaitFor) -> Option<Waker> {
         match kind {
-            WaitFor::Io => match &self.io {
-                Some(w) if w.will_wake(cx.waker()) => None,
-                _ => self.io.replace(cx.waker().clone()),
-            },
+            WaitFor::Io => replace_waker(&mut self.io, cx),
             WaitFor::Readiness => {
                 self.add_ready(cx);
                 None
@@ -79,9 +76,15 @@ pub(crate) enum WaitFor {
 /// Stores the task's waker, cloning only when it changed.
 #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
 pub(crate) fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    drop(replace_waker(slot, cx));
+}
+
+/// Stores the task's waker unless `slot` already wakes that task; returns
+/// the waker it replaced.
+fn replace_waker(slot: &mut Option<Waker>, cx: &Context<'_>) -> Option<Waker> {
     match slot {
-        Some(w) if w.will_wake(cx.waker()) => {}
-        _ => *slot = Some(cx.waker().clone()),
+        Some(w) if w.will_wake(cx.waker()) => None,
+        _ => slot.replace(cx.waker().clone()),
     }
 }
 

@@ -99,12 +99,7 @@ impl ConnState {
     }
 
     /// One `recv` into the caller's buffer; None when the socket had nothing.
-    pub(super) fn recv_on_demand(
-        &mut self,
-        fd: RawFd,
-        buf: &mut ReadBuf<'_>,
-        consume: bool,
-    ) -> Option<io::Result<usize>> {
+    fn recv_on_demand(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Option<io::Result<usize>> {
         let asked = buf.remaining();
         match recv_now(fd, buf, consume) {
             Ok(0) => {
@@ -114,11 +109,10 @@ impl ConnState {
             Ok(n) => {
                 // A short read drained the socket (a peek consumed nothing),
                 // unless EOF or an error is waiting behind the bytes.
-                if consume && n < asked && !self.read_hup {
+                let drained = consume && n < asked && !self.read_hup;
+                let back_to_multishot = consume && self.mode.observe_read(n);
+                if drained || back_to_multishot {
                     self.readable = false;
-                }
-                if consume && self.mode.observe_read(n) {
-                    self.readable = false; // back to the multishot receive
                 }
                 Some(Ok(n))
             }
@@ -171,10 +165,7 @@ impl ConnState {
         self.recv_op.is_none()
             && !self.mode.on_demand()
             && self.poll_op.is_none()
-            && self.read_interest
-            && !self.closed
-            && !self.eof
-            && self.read_error.is_none()
+            && self.receiving()
             && self.rx.len() < RECV_HIGH_WATER / 2
     }
 

@@ -155,7 +155,7 @@ impl Stream {
     fn write_with(&self, buf: &[u8], cx: Option<&mut Context<'_>>) -> Poll<io::Result<usize>> {
         self.shared.check_alive()?;
         let mut st = self.state();
-        let taken = st.take_writable(self.shared.fd.as_raw_fd(), buf);
+        let taken = st.take_writable(self.as_raw_fd(), buf);
         match &taken {
             Poll::Ready(result) => {
                 // Queued bytes (not all went straight out) and no send yet.
