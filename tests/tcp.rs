@@ -514,6 +514,46 @@ async fn large_and_small_messages_keep_order_across_receive_modes() {
     send_with_eof_and_read_back(&mut client, &mut server, seq).await;
 }
 
+/// Reads exactly as large as the messages: a read that fills the buffer and
+/// empties the socket (which ringline learns from `TCP_INQ` without another
+/// `recv`) must still wake for the next message, a read that fills the buffer
+/// with more queued behind it must not wait, and the EOF after a full read
+/// must arrive.
+#[ringline::test]
+async fn full_reads_that_drain_the_socket_still_see_what_comes_next() {
+    const LEN: usize = 16 * 1024;
+    let (mut client, mut server) = pair().await;
+    let mut buf = vec![0; LEN];
+    let mut read_one = async |server: &mut TcpStream, seq: usize| {
+        let mut filled = 0;
+        while filled < LEN {
+            match within("read", server.read(&mut buf[filled..])).await.unwrap() {
+                0 => panic!("EOF inside message {seq}"),
+                n => filled += n,
+            }
+        }
+        assert!(buf == message(seq, LEN), "message {seq} arrived changed");
+    };
+    for seq in 0..12 {
+        // one message at a time: each full read drains the socket
+        within("write", client.write_all(&message(seq, LEN))).await.unwrap();
+        read_one(&mut server, seq).await;
+        within("ack", server.write_all(&[1])).await.unwrap();
+        within("read ack", client.read_exact(&mut [0])).await.unwrap();
+    }
+    // three at once: the first full reads leave bytes behind
+    let burst: Vec<u8> = (12..15).flat_map(|seq| message(seq, LEN)).collect();
+    within("write burst", client.write_all(&burst)).await.unwrap();
+    // let every byte arrive and its events pass: no later event may rescue
+    // a read that wrongly thought the socket empty
+    ringline::time::sleep(Duration::from_millis(20)).await;
+    for seq in 12..15 {
+        read_one(&mut server, seq).await;
+    }
+    within("shutdown", client.shutdown()).await.unwrap();
+    assert_eq!(within("EOF after a full read", server.read(&mut buf)).await.unwrap(), 0);
+}
+
 /// tokio lets any number of tasks await `readable()` on one stream (e.g.
 /// behind an `Arc`, reading with `try_read`); every one of them must wake,
 /// also next to a task blocked in `read` on the same stream.

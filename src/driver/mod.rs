@@ -16,6 +16,7 @@ use tokio::io::ReadBuf;
 
 mod counters;
 pub(crate) mod poll;
+pub(crate) mod recv;
 mod select;
 #[cfg(all(target_os = "linux", feature = "uring"))]
 pub(crate) mod uring;

@@ -16,6 +16,7 @@ use tokio::io::ReadBuf;
 use super::registration::Readiness;
 use super::scheduled_io::{Direction, Ready};
 use super::Registration;
+use crate::driver::recv::{recv_into, LazyInq, ReadKind};
 
 /// Flags for every send: a reset peer must give `EPIPE`, never `SIGPIPE`.
 #[cfg(not(target_vendor = "apple"))]
@@ -28,6 +29,8 @@ const SEND_FLAGS: libc::c_int = 0;
 pub(crate) struct Stream {
     /// The socket and its lazy poller registration.
     io: Registration,
+    /// Whether reads learn that they drained the socket (`TCP_INQ`).
+    inq: LazyInq,
 }
 
 impl Stream {
@@ -38,7 +41,7 @@ impl Stream {
         #[cfg(target_vendor = "apple")]
         sock.set_nosigpipe(true)?;
         // A fresh socket can almost always take bytes: try before waiting.
-        Ok(Stream { io: Registration::new(fd, Ready::WRITABLE) })
+        Ok(Stream { io: Registration::new(fd, Ready::WRITABLE), inq: LazyInq::default() })
     }
 
     /// Connects `fd` to `addr` without blocking the worker: start the connect,
@@ -74,33 +77,29 @@ impl Stream {
 
     /// Reads what the kernel holds into `buf`; Pending until it holds something.
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.poll_recv(cx, buf, 0).map_ok(drop)
+        self.poll_recv(cx, buf, self.inq.consume_kind()).map_ok(drop)
     }
 
     /// Like `poll_read` but leaves the bytes for the next read.
     pub(crate) fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<usize>> {
-        self.poll_recv(cx, buf, libc::MSG_PEEK)
+        self.poll_recv(cx, buf, ReadKind::Peek)
     }
 
-    /// Receives into the unfilled part of `buf` with `flags`.
+    /// Receives (or peeks) into the unfilled part of `buf`.
     ///
-    /// A stream socket's `recv` returns fewer bytes than asked for only when
-    /// it has no more, so a short read (not a peek, which consumes nothing)
-    /// drains the socket: the next read waits for an event instead of
-    /// calling `recv` for a `WouldBlock` (tokio does the same).
-    fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, flags: libc::c_int) -> Poll<io::Result<usize>> {
+    /// A read that drained the socket (see [`recv_into`]; a peek consumes
+    /// nothing) lets the next read wait for an event instead of calling
+    /// `recv` for a `WouldBlock`. tokio does the same after a short read; with
+    /// `TCP_INQ` a full read can tell too.
+    fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, kind: ReadKind) -> Poll<io::Result<usize>> {
+        let fd = self.as_raw_fd();
         self.io.poll_read_io(cx, || {
-            // SAFETY: recv(2) only ever writes bytes into the slice; nothing in
-            // it is de-initialised.
-            let unfilled = unsafe { buf.unfilled_mut() };
-            let asked = unfilled.len();
-            let n = self.sock().recv_with_flags(unfilled, flags)?;
-            // SAFETY: recv(2) returned `n`: the first `n` unfilled bytes are
-            // initialised now.
-            unsafe { buf.assume_init(n) };
-            buf.advance(n);
-            let drained = n > 0 && n < asked && flags & libc::MSG_PEEK == 0;
-            Ok((n, if drained { Readiness::Drained } else { Readiness::Kept }))
+            let asked = buf.remaining();
+            let got = recv_into(fd, buf, kind)?;
+            if kind != ReadKind::Peek {
+                self.inq.observe(fd, got, asked);
+            }
+            Ok((got.n, if got.drained { Readiness::Drained } else { Readiness::Kept }))
         })
     }
 

@@ -12,6 +12,7 @@ use tokio::io::ReadBuf;
 
 use super::queues::{RecvQueue, SendQueue};
 use super::recv_mode::RecvMode;
+use crate::driver::recv::{recv_into, ReadKind, Received};
 use crate::driver::waiters::Waiters;
 
 /// Unread bytes a connection may hold before its receive is paused.
@@ -42,6 +43,9 @@ pub(super) struct ConnState {
     /// The poll saw the peer close (or an error): reads never block again, so
     /// `readable` stays set (a short read is followed by EOF, not a wake-up).
     pub(super) read_hup: bool,
+    /// `TCP_INQ` is on: an on-demand read also learns whether it drained the
+    /// socket (turned on when the connection first reads on demand).
+    pub(super) inq: bool,
     /// A reader has asked for bytes: keep a receive armed.
     pub(super) read_interest: bool,
     pub(super) eof: bool,
@@ -100,16 +104,19 @@ impl ConnState {
 
     /// One `recv` into the caller's buffer; None when the socket had nothing.
     fn recv_on_demand(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Option<io::Result<usize>> {
-        let asked = buf.remaining();
-        match recv_now(fd, buf, consume) {
-            Ok(0) => {
+        let kind = match (consume, self.inq) {
+            (false, _) => ReadKind::Peek,
+            (true, false) => ReadKind::Consume,
+            (true, true) => ReadKind::ConsumeWithInq,
+        };
+        match recv_into(fd, buf, kind) {
+            Ok(Received { n: 0, .. }) => {
                 self.eof = true;
                 Some(Ok(0))
             }
-            Ok(n) => {
-                // A short read drained the socket (a peek consumed nothing),
-                // unless EOF or an error is waiting behind the bytes.
-                let drained = consume && n < asked && !self.read_hup;
+            Ok(Received { n, drained }) => {
+                // Unless EOF or an error is waiting behind the bytes.
+                let drained = drained && !self.read_hup;
                 let back_to_multishot = consume && self.mode.observe_read(n);
                 if drained || back_to_multishot {
                     self.readable = false;
@@ -185,24 +192,6 @@ impl ConnState {
 
 /// Poll events after which a read never blocks again.
 pub(super) const HUP_EVENTS: i32 = (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) as i32;
-
-/// One non-blocking `recv` (or peek) into the unfilled part of `buf`.
-fn recv_now(fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> io::Result<usize> {
-    let flags = libc::MSG_DONTWAIT | if consume { 0 } else { libc::MSG_PEEK };
-    // SAFETY: the kernel writes at most `len` bytes into the unfilled part,
-    // which `assume_init` + `advance` then account for (and no more).
-    let unfilled = unsafe { buf.unfilled_mut() };
-    // SAFETY: `unfilled` is valid writable memory of `unfilled.len()` bytes.
-    let n = unsafe { libc::recv(fd, unfilled.as_mut_ptr().cast(), unfilled.len(), flags) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let n = n as usize;
-    // SAFETY: the kernel initialised the first `n` bytes of the unfilled part.
-    unsafe { buf.assume_init(n) };
-    buf.advance(n);
-    Ok(n)
-}
 
 /// One non-blocking `send` from the caller's memory.
 fn send_now(fd: RawFd, buf: &[u8]) -> io::Result<usize> {

@@ -1,0 +1,233 @@
+//! Reading a socket straight into the caller's buffer, for both backends.
+//!
+//! A read that fills the caller's buffer cannot tell whether the socket has
+//! more, so the next read would be a `recv` that says `WouldBlock` (tokio pays
+//! that system call for every large message). A TCP socket with `TCP_INQ` on
+//! answers with each `recvmsg` how many bytes it still holds: when that is
+//! none, the reader waits for the next event instead.
+
+use std::io;
+use std::mem::{self, MaybeUninit};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use tokio::io::ReadBuf;
+
+/// What one non-blocking read got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Received {
+    /// Bytes read (or peeked) into the caller's buffer; 0 at EOF.
+    pub(crate) n: usize,
+    /// The socket had no more bytes right after the read, so the next read
+    /// would block. Never set by a peek (it consumes nothing) or at EOF.
+    pub(crate) drained: bool,
+}
+
+/// How a read treats the socket's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReadKind {
+    /// `recv`: the bytes are consumed.
+    Consume,
+    /// `recv` with `TCP_INQ` on the socket: `recvmsg`, which also says how
+    /// many bytes are left.
+    ConsumeWithInq,
+    /// `MSG_PEEK`: the bytes stay for the next read.
+    Peek,
+}
+
+/// Turns `TCP_INQ` on, so [`ReadKind::ConsumeWithInq`] reads learn what is
+/// left; false where the socket does not support it (not TCP, old kernel).
+pub(crate) fn enable_inq(fd: RawFd) -> bool {
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt(2) reads one c_int we own for the call's duration.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_TCP,
+            libc::TCP_INQ,
+            (&on as *const libc::c_int).cast(),
+            mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    rc == 0
+}
+
+/// `TCP_INQ` for a socket read from any thread: off until a read first
+/// fills the caller's buffer (only then does it save anything), then on,
+/// or unsupported for good.
+#[derive(Debug, Default)]
+pub(crate) struct LazyInq(AtomicU8);
+
+const INQ_OFF: u8 = 0;
+const INQ_ON: u8 = 1;
+const INQ_UNSUPPORTED: u8 = 2;
+
+impl LazyInq {
+    /// How to consume the socket's bytes now.
+    pub(crate) fn consume_kind(&self) -> ReadKind {
+        match self.0.load(Ordering::Relaxed) {
+            INQ_ON => ReadKind::ConsumeWithInq,
+            _ => ReadKind::Consume,
+        }
+    }
+
+    /// After a consuming read of `got.n` of `asked` bytes: a full read that
+    /// could not tell whether it drained the socket turns `TCP_INQ` on.
+    pub(crate) fn observe(&self, fd: RawFd, got: Received, asked: usize) {
+        if got.n > 0 && got.n == asked && self.0.load(Ordering::Relaxed) == INQ_OFF {
+            let state = if enable_inq(fd) { INQ_ON } else { INQ_UNSUPPORTED };
+            self.0.store(state, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One non-blocking read into the unfilled part of `buf`.
+///
+/// A stream socket returns fewer bytes than asked only when it has no more,
+/// so a short read drains it; with [`ReadKind::ConsumeWithInq`] a full read
+/// does too when the socket reports nothing left.
+pub(crate) fn recv_into(fd: RawFd, buf: &mut ReadBuf<'_>, kind: ReadKind) -> io::Result<Received> {
+    // SAFETY: the kernel only writes bytes into the slice; nothing in it is
+    // de-initialised, and `assume_init` + `advance` below cover exactly the
+    // `n` bytes it wrote.
+    let unfilled = unsafe { buf.unfilled_mut() };
+    let asked = unfilled.len();
+    let (n, left) = match kind {
+        ReadKind::Consume | ReadKind::Peek => {
+            let flags = libc::MSG_DONTWAIT | if kind == ReadKind::Peek { libc::MSG_PEEK } else { 0 };
+            // SAFETY: `unfilled` is valid writable memory of `asked` bytes.
+            let n = unsafe { libc::recv(fd, unfilled.as_mut_ptr().cast(), asked, flags) };
+            (check(n)?, None)
+        }
+        ReadKind::ConsumeWithInq => recvmsg_inq(fd, unfilled)?,
+    };
+    // SAFETY: the kernel initialised the first `n` bytes of the unfilled part.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    let drained = n > 0 && kind != ReadKind::Peek && (n < asked || left == Some(0));
+    Ok(Received { n, drained })
+}
+
+/// `recvmsg` into `into`: the bytes read and, if the socket sent it, the
+/// `TCP_CM_INQ` count of bytes still queued.
+fn recvmsg_inq(fd: RawFd, into: &mut [MaybeUninit<u8>]) -> io::Result<(usize, Option<usize>)> {
+    let mut iov = libc::iovec { iov_base: into.as_mut_ptr().cast(), iov_len: into.len() };
+    // Room for one cmsg carrying a c_int, aligned for `cmsghdr`.
+    let mut control = [0u64; 4];
+    // SAFETY: an all-zero msghdr is valid (no name, no iovecs, no control).
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = mem::size_of_val(&control) as _;
+    // SAFETY: `msg` points at `iov` (valid for `into.len()` writable bytes)
+    // and `control` (valid for its size), all alive for the call.
+    let n = check(unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT) })?;
+    let mut left = None;
+    // SAFETY: the CMSG_* macros walk the control buffer the kernel filled,
+    // bounded by the `msg_controllen` it set; CMSG_DATA of a TCP_CM_INQ
+    // message holds one (possibly unaligned) c_int.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_TCP && (*cmsg).cmsg_type == libc::TCP_CM_INQ {
+                let inq = libc::CMSG_DATA(cmsg).cast::<libc::c_int>().read_unaligned();
+                left = Some(inq.max(0) as usize);
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    Ok((n, left))
+}
+
+/// A `recv`-style return value as bytes or the OS error.
+fn check(n: isize) -> io::Result<usize> {
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::net::{TcpListener, TcpStream};
+    use std::os::fd::AsRawFd;
+
+    use super::*;
+
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (client, server)
+    }
+
+    fn read(fd: RawFd, len: usize, kind: ReadKind) -> io::Result<(Vec<u8>, Received)> {
+        let mut storage = vec![0u8; len];
+        let mut buf = ReadBuf::new(&mut storage);
+        let got = recv_into(fd, &mut buf, kind)?;
+        let filled = buf.filled().to_vec();
+        Ok((filled, got))
+    }
+
+    /// Waits until the receiving socket holds `len` bytes (loopback is fast
+    /// but not synchronous).
+    fn wait_for(fd: RawFd, len: usize) {
+        for _ in 0..1000 {
+            if read(fd, len, ReadKind::Peek).map(|(b, _)| b.len()).unwrap_or(0) == len {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        panic!("{len} bytes never arrived");
+    }
+
+    #[test]
+    fn a_full_read_knows_whether_bytes_are_left() {
+        let (mut client, server) = pair();
+        let fd = server.as_raw_fd();
+        assert!(enable_inq(fd));
+        client.write_all(b"abcdefgh").unwrap();
+        wait_for(fd, 8);
+
+        let (bytes, got) = read(fd, 4, ReadKind::ConsumeWithInq).unwrap();
+        assert_eq!((bytes.as_slice(), got.drained), (&b"abcd"[..], false), "four bytes are left");
+        let (bytes, got) = read(fd, 4, ReadKind::ConsumeWithInq).unwrap();
+        assert_eq!((bytes.as_slice(), got.drained), (&b"efgh"[..], true), "a full read that emptied the socket");
+
+        client.write_all(b"ij").unwrap();
+        wait_for(fd, 2);
+        let (bytes, got) = read(fd, 2, ReadKind::Consume).unwrap();
+        assert_eq!((bytes.as_slice(), got.drained), (&b"ij"[..], false), "without TCP_INQ a full read can't tell");
+        let err = read(fd, 2, ReadKind::ConsumeWithInq).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    }
+
+    #[test]
+    fn eof_is_never_drained_and_peeks_consume_nothing() {
+        let (mut client, server) = pair();
+        let fd = server.as_raw_fd();
+        assert!(enable_inq(fd));
+        client.write_all(b"xy").unwrap();
+        wait_for(fd, 2);
+        let (bytes, got) = read(fd, 2, ReadKind::Peek).unwrap();
+        assert_eq!((bytes.as_slice(), got.drained), (&b"xy"[..], false));
+        drop(client);
+        // The FIN is behind the bytes: the full read must not say "drained",
+        // or the reader would wait for an event that never comes. (Loopback
+        // delivers the FIN within the sleep.)
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let (bytes, got) = read(fd, 2, ReadKind::ConsumeWithInq).unwrap();
+        assert_eq!((bytes.as_slice(), got.drained), (&b"xy"[..], false));
+        let (_, got) = read(fd, 2, ReadKind::ConsumeWithInq).unwrap();
+        assert_eq!(got, Received { n: 0, drained: false });
+    }
+
+    #[test]
+    fn inq_is_refused_on_a_socket_that_is_not_tcp() {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert!(!enable_inq(a.as_raw_fd()));
+    }
+}
