@@ -123,10 +123,20 @@ fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
 
 /// CPU time (user + system) used so far by the calling thread.
 pub fn thread_cpu_time() -> Duration {
+    cpu_time(libc::RUSAGE_THREAD)
+}
+
+/// CPU time (user + system) used by this process's children that have been
+/// waited for.
+pub fn children_cpu_time() -> Duration {
+    cpu_time(libc::RUSAGE_CHILDREN)
+}
+
+fn cpu_time(who: libc::c_int) -> Duration {
     // SAFETY: rusage is plain data; all-zero is valid.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage(2) fills in the rusage we own.
-    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    unsafe { libc::getrusage(who, &mut usage) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
