@@ -23,7 +23,7 @@ options:
   --workers N         worker threads of each runtime (default 1)
   --runtimes LIST     comma-separated subset of: ringline-uring,ringline-mio,tokio,raw-uring
   --out DIR           results directory (default <workspace>/target/bench-results)
-  --no-wrk            use the built-in HTTP client even if wrk is installed
+  --no-wrk            skip the wrk cross-check rows of http even if wrk is installed
   --client ENGINE     load generator engine: uring or epoll (default: uring if it works)
   --case TEXT         run only the cases whose name contains TEXT, e.g. \"256 conns, 16 KiB\"
   --list              list the workloads

@@ -1,19 +1,20 @@
 //! System calls per echo round trip, counted by `perf stat -e
-//! raw_syscalls:sys_enter -p PID` on the server (skipped without perf).
+//! raw_syscalls:sys_enter -p PID` on the server (skipped without perf):
+//! small messages at 1 and 256 connections, large ones at 256.
 
 use crate::load::{self, protocol::Echo};
 use crate::process::{self, PerfStat, Server};
 use crate::report::{Metric, Report};
 use crate::runtime::Runtime;
 
-use super::{conns_label, Case, Ctx, Sample, Workload};
+use super::{conns_label, size_label, Case, Ctx, Sample, Workload};
 
 /// Registry entry.
 pub const WORKLOAD: Workload =
-    Workload { name: "syscalls", about: "server system calls per echo round trip (perf stat), 64 B messages", run };
+    Workload { name: "syscalls", about: "server system calls per echo round trip (perf stat), 64 B and 16 KiB", run };
 
-const CONNS: [usize; 2] = [1, 256];
-const SIZE: usize = 64;
+/// (connections, message size) of each case.
+const CASES: [(usize, usize); 3] = [(1, 64), (256, 64), (256, 16 * 1024)];
 
 const SYSCALLS: Metric = Metric { name: "server syscalls per round trip", higher_is_better: false };
 
@@ -27,11 +28,12 @@ fn run(ctx: &Ctx, report: &mut Report) {
         return;
     }
     let runtimes = ctx.runtimes_among(&Runtime::ALL);
-    for conns in CONNS {
-        let case = Case { workload: WORKLOAD.name, name: format!("{}, 64 B", conns_label(conns)), metric: SYSCALLS };
+    for (conns, size) in CASES {
+        let name = format!("{}, {}", conns_label(conns), size_label(size));
+        let case = Case { workload: WORKLOAD.name, name, metric: SYSCALLS };
         ctx.measure(report, &case, &runtimes, |runtime, rep| {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo"]))?;
-            let proto = Echo::new(SIZE);
+            let proto = Echo::new(size);
             let mut spec = ctx.warmup_spec(server.addr(), conns);
             load::run(&spec, &proto)?;
             let perf = PerfStat::attach(server.pid())?;
