@@ -35,16 +35,26 @@ pub(crate) enum ReadKind {
     Peek,
 }
 
+/// The socket option level and name of `TCP_INQ`, which is also the
+/// (level, type) of the control message carrying the count (`TCP_CM_INQ`
+/// equals `TCP_INQ`); None where the OS has no such option.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const INQ: Option<(libc::c_int, libc::c_int)> = Some((libc::SOL_TCP, libc::TCP_INQ));
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const INQ: Option<(libc::c_int, libc::c_int)> = None;
+
 /// Turns `TCP_INQ` on, so [`ReadKind::ConsumeWithInq`] reads learn what is
-/// left; false where the socket does not support it (not TCP, old kernel).
+/// left; false where the socket does not support it (not TCP, old kernel,
+/// not Linux).
 pub(crate) fn enable_inq(fd: RawFd) -> bool {
+    let Some((level, name)) = INQ else { return false };
     let on: libc::c_int = 1;
     // SAFETY: setsockopt(2) reads one c_int we own for the call's duration.
     let rc = unsafe {
         libc::setsockopt(
             fd,
-            libc::SOL_TCP,
-            libc::TCP_INQ,
+            level,
+            name,
             (&on as *const libc::c_int).cast(),
             mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
@@ -130,7 +140,7 @@ fn recvmsg_inq(fd: RawFd, into: &mut [MaybeUninit<u8>]) -> io::Result<(usize, Op
     unsafe {
         let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
         while !cmsg.is_null() {
-            if (*cmsg).cmsg_level == libc::SOL_TCP && (*cmsg).cmsg_type == libc::TCP_CM_INQ {
+            if INQ == Some(((*cmsg).cmsg_level, (*cmsg).cmsg_type)) {
                 let inq = libc::CMSG_DATA(cmsg).cast::<libc::c_int>().read_unaligned();
                 left = Some(inq.max(0) as usize);
             }
@@ -149,7 +159,7 @@ fn check(n: isize) -> io::Result<usize> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use std::io::Write;
     use std::net::{TcpListener, TcpStream};
