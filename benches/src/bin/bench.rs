@@ -180,7 +180,7 @@ fn header(ctx: &Ctx, cores: usize, client_cpu: Option<usize>) -> Vec<String> {
     vec![
         format!("machine: {cpu_model}, {cores} CPUs, Linux {}", kernel.trim()),
         format!("{pinning}; {} worker thread(s) per runtime", ctx.workers),
-        format!("load generator: one thread, {} (wrk -t1 for http where installed)", ctx.engine.name()),
+        format!("load generator: one thread, {} (the http `, wrk` rows: wrk -t1)", ctx.engine.name()),
         format!(
             "{} repetition(s) per row, interleaved across runtimes, each on a fresh server; {:.1} s measured per load run after {:.1} s warm-up{}; median, min and max over repetitions",
             ctx.reps,
