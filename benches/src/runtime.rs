@@ -14,11 +14,26 @@ pub enum Runtime {
     Tokio,
     /// A single-threaded io_uring loop with no runtime: the ceiling.
     RawUring,
+    /// The raw loop with registered (fixed) files: what they buy at the
+    /// ceiling. Only when asked for (`--runtimes`).
+    RawUringFixed,
+    /// The raw loop sending 4 KiB and more with SEND_ZC. Only when asked for.
+    RawUringZc,
 }
 
 impl Runtime {
+    /// The runtimes measured unless `--runtimes` says otherwise.
+    pub const DEFAULT: [Runtime; 4] = [Runtime::RinglineUring, Runtime::RinglineMio, Runtime::Tokio, Runtime::RawUring];
+
     /// Every runtime, in the order rows are reported.
-    pub const ALL: [Runtime; 4] = [Runtime::RinglineUring, Runtime::RinglineMio, Runtime::Tokio, Runtime::RawUring];
+    pub const ALL: [Runtime; 6] = [
+        Runtime::RinglineUring,
+        Runtime::RinglineMio,
+        Runtime::Tokio,
+        Runtime::RawUring,
+        Runtime::RawUringFixed,
+        Runtime::RawUringZc,
+    ];
 
     /// The short name used on the command line and in the CSV.
     pub fn id(self) -> &'static str {
@@ -27,6 +42,8 @@ impl Runtime {
             Runtime::RinglineMio => "ringline-mio",
             Runtime::Tokio => "tokio",
             Runtime::RawUring => "raw-uring",
+            Runtime::RawUringFixed => "raw-uring-fixed",
+            Runtime::RawUringZc => "raw-uring-zc",
         }
     }
 
@@ -37,6 +54,8 @@ impl Runtime {
             Runtime::RinglineMio => "ringline (mio)",
             Runtime::Tokio => "tokio",
             Runtime::RawUring => "raw io_uring",
+            Runtime::RawUringFixed => "raw io_uring, fixed files",
+            Runtime::RawUringZc => "raw io_uring, SEND_ZC",
         }
     }
 
@@ -50,7 +69,7 @@ impl Runtime {
         match self {
             Runtime::RinglineUring | Runtime::RinglineMio => "ringline",
             Runtime::Tokio => "tokio",
-            Runtime::RawUring => "raw-uring",
+            Runtime::RawUring | Runtime::RawUringFixed | Runtime::RawUringZc => self.id(),
         }
     }
 
@@ -59,7 +78,7 @@ impl Runtime {
         match self {
             Runtime::RinglineUring => Some("uring"),
             Runtime::RinglineMio => Some("mio"),
-            Runtime::Tokio | Runtime::RawUring => None,
+            _ => None,
         }
     }
 
@@ -67,7 +86,7 @@ impl Runtime {
     pub fn is_built(self) -> bool {
         match self {
             Runtime::RinglineUring | Runtime::RinglineMio => cfg!(feature = "ringline"),
-            Runtime::Tokio | Runtime::RawUring => true,
+            _ => true,
         }
     }
 

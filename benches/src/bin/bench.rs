@@ -22,6 +22,7 @@ options:
   --warmup SECS       warm-up seconds before each measured load run (default 0.5)
   --workers N         worker threads of each runtime (default 1)
   --runtimes LIST     comma-separated subset of: ringline-uring,ringline-mio,tokio,raw-uring
+                      (also raw-uring-fixed, raw-uring-zc: the raw loop with one optimisation added)
   --out DIR           results directory (default <workspace>/target/bench-results)
   --no-wrk            skip the wrk cross-check rows of http even if wrk is installed
   --client ENGINE     load generator engine: uring or epoll (default: uring if it works)
@@ -139,7 +140,7 @@ fn machine_busy_share(window: Duration) -> f64 {
 
 fn select_runtimes(list: Option<String>) -> Result<Vec<Runtime>, String> {
     let Some(list) = list else {
-        return Ok(Runtime::ALL.into_iter().filter(|r| r.is_built()).collect());
+        return Ok(Runtime::DEFAULT.into_iter().filter(|r| r.is_built()).collect());
     };
     let mut chosen = Vec::new();
     for id in list.split(',').filter(|s| !s.is_empty()) {

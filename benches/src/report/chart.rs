@@ -21,6 +21,8 @@ fn color(runtime: Runtime) -> &'static str {
         Runtime::RinglineMio => "#fdae61",
         Runtime::Tokio => "#7570b3",
         Runtime::RawUring => "#1b9e77",
+        Runtime::RawUringFixed => "#66a61e",
+        Runtime::RawUringZc => "#a6761d",
     }
 }
 
@@ -61,7 +63,7 @@ pub fn svg(report: &Report) -> String {
         r#"<text x="10" y="20" font-size="14" font-weight="bold">Performance relative to tokio (log scale; right of 1.0 = better than tokio)</text>"#
     );
     let mut legend_x = 10.0;
-    for runtime in Runtime::ALL {
+    for runtime in Runtime::ALL.into_iter().filter(|r| report.rows.iter().any(|row| row.runtime == *r)) {
         let _ = writeln!(
             svg,
             r#"<rect x="{legend_x}" y="32" width="12" height="12" fill="{}"/><text x="{}" y="42">{}</text>"#,

@@ -69,9 +69,15 @@ pub fn main(mut args: Args) -> Result<(), String> {
         "ringline" => run_ringline(task, workers, addr),
         #[cfg(not(feature = "ringline"))]
         "ringline" => Err(io::Error::other("built without the `ringline` feature")),
-        "raw-uring" => match task {
-            Task::Echo { .. } => raw_uring::echo(addr).map(|()| None),
-            _ => Err(io::Error::other("raw-uring serves only the echo workload")),
+        "raw-uring" | "raw-uring-fixed" | "raw-uring-zc" => match task {
+            Task::Echo { .. } => {
+                let variant = raw_uring::Variant {
+                    fixed_files: runtime == "raw-uring-fixed",
+                    send_zc: runtime == "raw-uring-zc",
+                };
+                raw_uring::echo(addr, variant).map(|()| None)
+            }
+            _ => Err(io::Error::other("the raw io_uring loop serves only the echo workload")),
         },
         other => return Err(format!("unknown runtime {other:?}")),
     };

@@ -3,6 +3,9 @@
 //! and sends straight out of the received buffer (one send in flight per
 //! connection, so bytes never reorder). A buffer goes back to the ring when
 //! its bytes have been sent.
+//!
+//! [`Variant`]s add one optimisation each (registered files, zero-copy
+//! sends), to measure what it buys where nothing else costs anything.
 
 use std::collections::VecDeque;
 use std::io;
@@ -10,7 +13,7 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
 use io_uring::squeue::Entry;
-use io_uring::types::Fd;
+use io_uring::types::{Fd, Fixed};
 use io_uring::{cqueue, opcode};
 
 use crate::uring::{single_thread_ring, BufRing, Queue};
@@ -21,6 +24,13 @@ const BUF_GROUP: u16 = 0;
 const BUF_COUNT: u16 = 1024;
 const BUF_SIZE: usize = 16 * 1024;
 
+/// Slots in the registered file table (variant `fixed_files`), at most: a
+/// connection's slot is its fd number. The kernel caps the table at
+/// RLIMIT_NOFILE.
+const MAX_FILE_SLOTS: u32 = 1 << 16;
+/// Sends at least this big go out with SEND_ZC (variant `send_zc`).
+const ZC_MIN: usize = 4096;
+
 const ACCEPT: u64 = 0;
 const RECV: u64 = 1;
 const SEND: u64 = 2;
@@ -29,8 +39,19 @@ fn user_data(kind: u64, fd: i32) -> u64 {
     kind << 32 | fd as u32 as u64
 }
 
+/// What the loop adds to its plain form.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Variant {
+    /// Receives and sends name the socket by its slot in a registered file
+    /// table instead of by fd (no `fget`/`fput` per op).
+    pub fixed_files: bool,
+    /// Sends of at least `ZC_MIN` bytes use SEND_ZC; their buffer goes back
+    /// to the ring only after the kernel's notification.
+    pub send_zc: bool,
+}
+
 /// Serves echo on `addr` until an unrecoverable ring error.
-pub fn echo(addr: SocketAddr) -> io::Result<()> {
+pub fn echo(addr: SocketAddr, variant: Variant) -> io::Result<()> {
     let listener = std::net::TcpListener::bind(addr)?;
     // SAFETY: listen(2) on a socket we own; re-listening only raises the backlog.
     if unsafe { libc::listen(listener.as_raw_fd(), 4096) } != 0 {
@@ -39,7 +60,12 @@ pub fn echo(addr: SocketAddr) -> io::Result<()> {
     let mut ring = single_thread_ring(RING_ENTRIES)?;
     let (submitter, sq, mut cq) = ring.split();
     let bufs = BufRing::new(&submitter, BUF_GROUP, BUF_COUNT, BUF_SIZE)?;
-    let mut server = Server { sq: Queue { sq, submitter }, bufs, conns: Vec::new(), starved: Vec::new() };
+    let file_slots = if variant.fixed_files { nofile_limit().min(MAX_FILE_SLOTS) } else { 0 };
+    if variant.fixed_files {
+        submitter.register_files_sparse(file_slots)?;
+    }
+    let mut server =
+        Server { sq: Queue { sq, submitter }, bufs, conns: Vec::new(), starved: Vec::new(), variant, file_slots };
     let lfd = listener.as_raw_fd();
     server.push(opcode::AcceptMulti::new(Fd(lfd)).build().user_data(user_data(ACCEPT, lfd)))?;
     loop {
@@ -55,6 +81,17 @@ pub fn echo(addr: SocketAddr) -> io::Result<()> {
             }
         }
     }
+}
+
+/// The soft RLIMIT_NOFILE.
+fn nofile_limit() -> u32 {
+    // SAFETY: rlimit is plain data; all-zero is valid.
+    let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: getrlimit(2) fills in the rlimit we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
+    }
+    limit.rlim_cur.min(u32::MAX as libc::rlim_t) as u32
 }
 
 /// One part-sent received buffer.
@@ -74,6 +111,10 @@ struct Conn {
     recv_done: bool,
     /// A send failed: drop what arrives, close once the receive ends.
     failed: bool,
+    /// Zero-copy sends whose notification has not arrived yet.
+    notifs_pending: u32,
+    /// Fully sent buffers waiting for those notifications.
+    retired: Vec<u16>,
 }
 
 struct Server<'a> {
@@ -83,6 +124,9 @@ struct Server<'a> {
     conns: Vec<Option<Conn>>,
     /// Connections whose receive ended with ENOBUFS, re-armed after buffers return.
     starved: Vec<i32>,
+    variant: Variant,
+    /// Size of the registered file table (0 without `fixed_files`).
+    file_slots: u32,
 }
 
 impl Server<'_> {
@@ -107,7 +151,11 @@ impl Server<'_> {
                 Ok(())
             }
             RECV => self.on_recv(fd, res, flags),
-            SEND => self.on_send(fd, res),
+            SEND if cqueue::notif(flags) => {
+                self.on_notif(fd);
+                Ok(())
+            }
+            SEND => self.on_send(fd, res, cqueue::more(flags)),
             _ => unreachable!("unknown user_data {ud:#x}"),
         }
     }
@@ -129,6 +177,12 @@ impl Server<'_> {
             self.conns.resize_with(at + 1, || None);
         }
         self.conns[at] = Some(Conn::default());
+        if self.variant.fixed_files {
+            if fd as u32 >= self.file_slots {
+                return Err(io::Error::other("fd beyond the registered file table"));
+            }
+            self.sq.submitter.register_files_update(fd as u32, &[fd])?;
+        }
         self.arm_recv(fd)
     }
 
@@ -137,7 +191,11 @@ impl Server<'_> {
     }
 
     fn arm_recv(&mut self, fd: i32) -> io::Result<()> {
-        let recv = opcode::RecvMulti::new(Fd(fd), BUF_GROUP).build();
+        let recv = if self.variant.fixed_files {
+            opcode::RecvMulti::new(Fixed(fd as u32), BUF_GROUP).build()
+        } else {
+            opcode::RecvMulti::new(Fd(fd), BUF_GROUP).build()
+        };
         self.push(recv.user_data(user_data(RECV, fd)))
     }
 
@@ -159,25 +217,26 @@ impl Server<'_> {
         } else if res == -libc::ENOBUFS {
             self.starved.push(fd);
         } else {
-            let conn = self.conn(fd);
-            conn.recv_done = true;
-            if !conn.sending {
-                self.close(fd);
-            }
+            self.conn(fd).recv_done = true;
+            self.close_if_done(fd);
         }
         Ok(())
     }
 
-    fn on_send(&mut self, fd: i32, res: i32) -> io::Result<()> {
+    /// A send's result; `notif_follows` for a zero-copy send whose buffer
+    /// the kernel still holds.
+    fn on_send(&mut self, fd: i32, res: i32, notif_follows: bool) -> io::Result<()> {
         let conn = self.conn(fd);
         conn.sending = false;
+        conn.notifs_pending += notif_follows as u32;
         if res < 0 {
             conn.failed = true;
             let bids: Vec<u16> = conn.pending.drain(..).map(|c| c.bid).collect();
+            conn.retired.extend(bids);
             let recv_done = conn.recv_done;
-            bids.into_iter().for_each(|bid| self.bufs.give_back(bid));
+            self.release_retired(fd);
             if recv_done {
-                self.close(fd);
+                self.close_if_done(fd);
             } else {
                 // SAFETY: shutdown(2) on a socket we own; it ends the receive.
                 unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
@@ -189,16 +248,32 @@ impl Server<'_> {
         if front.sent == front.len {
             let bid = front.bid;
             conn.pending.pop_front();
-            self.bufs.give_back(bid);
+            conn.retired.push(bid);
+            self.release_retired(fd);
         }
-        let conn = self.conn(fd);
-        if !conn.pending.is_empty() {
+        if !self.conn(fd).pending.is_empty() {
             self.send_front(fd)
         } else {
-            if conn.recv_done {
-                self.close(fd);
-            }
+            self.close_if_done(fd);
             Ok(())
+        }
+    }
+
+    /// A zero-copy send's buffer is the application's again.
+    fn on_notif(&mut self, fd: i32) {
+        self.conn(fd).notifs_pending -= 1;
+        self.release_retired(fd);
+        self.close_if_done(fd);
+    }
+
+    /// Gives back the fully sent buffers once no zero-copy send may still
+    /// read them.
+    fn release_retired(&mut self, fd: i32) {
+        let conn = self.conns[fd as usize].as_mut().expect("op completed on a closed connection");
+        if conn.notifs_pending == 0 {
+            for bid in conn.retired.drain(..) {
+                self.bufs.give_back(bid);
+            }
         }
     }
 
@@ -207,12 +282,27 @@ impl Server<'_> {
         let chunk = conn.pending.front().expect("send with nothing pending");
         conn.sending = true;
         let data = &self.bufs.buf(chunk.bid)[chunk.sent as usize..chunk.len as usize];
-        let send = opcode::Send::new(Fd(fd), data.as_ptr(), data.len() as u32).flags(libc::MSG_NOSIGNAL).build();
+        let (ptr, len) = (data.as_ptr(), data.len() as u32);
+        let send = match (self.variant.send_zc && data.len() >= ZC_MIN, self.variant.fixed_files) {
+            (true, true) => opcode::SendZc::new(Fixed(fd as u32), ptr, len).flags(libc::MSG_NOSIGNAL).build(),
+            (true, false) => opcode::SendZc::new(Fd(fd), ptr, len).flags(libc::MSG_NOSIGNAL).build(),
+            (false, true) => opcode::Send::new(Fixed(fd as u32), ptr, len).flags(libc::MSG_NOSIGNAL).build(),
+            (false, false) => opcode::Send::new(Fd(fd), ptr, len).flags(libc::MSG_NOSIGNAL).build(),
+        };
         self.push(send.user_data(user_data(SEND, fd)))
     }
 
-    fn close(&mut self, fd: i32) {
+    /// Closes the connection once its receive has ended and no send or
+    /// zero-copy notification is outstanding.
+    fn close_if_done(&mut self, fd: i32) {
+        let conn = self.conn(fd);
+        if !conn.recv_done || conn.sending || conn.notifs_pending > 0 {
+            return;
+        }
         self.conns[fd as usize] = None;
+        if self.variant.fixed_files {
+            let _ = self.sq.submitter.register_files_update(fd as u32, &[-1]);
+        }
         // SAFETY: no op is in flight on fd (receive ended, no send pending).
         unsafe { libc::close(fd) };
     }
