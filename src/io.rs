@@ -1,8 +1,16 @@
-//! I/O traits and helpers: tokio's, which are runtime-agnostic.
+//! I/O traits and helpers: tokio's, which are runtime-agnostic, plus the
+//! readiness types of ringline's sockets.
 //!
 //! `ringline::io::{AsyncRead, AsyncWrite, AsyncReadExt, AsyncWriteExt, ...}`
 //! are the very same items as `tokio::io::...`, so code written against tokio's
 //! traits (tokio-util codecs, tokio-rustls, hyper-util's `TokioIo`) works with
-//! ringline's streams unchanged.
+//! ringline's streams unchanged. [`Interest`] and [`Ready`] are ringline's own
+//! (tokio has them only with its `net` feature), with tokio's names and
+//! meanings.
 
+mod interest;
+mod ready;
+
+pub use interest::Interest;
+pub use ready::Ready;
 pub use tokio::io::*;

@@ -5,15 +5,17 @@
 //! by a timeout, and every server binds `127.0.0.1:0`.
 
 use std::collections::HashSet;
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
+use ringline::io::Interest;
 use ringline::net::{TcpListener, TcpSocket, TcpStream};
 use ringline::time::timeout;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Upper bound for any single step that should take milliseconds.
 const STEP: Duration = Duration::from_secs(5);
@@ -999,4 +1001,253 @@ async fn futures_join_all<T>(handles: Vec<ringline::task::JoinHandle<T>>) -> Vec
         out.push(h.await);
     }
     out
+}
+
+/// Writes every byte of `bufs` with `write_vectored`, as a caller without
+/// `write_all_vectored` (unstable in std, absent in tokio) does.
+async fn write_all_vectored<W: AsyncWrite + Unpin>(w: &mut W, mut bufs: &mut [IoSlice<'_>]) {
+    while !bufs.is_empty() {
+        let n = within("write_vectored", w.write_vectored(bufs)).await.unwrap();
+        assert!(n > 0, "write_vectored took nothing");
+        IoSlice::advance_slices(&mut bufs, n);
+    }
+}
+
+/// hyper and tokio-util frame messages as header + body slices and write them
+/// vectored only when `is_write_vectored` says so: every slice must be taken
+/// in one call and every byte must arrive in order, with plain writes in
+/// between, whether the runtime queues the slices (small ones on io_uring)
+/// or sends them straight from the caller's memory (large ones, or mio).
+#[ringline::test]
+async fn vectored_writes_take_every_slice_and_keep_order() {
+    let (mut client, mut server) = pair().await;
+    assert!(client.is_write_vectored());
+    let big = message(1, 16 * 1024);
+    let small = message(2, 100);
+    let huge = message(3, 1024 * 1024);
+    let mut expected = Vec::new();
+
+    let writer = async {
+        let bufs = [IoSlice::new(b"head:"), IoSlice::new(&small), IoSlice::new(b""), IoSlice::new(b":tail")];
+        let n = within("small vectored write", client.write_vectored(&bufs)).await.unwrap();
+        assert_eq!(n, 110, "a small vectored write takes every slice at once");
+        client.write_all(b"plain").await.unwrap();
+        // Large, maybe behind queued bytes.
+        write_all_vectored(&mut client, &mut [IoSlice::new(&big), IoSlice::new(b"|"), IoSlice::new(&small)]).await;
+        // Large, with nothing queued: straight to the socket.
+        within("flush", client.flush()).await.unwrap();
+        write_all_vectored(&mut client, &mut [IoSlice::new(&small), IoSlice::new(&big)]).await;
+        client.write_all(b"plain again").await.unwrap();
+        // Far past the send queue's limit: partial sends and waits for room.
+        write_all_vectored(
+            &mut client,
+            &mut [IoSlice::new(&huge[..300_000]), IoSlice::new(b"!"), IoSlice::new(&huge[300_000..])],
+        )
+        .await;
+        client.shutdown().await.unwrap();
+    };
+    for part in [
+        &b"head:"[..],
+        &small,
+        b":tail",
+        b"plain",
+        &big,
+        b"|",
+        &small,
+        &small,
+        &big,
+        b"plain again",
+        &huge[..300_000],
+        b"!",
+        &huge[300_000..],
+    ] {
+        expected.extend_from_slice(part);
+    }
+    let mut got = Vec::new();
+    let (_, read) = within("vectored writes", async { tokio::join!(writer, server.read_to_end(&mut got)) }).await;
+    read.unwrap();
+    assert_eq!(got.len(), expected.len());
+    assert!(got == expected, "vectored bytes arrived changed or out of order");
+}
+
+#[ringline::test]
+async fn split_halves_write_vectored_and_wait_for_readiness() {
+    let (mut client, mut server) = pair().await;
+    {
+        let (rd, mut wr) = client.split();
+        assert!(wr.is_write_vectored());
+        let n = within("borrowed half", wr.write_vectored(&[IoSlice::new(b"one "), IoSlice::new(b"two ")])).await;
+        assert_eq!(n.unwrap(), 8);
+        assert!(within("ready", wr.ready(Interest::WRITABLE)).await.unwrap().is_writable());
+        wr.writable().await.unwrap();
+        assert_eq!(wr.try_write_vectored(&[IoSlice::new(b"three ")]).unwrap(), 6);
+        server.write_all(b"ack").await.unwrap();
+        assert!(within("read half ready", rd.ready(Interest::READABLE)).await.unwrap().is_readable());
+        let mut ack = Vec::with_capacity(8);
+        within("read half try_read_buf", async {
+            while ack.len() < 3 {
+                rd.readable().await.unwrap();
+                match rd.try_read_buf(&mut ack) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    other => assert!(other.unwrap() > 0),
+                }
+            }
+        })
+        .await;
+        assert_eq!(ack, b"ack");
+    }
+    let (rd, mut wr) = client.into_split();
+    assert!(wr.is_write_vectored());
+    let n = within("owned half", wr.write_vectored(&[IoSlice::new(b"four "), IoSlice::new(b"five")])).await;
+    assert_eq!(n.unwrap(), 9);
+    assert!(within("ready", wr.ready(Interest::WRITABLE)).await.unwrap().is_writable());
+    wr.writable().await.unwrap();
+    assert_eq!(wr.try_write_vectored(&[IoSlice::new(b"!")]).unwrap(), 1);
+    drop(wr);
+    let mut got = Vec::new();
+    within("read to eof", server.read_to_end(&mut got)).await.unwrap();
+    assert_eq!(got, b"one two three four five!");
+    server.write_all(b"bye").await.unwrap();
+    assert!(within("owned read half ready", rd.ready(Interest::READABLE)).await.unwrap().is_readable());
+    let (mut a, mut b) = ([0; 1], [0; 8]);
+    let n = within("owned read half try_read_vectored", async {
+        loop {
+            rd.readable().await.unwrap();
+            match rd.try_read_vectored(&mut [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)]) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                other => return other.unwrap(),
+            }
+        }
+    })
+    .await;
+    assert_eq!((n, &a, &b[..2]), (3, b"b", &b"ye"[..]));
+}
+
+#[ringline::test]
+async fn ready_reports_readable_only_once_bytes_arrive() {
+    let (mut client, server) = pair().await;
+    let ready = within("fresh stream", server.ready(Interest::READABLE | Interest::WRITABLE)).await.unwrap();
+    assert!(ready.is_writable() && !ready.is_readable(), "a fresh stream is writable only: {ready:?}");
+    assert!(!ready.is_write_closed());
+    assert!(timeout(Duration::from_millis(50), server.ready(Interest::READABLE)).await.is_err(), "nothing to read");
+
+    client.write_all(b"ping").await.unwrap();
+    let ready = within("bytes arrive", server.ready(Interest::READABLE)).await.unwrap();
+    assert!(ready.is_readable() && !ready.is_read_closed(), "{ready:?}");
+    assert!(!ready.is_writable(), "only the interest asked for is reported: {ready:?}");
+    let both = within("both", server.ready(Interest::READABLE | Interest::WRITABLE)).await.unwrap();
+    assert!(both.is_readable() && both.is_writable(), "{both:?}");
+    let mut buf = [0; 8];
+    assert_eq!(server.try_read(&mut buf).unwrap(), 4);
+    assert_eq!(&buf[..4], b"ping");
+}
+
+#[ringline::test]
+async fn ready_reports_read_closed_after_peer_shutdown() {
+    let (mut client, server) = pair().await;
+    within("shutdown", client.shutdown()).await.unwrap();
+    let ready = within("read closed", server.ready(Interest::READABLE)).await.unwrap();
+    assert!(ready.is_read_closed() && ready.is_readable(), "{ready:?}");
+    assert!(!ready.is_write_closed(), "the write half is still open: {ready:?}");
+    assert_eq!(server.try_read(&mut [0; 8]).unwrap(), 0);
+    let again = within("still closed", server.ready(Interest::READABLE)).await.unwrap();
+    assert!(again.is_read_closed(), "read-closed is final: {again:?}");
+    // The other direction still works.
+    within("writable", server.writable()).await.unwrap();
+    assert_eq!(server.try_write(b"late").unwrap(), 4);
+    let mut buf = [0; 4];
+    within("client read", client.read_exact(&mut buf)).await.unwrap();
+    assert_eq!(&buf, b"late");
+}
+
+/// A program waiting on both halves must learn that a reset connection is
+/// dead on both, without having to write into it first.
+#[ringline::test]
+async fn ready_reports_both_halves_closed_after_peer_reset() {
+    let (client, server) = pair().await;
+    server.set_zero_linger().unwrap();
+    drop(server);
+    let ready = within("reset seen", async {
+        loop {
+            let ready = client.ready(Interest::READABLE | Interest::WRITABLE).await.unwrap();
+            if ready.is_read_closed() && ready.is_write_closed() {
+                return ready;
+            }
+            ringline::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+    assert!(ready.is_readable() && ready.is_writable(), "closed halves count as ready: {ready:?}");
+    let err = client.try_read(&mut [0; 8]).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err:?}");
+}
+
+#[ringline::test]
+async fn try_read_buf_appends_and_would_block_when_empty() {
+    let (mut client, server) = pair().await;
+    let mut buf = BytesMut::with_capacity(64);
+    let err = server.try_read_buf(&mut buf).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    assert!(buf.is_empty(), "a failed read leaves the buffer alone");
+
+    client.write_all(b"into a BytesMut").await.unwrap();
+    within("try_read_buf", async {
+        while buf.len() < 15 {
+            server.readable().await.unwrap();
+            match server.try_read_buf(&mut buf) {
+                Ok(0) => panic!("unexpected EOF"),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(&buf[..], b"into a BytesMut");
+
+    // A Vec grows past what it holds, keeping it.
+    let mut vec = b"prefix:".to_vec();
+    vec.shrink_to_fit();
+    client.write_all(b"more").await.unwrap();
+    drop(client);
+    within("try_read_buf to EOF", async {
+        loop {
+            server.readable().await.unwrap();
+            match server.try_read_buf(&mut vec) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(vec, b"prefix:more");
+}
+
+#[ringline::test]
+async fn try_vectored_reads_and_writes_fill_slices_in_order() {
+    let (client, server) = pair().await;
+    let (mut a, mut b) = ([0; 5], [0; 32]);
+    let err = server.try_read_vectored(&mut [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)]).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+
+    within("writable", client.writable()).await.unwrap();
+    let bufs = [IoSlice::new(b"hello"), IoSlice::new(b""), IoSlice::new(b" vectored"), IoSlice::new(b" world")];
+    assert_eq!(client.try_write_vectored(&bufs).unwrap(), 20, "every slice taken at once");
+
+    let n = within("try_read_vectored", async {
+        loop {
+            server.readable().await.unwrap();
+            let mut bufs = [IoSliceMut::new(&mut []), IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)];
+            match server.try_read_vectored(&mut bufs) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                other => return other.unwrap(),
+            }
+        }
+    })
+    .await;
+    assert_eq!(n, 20, "the bytes of one write arrive together and spill into the second slice");
+    assert_eq!(&a, b"hello");
+    assert_eq!(&b[..15], b" vectored world");
 }

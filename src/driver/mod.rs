@@ -5,19 +5,23 @@
 //! cloneable [`Handle`]. The I/O objects ([`Stream`], [`Listener`]) are the only
 //! things `net/` sees: their methods match on the backend once, here.
 
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::BufMut;
 use tokio::io::ReadBuf;
+
+use crate::io::{Interest, Ready};
 
 mod counters;
 pub(crate) mod poll;
 pub(crate) mod recv;
 mod select;
+pub(crate) mod send;
 #[cfg(all(target_os = "linux", feature = "uring"))]
 pub(crate) mod uring;
 pub(crate) mod waiters;
@@ -164,6 +168,11 @@ impl Stream {
         on_backend!(self, Stream, s => s.poll_write(cx, buf))
     }
 
+    /// Like `poll_write` for the bytes of `bufs`, in order.
+    pub(crate) fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        on_backend!(self, Stream, s => s.poll_write_vectored(cx, bufs))
+    }
+
     pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         on_backend!(self, Stream, s => s.poll_flush(cx))
     }
@@ -173,22 +182,61 @@ impl Stream {
         on_backend!(self, Stream, s => s.poll_shutdown(cx))
     }
 
-    /// Ready when a read would not return `WouldBlock`.
-    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Ready, with the read half's readiness, when a read would not return
+    /// `WouldBlock`.
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         on_backend!(self, Stream, s => s.poll_read_ready(cx))
     }
 
-    /// Ready when a write would not return `WouldBlock`.
-    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Ready, with the write half's readiness, when a write would not return
+    /// `WouldBlock`.
+    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         on_backend!(self, Stream, s => s.poll_write_ready(cx))
     }
 
-    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+    /// Ready with the readiness of the halves in `interest` once either is
+    /// ready; the task waits on every half it asked for, so whichever comes
+    /// first wakes it.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
+        let mut ready = Ready::EMPTY;
+        if interest.is_readable() {
+            if let Poll::Ready(read) = self.poll_read_ready(cx)? {
+                ready |= read;
+            }
+        }
+        if interest.is_writable() {
+            if let Poll::Ready(write) = self.poll_write_ready(cx)? {
+                ready |= write;
+            }
+        }
+        if ready.is_empty() {
+            return Poll::Pending;
+        }
+        Poll::Ready(Ok(ready & interest.mask()))
+    }
+
+    /// Reads into the unfilled part of `buf` without waiting.
+    pub(crate) fn try_read(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
         on_backend!(self, Stream, s => s.try_read(buf))
+    }
+
+    /// Reads into the spare capacity of `buf` without waiting, advancing it.
+    pub(crate) fn try_read_buf<B: BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize> {
+        recv::read_into_buf_mut(buf, |buf| self.try_read(buf))
+    }
+
+    /// Reads into `bufs`, in order, without waiting.
+    pub(crate) fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        on_backend!(self, Stream, s => s.try_read_vectored(bufs))
     }
 
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         on_backend!(self, Stream, s => s.try_write(buf))
+    }
+
+    /// Writes the bytes of `bufs`, in order, without waiting.
+    pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        on_backend!(self, Stream, s => s.try_write_vectored(bufs))
     }
 
     /// Gives the socket back, in non-blocking mode, once the driver has let go

@@ -11,6 +11,7 @@ use std::mem::{self, MaybeUninit};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use bytes::BufMut;
 use tokio::io::ReadBuf;
 
 /// What one non-blocking read got.
@@ -116,6 +117,23 @@ pub(crate) fn recv_into(fd: RawFd, buf: &mut ReadBuf<'_>, kind: ReadKind) -> io:
     buf.advance(n);
     let drained = n > 0 && kind != ReadKind::Peek && (n < asked || left == Some(0));
     Ok(Received { n, drained })
+}
+
+/// Runs `read` on the spare capacity of `buf`, seen as a `ReadBuf`, then
+/// advances `buf` past the bytes it filled.
+pub(crate) fn read_into_buf_mut<B: BufMut + ?Sized>(
+    buf: &mut B,
+    read: impl FnOnce(&mut ReadBuf<'_>) -> io::Result<usize>,
+) -> io::Result<usize> {
+    // SAFETY: a `ReadBuf` never reads unfilled bytes and never writes
+    // uninitialised ones, which is all `as_uninit_slice_mut` asks.
+    let mut dst = ReadBuf::uninit(unsafe { buf.chunk_mut().as_uninit_slice_mut() });
+    read(&mut dst)?;
+    let n = dst.filled().len();
+    // SAFETY: `ReadBuf` keeps its filled part initialised, so the first `n`
+    // bytes of the chunk now are.
+    unsafe { buf.advance_mut(n) };
+    Ok(n)
 }
 
 /// `recvmsg` into `into`: the bytes read and, if the socket sent it, the

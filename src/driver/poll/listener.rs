@@ -8,8 +8,9 @@ use std::task::{Context, Poll};
 
 use socket2::SockRef;
 
-use super::scheduled_io::{Direction, Ready};
+use super::scheduled_io::Direction;
 use super::Registration;
+use crate::io::Ready;
 
 /// A listening socket driven by readiness.
 pub(crate) struct Listener {

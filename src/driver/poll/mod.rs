@@ -30,8 +30,9 @@ mod tests;
 pub(crate) use listener::Listener;
 pub(crate) use stream::Stream;
 
+use crate::io::Ready;
 use registration::Registration;
-use scheduled_io::{shutdown_error, Ready, ScheduledIo};
+use scheduled_io::{event_readiness, shutdown_error, ScheduledIo};
 
 /// The token of the driver's own wake-up source; no slot ever gets it.
 const WAKE_TOKEN: Token = Token(usize::MAX);
@@ -125,7 +126,7 @@ impl Driver {
             let Token(token) = event.token();
             // A stale event for a slot reused since is recognised and dropped.
             if let Some(io) = table.slots.get(token & SLOT_MASK).filter(|io| io.token == token) {
-                io.set_readiness(Ready::from_event(event), &mut self.wake);
+                io.set_readiness(event_readiness(event), &mut self.wake);
             }
         }
         drop(table);

@@ -6,9 +6,10 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{ready, Context, Poll};
 
-use super::scheduled_io::{Direction, Ready, ScheduledIo};
+use super::scheduled_io::{Direction, ScheduledIo};
 use super::Handle;
 use crate::driver::waiters::WaitFor;
+use crate::io::Ready;
 
 /// What a call that went through says about the readiness it acted on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,10 +94,11 @@ impl Registration {
         }
     }
 
-    /// Ready once `dir` is (believed) ready; the readiness stays set.
-    pub(super) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+    /// Ready with the readiness bits of `dir` once it is (believed) ready;
+    /// the readiness stays set.
+    pub(super) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<Ready>> {
         let io = &self.registered()?.io;
-        io.poll_ready(Some(cx), dir, WaitFor::Readiness).map_ok(drop)
+        io.poll_ready(Some(cx), dir, WaitFor::Readiness).map_ok(|event| event.ready())
     }
 
     /// The retry loop: wait for readiness (or, without a context, fail with

@@ -10,7 +10,8 @@
 //! The read half has two bits, as in tokio: `READABLE` (bytes) and
 //! `READ_CLOSED` (EOF or an error). A short read clears only `READABLE`: when
 //! bytes and EOF arrive in one event, the read after the bytes must still see
-//! the EOF, and no further event will come to say so.
+//! the EOF, and no further event will come to say so. The write half has
+//! `WRITABLE` and `WRITE_CLOSED` (the connection hung up or failed).
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +19,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::driver::waiters::{WaitFor, Waiters};
+use crate::io::Ready;
 
 /// Which half of a socket a task waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,54 +30,24 @@ pub(super) enum Direction {
     Write,
 }
 
-/// A set of readiness bits.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Ready(usize);
-
-impl Ready {
-    /// Neither half.
-    pub(super) const EMPTY: Ready = Ready(0);
-    /// The read half has bytes (or the listener a connection).
-    pub(super) const READABLE: Ready = Ready(0b001);
-    /// The write half.
-    pub(super) const WRITABLE: Ready = Ready(0b010);
-    /// The read half has reached EOF or failed: the next read says which.
-    pub(super) const READ_CLOSED: Ready = Ready(0b100);
-
-    /// What a poller event means for the socket's two halves. Errors and
-    /// hang-ups count as both: the next call reports them.
-    pub(super) fn from_event(event: &mio::event::Event) -> Ready {
-        let failed = event.is_error();
-        let mut ready = Ready::EMPTY;
-        if event.is_readable() {
-            ready = ready | Ready::READABLE;
-        }
-        if event.is_read_closed() || failed {
-            ready = ready | Ready::READ_CLOSED;
-        }
-        if event.is_writable() || event.is_write_closed() || failed {
-            ready = ready | Ready::WRITABLE;
-        }
-        ready
+/// What a poller event means for the socket's two halves. Errors and
+/// hang-ups make both halves ready: the next call reports them.
+pub(super) fn event_readiness(event: &mio::event::Event) -> Ready {
+    let failed = event.is_error();
+    let mut ready = Ready::EMPTY;
+    if event.is_readable() {
+        ready |= Ready::READABLE;
     }
-
-    /// Some bit is set in both.
-    fn intersects(self, other: Ready) -> bool {
-        self.0 & other.0 != 0
+    if event.is_read_closed() || failed {
+        ready |= Ready::READ_CLOSED;
     }
-
-    /// The bits of `self` that are not in `other`.
-    fn without(self, other: Ready) -> Ready {
-        Ready(self.0 & !other.0)
+    if event.is_writable() || event.is_write_closed() || failed {
+        ready |= Ready::WRITABLE;
     }
-}
-
-impl std::ops::BitOr for Ready {
-    type Output = Ready;
-
-    fn bitor(self, rhs: Ready) -> Ready {
-        Ready(self.0 | rhs.0)
+    if event.is_write_closed() {
+        ready |= Ready::WRITE_CLOSED;
     }
+    ready
 }
 
 impl Direction {
@@ -83,7 +55,7 @@ impl Direction {
     fn ready(self) -> Ready {
         match self {
             Direction::Read => Ready::READABLE | Ready::READ_CLOSED,
-            Direction::Write => Ready::WRITABLE,
+            Direction::Write => Ready::WRITABLE | Ready::WRITE_CLOSED,
         }
     }
 }
@@ -93,14 +65,20 @@ impl Direction {
 pub(super) struct ReadyEvent {
     /// The event tick at the time of observation.
     tick: usize,
-    /// The bits of the half the task is about to act on.
+    /// The bits set, of the half the task is about to act on.
     ready: Ready,
 }
 
-/// The readiness bits of the state word.
-const READY_MASK: usize = 0b111;
-/// Set in the state word once the driver has shut down.
-const SHUTDOWN: usize = 0b1000;
+impl ReadyEvent {
+    /// The bits set, of the half the task is about to act on.
+    pub(super) fn ready(&self) -> Ready {
+        self.ready
+    }
+}
+
+/// Set in the state word once the driver has shut down (above the
+/// readiness bits, which are `Ready::as_usize`).
+const SHUTDOWN: usize = 0b1_0000;
 /// The tick lives above the flag bits and wraps.
 const TICK_SHIFT: u32 = 8;
 /// One tick, in place.
@@ -128,7 +106,7 @@ struct HalfWaiters {
 impl ScheduledIo {
     /// A freshly registered socket with `initial` readiness assumed.
     pub(super) fn new(token: usize, initial: Ready) -> ScheduledIo {
-        ScheduledIo { token, state: AtomicUsize::new(initial.0), waiters: Mutex::new(HalfWaiters::default()) }
+        ScheduledIo { token, state: AtomicUsize::new(initial.as_usize()), waiters: Mutex::new(HalfWaiters::default()) }
     }
 
     /// The waiter slots, locked.
@@ -139,14 +117,14 @@ impl ScheduledIo {
     /// Driver thread: records an event and moves the wakers it satisfies
     /// into `wake` (woken by the caller once no driver lock is held).
     pub(super) fn set_readiness(&self, ready: Ready, wake: &mut Vec<Waker>) {
-        let _ = self
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| Some(state.wrapping_add(TICK_ONE) | ready.0));
+        let _ = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+            Some(state.wrapping_add(TICK_ONE) | ready.as_usize())
+        });
         let mut waiters = self.waiters();
-        if ready.intersects(Direction::Read.ready()) {
+        if !(ready & Direction::Read.ready()).is_empty() {
             waiters.reader.take_all(wake);
         }
-        if ready.intersects(Direction::Write.ready()) {
+        if !(ready & Direction::Write.ready()).is_empty() {
             waiters.writer.take_all(wake);
         }
     }
@@ -199,9 +177,8 @@ impl ScheduledIo {
         if state & SHUTDOWN != 0 {
             return Some(Err(shutdown_error()));
         }
-        Ready(state & READY_MASK)
-            .intersects(dir.ready())
-            .then(|| Ok(ReadyEvent { tick: state >> TICK_SHIFT, ready: dir.ready() }))
+        let ready = Ready::from_usize(state) & dir.ready();
+        (!ready.is_empty()).then_some(Ok(ReadyEvent { tick: state >> TICK_SHIFT, ready }))
     }
 
     /// A call acting on `event` said `WouldBlock`: forget that readiness,
@@ -215,13 +192,13 @@ impl ScheduledIo {
     /// bytes, so forget that it is readable, unless an event arrived since.
     /// An EOF or error seen with those bytes stays for the next read.
     pub(super) fn clear_drained(&self, event: ReadyEvent) {
-        self.clear(event.tick, event.ready.without(Ready::READ_CLOSED));
+        self.clear(event.tick, event.ready - Ready::READ_CLOSED);
     }
 
     /// Clears `bits` if the event tick is still `tick`.
     fn clear(&self, tick: usize, bits: Ready) {
         let _ = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
-            (state >> TICK_SHIFT == tick).then_some(state & !bits.0)
+            (state >> TICK_SHIFT == tick).then_some(state & !bits.as_usize())
         });
     }
 }

@@ -5,7 +5,7 @@
 //! caller's buffer and the kernel, so a dropped read loses nothing and a write
 //! that returns `Ready(n)` has handed its `n` bytes to the kernel already.
 
-use std::io::{self, Read};
+use std::io::{self, IoSlice, IoSliceMut, Read};
 use std::net::{self, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
@@ -14,9 +14,11 @@ use socket2::{SockAddr, SockRef};
 use tokio::io::ReadBuf;
 
 use super::registration::Readiness;
-use super::scheduled_io::{Direction, Ready};
+use super::scheduled_io::Direction;
 use super::Registration;
 use crate::driver::recv::{recv_into, LazyInq, ReadKind};
+use crate::driver::send::{send_slices, MAX_SLICES};
+use crate::io::Ready;
 
 /// Flags for every send: a reset peer must give `EPIPE`, never `SIGPIPE`.
 #[cfg(not(target_vendor = "apple"))]
@@ -108,6 +110,12 @@ impl Stream {
         self.io.poll_io(cx, Direction::Write, || self.sock().send_with_flags(buf, SEND_FLAGS))
     }
 
+    /// Sends as much of `bufs`, in order, as the kernel takes in one call;
+    /// Pending while it takes none.
+    pub(crate) fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, || send_slices(self.as_raw_fd(), bufs, SEND_FLAGS))
+    }
+
     /// Always ready: written bytes are already the kernel's.
     pub(crate) fn poll_flush(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
@@ -121,24 +129,40 @@ impl Stream {
         }
     }
 
-    /// Ready when a read would (probably) not return `WouldBlock`.
-    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Ready, with the read half's readiness bits, when a read would
+    /// (probably) not return `WouldBlock`.
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         self.io.poll_ready(cx, Direction::Read)
     }
 
-    /// Ready when a write would (probably) not return `WouldBlock`.
-    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Ready, with the write half's readiness bits, when a write would
+    /// (probably) not return `WouldBlock`.
+    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         self.io.poll_ready(cx, Direction::Write)
     }
 
-    /// Reads without waiting: `WouldBlock` when nothing is there.
-    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, || (&*self.sock()).read(buf))
+    /// Reads into the unfilled part of `buf` without waiting: `WouldBlock`
+    /// when nothing is there.
+    pub(crate) fn try_read(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
+        let fd = self.as_raw_fd();
+        self.io.try_io(Direction::Read, || recv_into(fd, buf, ReadKind::Consume).map(|got| got.n))
+    }
+
+    /// Reads into `bufs` in order (one `recvmsg`) without waiting.
+    pub(crate) fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        let count = bufs.len().min(MAX_SLICES);
+        let bufs = &mut bufs[..count];
+        self.io.try_io(Direction::Read, || (&*self.sock()).read_vectored(bufs))
     }
 
     /// Writes without waiting: `WouldBlock` when the kernel takes nothing.
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.try_io(Direction::Write, || self.sock().send_with_flags(buf, SEND_FLAGS))
+    }
+
+    /// Writes `bufs` in order (one `sendmsg`) without waiting.
+    pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, || send_slices(self.as_raw_fd(), bufs, SEND_FLAGS))
     }
 
     /// Leaves the poller and gives the socket back, still non-blocking.

@@ -7,9 +7,10 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::scheduled_io::{Direction, Ready};
+use super::scheduled_io::Direction;
 use super::{Driver, DriverConfig};
 use crate::driver::waiters::{CountingWaker, WaitFor};
+use crate::io::Ready;
 
 fn driver() -> Driver {
     Driver::new(&DriverConfig::default()).expect("mio driver")

@@ -1,19 +1,21 @@
 //! The state of an io_uring stream behind its lock, and the decisions made
 //! on it: what a read or write takes or queues, whether a read may go straight
 //! to the socket (on-demand mode), and which ops the driver must arm or
-//! cancel. `stream.rs` holds the handles and the driver's side.
+//! cancel. `stream.rs` holds the handles, `conn.rs` the driver's side.
 
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
 use std::num::NonZeroU64;
 use std::os::fd::RawFd;
-use std::task::Poll;
+use std::task::{ready, Poll};
 
 use tokio::io::ReadBuf;
 
 use super::queues::{RecvQueue, SendQueue};
 use super::recv_mode::RecvMode;
 use crate::driver::recv::{recv_into, ReadKind, Received};
+use crate::driver::send::send_slices;
 use crate::driver::waiters::Waiters;
+use crate::io::Ready;
 
 /// Unread bytes a connection may hold before its receive is paused.
 pub(super) const RECV_HIGH_WATER: usize = 256 * 1024;
@@ -96,6 +98,47 @@ impl ConnState {
         Poll::Pending
     }
 
+    /// Like `take_readable` (consuming) into several buffers in turn: queued
+    /// bytes fill them in order; a read from the socket fills only the first
+    /// non-empty one (as `Read::read_vectored` may).
+    pub(super) fn take_readable_vectored(&mut self, fd: RawFd, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
+        let mut bufs = bufs.iter_mut().filter(|buf| !buf.is_empty());
+        let Some(first) = bufs.next() else { return Poll::Ready(Ok(0)) };
+        let first_len = first.len();
+        let mut total = ready!(self.take_readable(fd, &mut ReadBuf::new(first), true))?;
+        if total < first_len {
+            return Poll::Ready(Ok(total));
+        }
+        for buf in bufs {
+            if self.rx.is_empty() {
+                break;
+            }
+            total += self.rx.copy_to(&mut ReadBuf::new(buf), true);
+        }
+        Poll::Ready(Ok(total))
+    }
+
+    /// The read half's readiness once it is ready: bytes (or EOF) to read,
+    /// and whether the peer closed or the connection failed.
+    pub(super) fn read_readiness(&self) -> Ready {
+        let closed = self.eof || self.read_hup || self.read_error.is_some();
+        if closed {
+            Ready::READABLE | Ready::READ_CLOSED
+        } else {
+            Ready::READABLE
+        }
+    }
+
+    /// The write half's readiness once it is ready: room, and whether the
+    /// connection failed (a send or receive got an error).
+    pub(super) fn write_readiness(&self) -> Ready {
+        if self.write_error.is_some() || self.read_error.is_some() {
+            Ready::WRITABLE | Ready::WRITE_CLOSED
+        } else {
+            Ready::WRITABLE
+        }
+    }
+
     /// The socket may be read directly: on-demand mode, readable, and no
     /// multishot receive that could hold earlier bytes.
     pub(super) fn may_recv_now(&self) -> bool {
@@ -131,25 +174,29 @@ impl ConnState {
         }
     }
 
-    /// Queues as much of `buf` as fits; Pending when the queue is full.
-    pub(super) fn take_writable(&mut self, fd: RawFd, buf: &[u8]) -> Poll<io::Result<usize>> {
+    /// Queues as much of `bufs` (in order) as fits; Pending when the queue
+    /// is full. With nothing queued or in flight, a large write first goes
+    /// straight to the socket from the caller's memory (bytes never reorder:
+    /// the state lock is held and nothing earlier is waiting).
+    pub(super) fn take_writable(&mut self, fd: RawFd, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
         if let Some(e) = self.write_error.take() {
             return Poll::Ready(Err(e));
         }
         if self.shutdown != Shutdown::Open {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
-        if buf.is_empty() {
+        let total: usize = bufs.iter().map(|buf| buf.len()).sum();
+        if total == 0 {
             return Poll::Ready(Ok(0));
         }
         let mut sent = 0;
-        if buf.len() >= DIRECT_SEND_MIN && self.tx.is_empty() && self.send_op.is_none() {
-            match send_now(fd, buf) {
+        if total >= DIRECT_SEND_MIN && self.tx.is_empty() && self.send_op.is_none() {
+            match send_slices(fd, bufs, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) {
                 Ok(n) => sent = n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }
-            if sent == buf.len() {
+            if sent == total {
                 return Poll::Ready(Ok(sent));
             }
         }
@@ -157,9 +204,7 @@ impl ConnState {
         if room == 0 {
             return if sent > 0 { Poll::Ready(Ok(sent)) } else { Poll::Pending };
         }
-        let n = room.min(buf.len() - sent);
-        self.tx.push(&buf[sent..sent + n]);
-        Poll::Ready(Ok(sent + n))
+        Poll::Ready(Ok(sent + self.tx.push_slices(bufs, sent, room)))
     }
 
     /// The reader still wants bytes from the socket.
@@ -192,13 +237,3 @@ impl ConnState {
 
 /// Poll events after which a read never blocks again.
 pub(super) const HUP_EVENTS: i32 = (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) as i32;
-
-/// One non-blocking `send` from the caller's memory.
-fn send_now(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for `buf.len()` bytes for the duration of the call.
-    let n = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(n as usize)
-}

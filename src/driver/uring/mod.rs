@@ -17,6 +17,7 @@ use io_uring::{opcode, types, IoUring};
 use super::{DriverConfig, DriverCounters};
 
 mod bufring;
+mod conn;
 mod conn_state;
 mod listener;
 mod oneshot;
@@ -33,10 +34,10 @@ pub(crate) use probe::probe;
 pub(crate) use stream::Stream;
 
 use bufring::BufRing;
+use conn::ConnShared;
 use listener::ListenerShared;
 use oneshot::OneshotCompletion;
 use ring::{Completion, InFlight, Ring};
-use stream::ConnShared;
 
 /// Work for the driver's thread, queued by any thread.
 enum Kick {

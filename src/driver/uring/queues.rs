@@ -7,6 +7,7 @@
 //! own small per-thread cache.
 
 use std::cell::RefCell;
+use std::io::IoSlice;
 
 use tokio::io::ReadBuf;
 
@@ -128,6 +129,27 @@ impl SendQueue {
         self.bufs.get_or_insert_with(|| take_spare(&SPARE_SEND)).pending.extend_from_slice(bytes);
     }
 
+    /// Appends the bytes of `bufs`, in order, after skipping the first `skip`
+    /// of them, up to `limit` bytes; returns how many it appended.
+    pub(crate) fn push_slices(&mut self, bufs: &[IoSlice<'_>], mut skip: usize, limit: usize) -> usize {
+        let mut pushed = 0;
+        for buf in bufs {
+            if pushed == limit {
+                break;
+            }
+            if skip >= buf.len() {
+                skip -= buf.len();
+                continue;
+            }
+            let part = &buf[skip..];
+            skip = 0;
+            let n = part.len().min(limit - pushed);
+            self.push(&part[..n]);
+            pushed += n;
+        }
+        pushed
+    }
+
     /// The bytes to send next (call only when no send is in flight).
     pub(crate) fn next_chunk(&mut self) -> Option<&[u8]> {
         let bufs = self.bufs.as_mut()?;
@@ -202,5 +224,16 @@ mod tests {
         q.advance(2);
         assert_eq!(q.next_chunk(), None);
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn push_slices_skips_then_stops_at_the_limit() {
+        let mut q = SendQueue::default();
+        let bufs = [IoSlice::new(b"abc"), IoSlice::new(b""), IoSlice::new(b"defg"), IoSlice::new(b"hi")];
+        // "abcd" went out already; room for four more bytes.
+        assert_eq!(q.push_slices(&bufs, 4, 4), 4);
+        assert_eq!(q.push_slices(&bufs, 8, 100), 1);
+        assert_eq!(q.push_slices(&bufs, 9, 100), 0, "everything skipped");
+        assert_eq!(q.next_chunk(), Some(&b"efghi"[..]));
     }
 }

@@ -12,9 +12,9 @@ use io_uring::{cqueue, opcode, squeue, IoUring};
 use slab::Slab;
 
 use super::bufring::BufRing;
+use super::conn::ConnShared;
 use super::listener::ListenerShared;
 use super::oneshot::OneshotCompletion;
-use super::stream::ConnShared;
 
 /// What an in-flight operation is for, and what it keeps alive.
 pub(super) enum InFlight {

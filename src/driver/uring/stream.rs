@@ -10,43 +10,31 @@
 //! multishot poll marks it readable and `poll_read` calls `recv` into the
 //! caller's buffer, under the state lock, so bytes never reorder.
 //!
-//! Writes: `poll_write` copies into the pending queue (up to `SEND_HIGH_WATER`
-//! unsent bytes, else Pending) and returns; the driver sends one batch at a time
-//! and resubmits partial sends from the right offset. A large write with
-//! nothing queued goes straight to the socket instead.
+//! Writes: `poll_write` and `poll_write_vectored` copy into the pending queue
+//! (up to `SEND_HIGH_WATER` unsent bytes, else Pending) and return; the driver
+//! sends one batch at a time and resubmits partial sends from the right
+//! offset. A large write (all its slices together) with nothing queued goes
+//! straight to the socket instead, with one `send` or `sendmsg`.
+//!
+//! This file holds the handle tasks use; `conn.rs` the driver's side.
 
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::SocketAddr;
-use std::num::NonZeroU64;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 
-use io_uring::{cqueue, opcode, types};
+use io_uring::{opcode, types};
 use tokio::io::ReadBuf;
 
-use super::bufring::RECV_GROUP;
-use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER, SEND_HIGH_WATER};
+use super::conn::ConnShared;
+use super::conn_state::{ConnState, Shutdown, SEND_HIGH_WATER};
 use super::oneshot::Oneshot;
-use super::ring::{Completion, InFlight, Ring};
-use super::{Handle, Kick};
-use crate::driver::recv::enable_inq;
+use crate::io::Ready;
 
 /// A stream socket owned by an io_uring driver.
 pub(crate) struct Stream {
     shared: Arc<ConnShared>,
-}
-
-/// What the stream's handles and the driver's in-flight ops share.
-pub(crate) struct ConnShared {
-    /// Closed when the last reference goes: after every op has completed.
-    fd: OwnedFd,
-    /// The driver whose ring carries this stream's ops, fixed by the first op.
-    home: OnceLock<Arc<Handle>>,
-    /// A `Kick::Conn` for this stream is queued and not yet reconciled.
-    kicked: AtomicBool,
-    state: Mutex<ConnState>,
 }
 
 impl Stream {
@@ -54,13 +42,7 @@ impl Stream {
         // io_uring parks blocking-mode sockets on its own poll; a non-blocking
         // one would hand EAGAIN back instead.
         set_nonblocking(&fd, false)?;
-        let shared = Arc::new(ConnShared {
-            fd,
-            home: OnceLock::new(),
-            kicked: AtomicBool::new(false),
-            state: Mutex::new(ConnState::default()),
-        });
-        Ok(Stream { shared })
+        Ok(Stream { shared: Arc::new(ConnShared::new(fd)) })
     }
 
     pub(crate) async fn connect(fd: OwnedFd, addr: SocketAddr) -> io::Result<Stream> {
@@ -112,11 +94,22 @@ impl Stream {
         }
     }
 
-    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+    /// Reads into the unfilled part of `buf` without waiting.
+    pub(crate) fn try_read(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
+        self.try_read_with(|st, fd| st.take_readable(fd, buf, true))
+    }
+
+    /// Reads into `bufs` in order without waiting.
+    pub(crate) fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.try_read_with(|st, fd| st.take_readable_vectored(fd, bufs))
+    }
+
+    /// The one non-blocking read path: `take` under the state lock, then arm
+    /// the receive if the reader now waits; Pending becomes `WouldBlock`.
+    fn try_read_with(&self, take: impl FnOnce(&mut ConnState, RawFd) -> Poll<io::Result<usize>>) -> io::Result<usize> {
         self.shared.check_alive()?;
-        let mut buf = ReadBuf::new(buf);
         let mut st = self.state();
-        let result = st.take_readable(self.as_raw_fd(), &mut buf, true);
+        let result = take(&mut st, self.as_raw_fd());
         let kick = st.recv_out_of_sync();
         drop(st);
         if kick {
@@ -128,10 +121,12 @@ impl Stream {
         }
     }
 
-    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Ready, with the read half's readiness bits, when a read would not
+    /// return `WouldBlock`.
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let mut st = self.state();
         if !st.rx.is_empty() || st.eof || st.read_error.is_some() || st.may_recv_now() {
-            return Poll::Ready(Ok(()));
+            return Poll::Ready(Ok(st.read_readiness()));
         }
         st.read_interest = true;
         st.read_waiters.add_ready(cx);
@@ -141,11 +136,19 @@ impl Stream {
     }
 
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.write_with(buf, Some(cx))
+        self.write_with(&[IoSlice::new(buf)], Some(cx))
+    }
+
+    pub(crate) fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        self.write_with(bufs, Some(cx))
     }
 
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        match self.write_with(buf, None) {
+        self.try_write_vectored(&[IoSlice::new(buf)])
+    }
+
+    pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self.write_with(bufs, None) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }
@@ -153,10 +156,10 @@ impl Stream {
 
     /// The one write path: queue what fits and start a send if none is in
     /// flight; when full, wait for room (if there is a task to wake).
-    fn write_with(&self, buf: &[u8], cx: Option<&mut Context<'_>>) -> Poll<io::Result<usize>> {
+    fn write_with(&self, bufs: &[IoSlice<'_>], cx: Option<&mut Context<'_>>) -> Poll<io::Result<usize>> {
         self.shared.check_alive()?;
         let mut st = self.state();
-        let taken = st.take_writable(self.as_raw_fd(), buf);
+        let taken = st.take_writable(self.as_raw_fd(), bufs);
         match &taken {
             Poll::Ready(result) => {
                 // Queued bytes (not all went straight out) and no send yet.
@@ -176,10 +179,12 @@ impl Stream {
         taken
     }
 
-    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Ready, with the write half's readiness bits, when a write would not
+    /// return `WouldBlock`.
+    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let mut st = self.state();
         if st.write_error.is_some() || st.tx.len() < SEND_HIGH_WATER {
-            return Poll::Ready(Ok(()));
+            return Poll::Ready(Ok(st.write_readiness()));
         }
         st.write_waiters.add_ready(cx);
         Poll::Pending
@@ -234,152 +239,6 @@ impl Drop for Stream {
             home.object_closed();
             let _ = self.shared.kick(); // a dead driver already released everything
         }
-    }
-}
-
-impl ConnShared {
-    fn lock(&self) -> MutexGuard<'_, ConnState> {
-        self.state.lock().expect("stream state poisoned")
-    }
-
-    fn home(&self) -> &Arc<Handle> {
-        self.home.get_or_init(|| {
-            let home = super::home();
-            home.object_opened();
-            home
-        })
-    }
-
-    /// Fails once the home driver has shut down: the socket itself would
-    /// still take direct reads and writes, but tokio's rule is that I/O on a
-    /// dead runtime's object errors.
-    fn check_alive(&self) -> io::Result<()> {
-        match self.home.get() {
-            Some(home) if home.is_closed() => Err(super::shut_down()),
-            _ => Ok(()),
-        }
-    }
-
-    /// Asks the home driver to reconcile this stream's ops with its state.
-    /// Fails once the home driver has shut down: nothing would serve the op.
-    fn kick(self: &Arc<Self>) -> io::Result<()> {
-        if !self.kicked.swap(true, Ordering::AcqRel) && !self.home().kick(Kick::Conn(self.clone())) {
-            self.kicked.store(false, Ordering::Release);
-            return Err(super::shut_down());
-        }
-        Ok(())
-    }
-
-    /// Driver thread: submit or cancel whatever the state now calls for.
-    pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
-        self.kicked.store(false, Ordering::Release);
-        let mut st = self.lock();
-        self.sync_recv(&mut st, ring);
-        self.sync_send(&mut st, ring);
-    }
-
-    fn sync_recv(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
-        let fd = types::Fd(self.fd.as_raw_fd());
-        if st.wants_recv() && ring.accepting_ops() {
-            let entry = opcode::RecvMulti::new(fd, RECV_GROUP).build();
-            st.recv_op = NonZeroU64::new(ring.submit(entry, InFlight::Recv(self.clone())));
-        } else if let Some(user_data) = st.recv_op.map(NonZeroU64::get) {
-            if !st.recv_cancelling && (st.closed || st.rx.len() >= RECV_HIGH_WATER || st.mode.on_demand()) {
-                st.recv_cancelling = true;
-                ring.cancel(user_data);
-            }
-        }
-        if st.wants_poll() && ring.accepting_ops() {
-            st.inq = st.inq || enable_inq(self.fd.as_raw_fd());
-            let entry = opcode::PollAdd::new(fd, (libc::POLLIN | libc::POLLRDHUP) as u32).multi(true).build();
-            st.poll_op = NonZeroU64::new(ring.submit(entry, InFlight::Poll(self.clone())));
-        } else if let Some(user_data) = st.poll_op.map(NonZeroU64::get) {
-            if !st.poll_cancelling && (!st.receiving() || !st.mode.on_demand()) {
-                st.poll_cancelling = true;
-                ring.cancel(user_data);
-            }
-        }
-    }
-
-    fn sync_send(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
-        if st.send_op.is_some() || st.write_error.is_some() || !ring.accepting_ops() {
-            return;
-        }
-        if let Some(chunk) = st.tx.next_chunk() {
-            let entry = opcode::Send::new(types::Fd(self.fd.as_raw_fd()), chunk.as_ptr(), chunk.len() as u32)
-                .flags(libc::MSG_NOSIGNAL)
-                .build();
-            st.send_op = NonZeroU64::new(ring.submit(entry, InFlight::Send(self.clone())));
-        } else if st.shutdown == Shutdown::Requested {
-            st.shutdown = Shutdown::InFlight;
-            let entry = opcode::Shutdown::new(types::Fd(self.fd.as_raw_fd()), libc::SHUT_WR).build();
-            ring.submit(entry, InFlight::Shutdown(self.clone()));
-        }
-    }
-
-    pub(super) fn on_recv(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
-        let mut st = self.lock();
-        let mut switched = false;
-        match done.result {
-            n if n > 0 => {
-                let bid = cqueue::buffer_select(done.flags).expect("receive completed without a buffer");
-                if !st.closed {
-                    st.rx.extend(ring.bufs.bytes(bid, n as usize));
-                }
-                ring.bufs.taken();
-                ring.bufs.push(bid);
-                switched = st.mode.observe_received(n as usize, ring.bufs.size());
-            }
-            0 => st.eof = true,
-            e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
-            e => st.read_error = Some(io::Error::from_raw_os_error(-e)),
-        }
-        if !done.more() {
-            st.recv_op = None;
-            st.recv_cancelling = false;
-        }
-        if !done.more() || switched {
-            self.sync_recv(&mut st, ring);
-        }
-        st.read_waiters.wake();
-    }
-
-    /// The on-demand poll fired (or ended): the reader may try the socket.
-    pub(super) fn on_poll(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
-        let mut st = self.lock();
-        if done.result != -libc::ECANCELED && st.mode.on_demand() {
-            // An error shows on the reader's own `recv`.
-            st.readable = true;
-            st.read_hup |= done.result < 0 || done.result & HUP_EVENTS != 0;
-        }
-        if !done.more() {
-            st.poll_op = None;
-            st.poll_cancelling = false;
-            self.sync_recv(&mut st, ring);
-        }
-        st.read_waiters.wake();
-    }
-
-    pub(super) fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
-        let mut st = self.lock();
-        st.send_op = None;
-        if done.result < 0 {
-            st.write_error = Some(io::Error::from_raw_os_error(-done.result));
-            st.tx.clear();
-        } else {
-            st.tx.advance(done.result as usize);
-            self.sync_send(&mut st, ring);
-        }
-        st.write_waiters.wake();
-    }
-
-    pub(super) fn on_shutdown(self: &Arc<Self>, done: &Completion) {
-        let mut st = self.lock();
-        st.shutdown = Shutdown::Done;
-        if done.result < 0 && -done.result != libc::ENOTCONN {
-            st.write_error = Some(io::Error::from_raw_os_error(-done.result));
-        }
-        st.write_waiters.wake();
     }
 }
 

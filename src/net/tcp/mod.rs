@@ -14,6 +14,7 @@ mod socket;
 mod split;
 mod split_owned;
 mod stream;
+mod stream_ready;
 
 pub use listener::TcpListener;
 pub use socket::TcpSocket;

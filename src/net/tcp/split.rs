@@ -10,9 +10,11 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::BufMut;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::TcpStream;
+use crate::io::{Interest, Ready};
 
 /// The read half of a [`TcpStream`], borrowed from [`TcpStream::split`].
 ///
@@ -45,6 +47,12 @@ impl ReadHalf<'_> {
         poll_fn(|cx| self.poll_peek(cx, &mut buf)).await
     }
 
+    /// Waits until any of the readiness in `interest` holds; see
+    /// [`TcpStream::ready`].
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.0.ready(interest).await
+    }
+
     /// Waits until the stream is readable; see [`TcpStream::readable`].
     pub async fn readable(&self) -> io::Result<()> {
         self.0.readable().await
@@ -54,6 +62,18 @@ impl ReadHalf<'_> {
     /// [`TcpStream::try_read`].
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.try_read(buf)
+    }
+
+    /// Reads what is available now into `bufs`, in order, without waiting;
+    /// see [`TcpStream::try_read_vectored`].
+    pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.0.try_read_vectored(bufs)
+    }
+
+    /// Reads what is available now into the spare capacity of `buf`, without
+    /// waiting; see [`TcpStream::try_read_buf`].
+    pub fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.0.try_read_buf(buf)
     }
 
     /// The address of the remote peer.
@@ -68,6 +88,12 @@ impl ReadHalf<'_> {
 }
 
 impl WriteHalf<'_> {
+    /// Waits until any of the readiness in `interest` holds; see
+    /// [`TcpStream::ready`].
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.0.ready(interest).await
+    }
+
     /// Waits until the stream is writable; see [`TcpStream::writable`].
     pub async fn writable(&self) -> io::Result<()> {
         self.0.writable().await
@@ -77,6 +103,12 @@ impl WriteHalf<'_> {
     /// [`TcpStream::try_write`].
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.0.try_write(buf)
+    }
+
+    /// Writes what can be taken now of `bufs`, in order, without waiting;
+    /// see [`TcpStream::try_write_vectored`].
+    pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.0.try_write_vectored(bufs)
     }
 
     /// The address of the remote peer.
@@ -99,6 +131,19 @@ impl AsyncRead for ReadHalf<'_> {
 impl AsyncWrite for WriteHalf<'_> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.0.io.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.0.io.poll_write_vectored(cx, bufs)
+    }
+
+    /// True, as for [`TcpStream`].
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

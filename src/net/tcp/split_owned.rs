@@ -13,9 +13,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytes::BufMut;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::TcpStream;
+use crate::io::{Interest, Ready};
 
 /// The read half of a [`TcpStream`], from [`TcpStream::into_split`].
 ///
@@ -86,6 +88,12 @@ impl OwnedReadHalf {
         poll_fn(|cx| self.poll_peek(cx, &mut buf)).await
     }
 
+    /// Waits until any of the readiness in `interest` holds; see
+    /// [`TcpStream::ready`].
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.inner.ready(interest).await
+    }
+
     /// Waits until the stream is readable; see [`TcpStream::readable`].
     pub async fn readable(&self) -> io::Result<()> {
         self.inner.readable().await
@@ -95,6 +103,18 @@ impl OwnedReadHalf {
     /// [`TcpStream::try_read`].
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.try_read(buf)
+    }
+
+    /// Reads what is available now into `bufs`, in order, without waiting;
+    /// see [`TcpStream::try_read_vectored`].
+    pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.inner.try_read_vectored(bufs)
+    }
+
+    /// Reads what is available now into the spare capacity of `buf`, without
+    /// waiting; see [`TcpStream::try_read_buf`].
+    pub fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.inner.try_read_buf(buf)
     }
 
     /// The address of the remote peer.
@@ -120,6 +140,12 @@ impl OwnedWriteHalf {
         self.shutdown_on_drop = false;
     }
 
+    /// Waits until any of the readiness in `interest` holds; see
+    /// [`TcpStream::ready`].
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.inner.ready(interest).await
+    }
+
     /// Waits until the stream is writable; see [`TcpStream::writable`].
     pub async fn writable(&self) -> io::Result<()> {
         self.inner.writable().await
@@ -129,6 +155,12 @@ impl OwnedWriteHalf {
     /// [`TcpStream::try_write`].
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.inner.try_write(buf)
+    }
+
+    /// Writes what can be taken now of `bufs`, in order, without waiting;
+    /// see [`TcpStream::try_write_vectored`].
+    pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.inner.try_write_vectored(bufs)
     }
 
     /// The address of the remote peer.
@@ -162,6 +194,19 @@ impl AsyncRead for OwnedReadHalf {
 impl AsyncWrite for OwnedWriteHalf {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.inner.io.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.io.poll_write_vectored(cx, bufs)
+    }
+
+    /// True, as for [`TcpStream`].
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -150,71 +150,6 @@ impl TcpStream {
         self.io.poll_peek(cx, buf)
     }
 
-    /// Waits until the stream is readable: [`try_read`](TcpStream::try_read)
-    /// should return data, end-of-file or an error. As with tokio, readiness
-    /// may be spurious; when `try_read` then says `WouldBlock`, wait again.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: dropping the future loses nothing.
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_read_ready(cx)).await
-    }
-
-    /// Polls for read readiness; see [`readable`](TcpStream::readable).
-    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_read_ready(cx)
-    }
-
-    /// Waits until the stream is writable: [`try_write`](TcpStream::try_write)
-    /// should take bytes or report an error. As with tokio, readiness may be
-    /// spurious; when `try_write` then says `WouldBlock`, wait again.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: dropping the future loses nothing.
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_write_ready(cx)).await
-    }
-
-    /// Polls for write readiness; see [`writable`](TcpStream::writable).
-    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_write_ready(cx)
-    }
-
-    /// Reads what is available now, without waiting.
-    ///
-    /// `Ok(n)`: `n` bytes were read (`0` at end-of-file); an error of kind
-    /// `WouldBlock` means nothing is there yet: await
-    /// [`readable`](TcpStream::readable) and try again.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// # async fn dox(stream: ringline::net::TcpStream) -> std::io::Result<()> {
-    /// let mut buf = [0; 4096];
-    /// loop {
-    ///     stream.readable().await?;
-    ///     match stream.try_read(&mut buf) {
-    ///         Ok(0) => break,
-    ///         Ok(n) => println!("read {n} bytes"),
-    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-    ///         Err(e) => return Err(e),
-    ///     }
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_read(buf)
-    }
-
-    /// Writes what can be taken now, without waiting; `WouldBlock` when
-    /// nothing can: await [`writable`](TcpStream::writable) and try again.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_write(buf)
-    }
-
     /// Whether `TCP_NODELAY` is set (Nagle's algorithm disabled).
     pub fn nodelay(&self) -> io::Result<bool> {
         SockRef::from(self).tcp_nodelay()
@@ -305,6 +240,22 @@ impl AsyncRead for TcpStream {
 impl AsyncWrite for TcpStream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.io.poll_write(cx, buf)
+    }
+
+    /// Writes the bytes of `bufs`, in order, as one write (see
+    /// [`is_write_vectored`](AsyncWrite::is_write_vectored)).
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_vectored(cx, bufs)
+    }
+
+    /// True: a vectored write takes every slice at once (one `sendmsg`, or
+    /// one copy into the send queue on io_uring), as tokio's does.
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -1,0 +1,187 @@
+//! What an io_uring stream's handles and the driver's in-flight ops share,
+//! and the driver's side of it: turning the stream's state into receive,
+//! poll, send and shutdown ops, and each op's completion back into state.
+//! `stream.rs` holds the handles tasks use; `conn_state.rs` the state.
+
+use std::io;
+use std::num::NonZeroU64;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use io_uring::{cqueue, opcode, types};
+
+use super::bufring::RECV_GROUP;
+use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER};
+use super::ring::{Completion, InFlight, Ring};
+use super::{Handle, Kick};
+use crate::driver::recv::enable_inq;
+
+/// What the stream's handles and the driver's in-flight ops share.
+pub(crate) struct ConnShared {
+    /// Closed when the last reference goes: after every op has completed.
+    pub(super) fd: OwnedFd,
+    /// The driver whose ring carries this stream's ops, fixed by the first op.
+    pub(super) home: OnceLock<Arc<Handle>>,
+    /// A `Kick::Conn` for this stream is queued and not yet reconciled.
+    kicked: AtomicBool,
+    /// Queues, ops and waiters; see `ConnState`.
+    state: Mutex<ConnState>,
+}
+
+impl ConnShared {
+    /// A stream on `fd`, with no home driver until its first op.
+    pub(super) fn new(fd: OwnedFd) -> ConnShared {
+        ConnShared {
+            fd,
+            home: OnceLock::new(),
+            kicked: AtomicBool::new(false),
+            state: Mutex::new(ConnState::default()),
+        }
+    }
+
+    /// The stream's state, locked.
+    pub(super) fn lock(&self) -> MutexGuard<'_, ConnState> {
+        self.state.lock().expect("stream state poisoned")
+    }
+
+    fn home(&self) -> &Arc<Handle> {
+        self.home.get_or_init(|| {
+            let home = super::home();
+            home.object_opened();
+            home
+        })
+    }
+
+    /// Fails once the home driver has shut down: the socket itself would
+    /// still take direct reads and writes, but tokio's rule is that I/O on a
+    /// dead runtime's object errors.
+    pub(super) fn check_alive(&self) -> io::Result<()> {
+        match self.home.get() {
+            Some(home) if home.is_closed() => Err(super::shut_down()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Asks the home driver to reconcile this stream's ops with its state.
+    /// Fails once the home driver has shut down: nothing would serve the op.
+    pub(super) fn kick(self: &Arc<Self>) -> io::Result<()> {
+        if !self.kicked.swap(true, Ordering::AcqRel) && !self.home().kick(Kick::Conn(self.clone())) {
+            self.kicked.store(false, Ordering::Release);
+            return Err(super::shut_down());
+        }
+        Ok(())
+    }
+
+    /// Driver thread: submit or cancel whatever the state now calls for.
+    pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
+        self.kicked.store(false, Ordering::Release);
+        let mut st = self.lock();
+        self.sync_recv(&mut st, ring);
+        self.sync_send(&mut st, ring);
+    }
+
+    fn sync_recv(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
+        let fd = types::Fd(self.fd.as_raw_fd());
+        if st.wants_recv() && ring.accepting_ops() {
+            let entry = opcode::RecvMulti::new(fd, RECV_GROUP).build();
+            st.recv_op = NonZeroU64::new(ring.submit(entry, InFlight::Recv(self.clone())));
+        } else if let Some(user_data) = st.recv_op.map(NonZeroU64::get) {
+            if !st.recv_cancelling && (st.closed || st.rx.len() >= RECV_HIGH_WATER || st.mode.on_demand()) {
+                st.recv_cancelling = true;
+                ring.cancel(user_data);
+            }
+        }
+        if st.wants_poll() && ring.accepting_ops() {
+            st.inq = st.inq || enable_inq(self.fd.as_raw_fd());
+            let entry = opcode::PollAdd::new(fd, (libc::POLLIN | libc::POLLRDHUP) as u32).multi(true).build();
+            st.poll_op = NonZeroU64::new(ring.submit(entry, InFlight::Poll(self.clone())));
+        } else if let Some(user_data) = st.poll_op.map(NonZeroU64::get) {
+            if !st.poll_cancelling && (!st.receiving() || !st.mode.on_demand()) {
+                st.poll_cancelling = true;
+                ring.cancel(user_data);
+            }
+        }
+    }
+
+    fn sync_send(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
+        if st.send_op.is_some() || st.write_error.is_some() || !ring.accepting_ops() {
+            return;
+        }
+        if let Some(chunk) = st.tx.next_chunk() {
+            let entry = opcode::Send::new(types::Fd(self.fd.as_raw_fd()), chunk.as_ptr(), chunk.len() as u32)
+                .flags(libc::MSG_NOSIGNAL)
+                .build();
+            st.send_op = NonZeroU64::new(ring.submit(entry, InFlight::Send(self.clone())));
+        } else if st.shutdown == Shutdown::Requested {
+            st.shutdown = Shutdown::InFlight;
+            let entry = opcode::Shutdown::new(types::Fd(self.fd.as_raw_fd()), libc::SHUT_WR).build();
+            ring.submit(entry, InFlight::Shutdown(self.clone()));
+        }
+    }
+
+    pub(super) fn on_recv(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+        let mut st = self.lock();
+        let mut switched = false;
+        match done.result {
+            n if n > 0 => {
+                let bid = cqueue::buffer_select(done.flags).expect("receive completed without a buffer");
+                if !st.closed {
+                    st.rx.extend(ring.bufs.bytes(bid, n as usize));
+                }
+                ring.bufs.taken();
+                ring.bufs.push(bid);
+                switched = st.mode.observe_received(n as usize, ring.bufs.size());
+            }
+            0 => st.eof = true,
+            e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
+            e => st.read_error = Some(io::Error::from_raw_os_error(-e)),
+        }
+        if !done.more() {
+            st.recv_op = None;
+            st.recv_cancelling = false;
+        }
+        if !done.more() || switched {
+            self.sync_recv(&mut st, ring);
+        }
+        st.read_waiters.wake();
+    }
+
+    /// The on-demand poll fired (or ended): the reader may try the socket.
+    pub(super) fn on_poll(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+        let mut st = self.lock();
+        if done.result != -libc::ECANCELED && st.mode.on_demand() {
+            // An error shows on the reader's own `recv`.
+            st.readable = true;
+            st.read_hup |= done.result < 0 || done.result & HUP_EVENTS != 0;
+        }
+        if !done.more() {
+            st.poll_op = None;
+            st.poll_cancelling = false;
+            self.sync_recv(&mut st, ring);
+        }
+        st.read_waiters.wake();
+    }
+
+    pub(super) fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+        let mut st = self.lock();
+        st.send_op = None;
+        if done.result < 0 {
+            st.write_error = Some(io::Error::from_raw_os_error(-done.result));
+            st.tx.clear();
+        } else {
+            st.tx.advance(done.result as usize);
+            self.sync_send(&mut st, ring);
+        }
+        st.write_waiters.wake();
+    }
+
+    pub(super) fn on_shutdown(self: &Arc<Self>, done: &Completion) {
+        let mut st = self.lock();
+        st.shutdown = Shutdown::Done;
+        if done.result < 0 && -done.result != libc::ENOTCONN {
+            st.write_error = Some(io::Error::from_raw_os_error(-done.result));
+        }
+        st.write_waiters.wake();
+    }
+}
