@@ -1140,7 +1140,6 @@ async fn many_connections_random_round_trips() {
 /// after that plus the 128 KiB send queue and the small kernel buffers.
 /// tokio (and ringline on mio) stop it at the kernel buffers.
 #[ringline::test]
-#[ignore = "io_uring driver: ConnShared::on_recv (uring/conn.rs) never cancels the receive once rx passes RECV_HIGH_WATER"]
 async fn unread_bytes_stay_bounded() {
     const LIMIT: usize = 768 * 1024;
     let (mut client, mut server) = pair_with(Some(8 * 1024)).await;

@@ -141,7 +141,9 @@ impl ConnShared {
             st.recv_op = None;
             st.recv_cancelling = false;
         }
-        if !done.more() || switched {
+        // Past the high-water mark the receive must be cancelled now: a
+        // reader that stopped reading will not come back to ask.
+        if !done.more() || switched || st.rx.len() >= RECV_HIGH_WATER {
             self.sync_recv(&mut st, ring);
         }
         st.read_waiters.wake();
