@@ -47,7 +47,7 @@ const INQ: Option<(libc::c_int, libc::c_int)> = None;
 /// Turns `TCP_INQ` on, so [`ReadKind::ConsumeWithInq`] reads learn what is
 /// left; false where the socket does not support it (not TCP, old kernel,
 /// not Linux).
-pub(crate) fn enable_inq(fd: RawFd) -> bool {
+fn enable_inq(fd: RawFd) -> bool {
     let Some((level, name)) = INQ else { return false };
     let on: libc::c_int = 1;
     // SAFETY: setsockopt(2) reads one c_int we own for the call's duration.
@@ -74,8 +74,21 @@ const INQ_ON: u8 = 1;
 const INQ_UNSUPPORTED: u8 = 2;
 
 impl LazyInq {
+    /// One non-blocking read (or, without `consume`, a peek) into the
+    /// unfilled part of `buf`, with `TCP_INQ` once it is on; a consuming read
+    /// that fills `buf` turns it on for the reads after it.
+    pub(crate) fn recv(&self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> io::Result<Received> {
+        if !consume {
+            return recv_into(fd, buf, ReadKind::Peek);
+        }
+        let asked = buf.remaining();
+        let got = recv_into(fd, buf, self.consume_kind())?;
+        self.observe(fd, got, asked);
+        Ok(got)
+    }
+
     /// How to consume the socket's bytes now.
-    pub(crate) fn consume_kind(&self) -> ReadKind {
+    fn consume_kind(&self) -> ReadKind {
         match self.0.load(Ordering::Relaxed) {
             INQ_ON => ReadKind::ConsumeWithInq,
             _ => ReadKind::Consume,
@@ -84,7 +97,7 @@ impl LazyInq {
 
     /// After a consuming read of `got.n` of `asked` bytes: a full read that
     /// could not tell whether it drained the socket turns `TCP_INQ` on.
-    pub(crate) fn observe(&self, fd: RawFd, got: Received, asked: usize) {
+    fn observe(&self, fd: RawFd, got: Received, asked: usize) {
         if got.n > 0 && got.n == asked && self.0.load(Ordering::Relaxed) == INQ_OFF {
             let state = if enable_inq(fd) { INQ_ON } else { INQ_UNSUPPORTED };
             self.0.store(state, Ordering::Relaxed);

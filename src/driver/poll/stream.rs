@@ -79,28 +79,24 @@ impl Stream {
 
     /// Reads what the kernel holds into `buf`; Pending until it holds something.
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.poll_recv(cx, buf, self.inq.consume_kind()).map_ok(drop)
+        self.poll_recv(cx, buf, true).map_ok(drop)
     }
 
     /// Like `poll_read` but leaves the bytes for the next read.
     pub(crate) fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<usize>> {
-        self.poll_recv(cx, buf, ReadKind::Peek)
+        self.poll_recv(cx, buf, false)
     }
 
-    /// Receives (or peeks) into the unfilled part of `buf`.
+    /// Receives (or, without `consume`, peeks) into the unfilled part of `buf`.
     ///
-    /// A read that drained the socket (see [`recv_into`]; a peek consumes
+    /// A read that drained the socket (see [`LazyInq::recv`]; a peek consumes
     /// nothing) lets the next read wait for an event instead of calling
     /// `recv` for a `WouldBlock`. tokio does the same after a short read; with
     /// `TCP_INQ` a full read can tell too.
-    fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, kind: ReadKind) -> Poll<io::Result<usize>> {
+    fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
         let fd = self.as_raw_fd();
         self.io.poll_read_io(cx, || {
-            let asked = buf.remaining();
-            let got = recv_into(fd, buf, kind)?;
-            if kind != ReadKind::Peek {
-                self.inq.observe(fd, got, asked);
-            }
+            let got = self.inq.recv(fd, buf, consume)?;
             Ok((got.n, if got.drained { Readiness::Drained } else { Readiness::Kept }))
         })
     }

@@ -15,7 +15,6 @@ use super::bufring::RECV_GROUP;
 use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER};
 use super::ring::{Completion, InFlight, Ring};
 use super::{Handle, Kick};
-use crate::driver::recv::enable_inq;
 
 /// What the stream's handles and the driver's in-flight ops share.
 pub(crate) struct ConnShared {
@@ -93,7 +92,6 @@ impl ConnShared {
             }
         }
         if st.wants_poll() && ring.accepting_ops() {
-            st.inq = st.inq || enable_inq(self.fd.as_raw_fd());
             let entry = opcode::PollAdd::new(fd, (libc::POLLIN | libc::POLLRDHUP) as u32).multi(true).build();
             st.poll_op = NonZeroU64::new(ring.submit(entry, InFlight::Poll(self.clone())));
         } else if let Some(user_data) = st.poll_op.map(NonZeroU64::get) {

@@ -12,7 +12,7 @@ use tokio::io::ReadBuf;
 
 use super::queues::{RecvQueue, SendQueue};
 use super::recv_mode::RecvMode;
-use crate::driver::recv::{recv_into, ReadKind, Received};
+use crate::driver::recv::{LazyInq, Received};
 use crate::driver::send::send_slices;
 use crate::driver::waiters::Waiters;
 use crate::io::Ready;
@@ -45,9 +45,9 @@ pub(super) struct ConnState {
     /// The poll saw the peer close (or an error): reads never block again, so
     /// `readable` stays set (a short read is followed by EOF, not a wake-up).
     pub(super) read_hup: bool,
-    /// `TCP_INQ` is on: an on-demand read also learns whether it drained the
-    /// socket (turned on when the connection first reads on demand).
-    pub(super) inq: bool,
+    /// `TCP_INQ` for on-demand reads: once on, a full read also learns
+    /// whether it drained the socket.
+    pub(super) inq: LazyInq,
     /// A reader has asked for bytes: keep a receive armed.
     pub(super) read_interest: bool,
     pub(super) eof: bool,
@@ -147,12 +147,7 @@ impl ConnState {
 
     /// One `recv` into the caller's buffer; None when the socket had nothing.
     fn recv_on_demand(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Option<io::Result<usize>> {
-        let kind = match (consume, self.inq) {
-            (false, _) => ReadKind::Peek,
-            (true, false) => ReadKind::Consume,
-            (true, true) => ReadKind::ConsumeWithInq,
-        };
-        match recv_into(fd, buf, kind) {
+        match self.inq.recv(fd, buf, consume) {
             Ok(Received { n: 0, .. }) => {
                 self.eof = true;
                 Some(Ok(0))
