@@ -6,24 +6,22 @@
 use std::io;
 use std::num::NonZeroU64;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use io_uring::{cqueue, opcode, types};
 
 use super::bufring::RECV_GROUP;
 use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER};
+use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, Ring};
-use super::{Handle, Kick};
+use super::Kick;
 
 /// What the stream's handles and the driver's in-flight ops share.
 pub(crate) struct ConnShared {
     /// Closed when the last reference goes: after every op has completed.
     pub(super) fd: OwnedFd,
     /// The driver whose ring carries this stream's ops, fixed by the first op.
-    pub(super) home: OnceLock<Arc<Handle>>,
-    /// A `Kick::Conn` for this stream is queued and not yet reconciled.
-    kicked: AtomicBool,
+    pub(super) home: HomeLink,
     /// Queues, ops and waiters; see `ConnState`.
     state: Mutex<ConnState>,
 }
@@ -31,25 +29,12 @@ pub(crate) struct ConnShared {
 impl ConnShared {
     /// A stream on `fd`, with no home driver until its first op.
     pub(super) fn new(fd: OwnedFd) -> ConnShared {
-        ConnShared {
-            fd,
-            home: OnceLock::new(),
-            kicked: AtomicBool::new(false),
-            state: Mutex::new(ConnState::default()),
-        }
+        ConnShared { fd, home: HomeLink::default(), state: Mutex::new(ConnState::default()) }
     }
 
     /// The stream's state, locked.
     pub(super) fn lock(&self) -> MutexGuard<'_, ConnState> {
         self.state.lock().expect("stream state poisoned")
-    }
-
-    fn home(&self) -> &Arc<Handle> {
-        self.home.get_or_init(|| {
-            let home = super::home();
-            home.object_opened();
-            home
-        })
     }
 
     /// Fails once the home driver has shut down: the socket itself would
@@ -65,16 +50,12 @@ impl ConnShared {
     /// Asks the home driver to reconcile this stream's ops with its state.
     /// Fails once the home driver has shut down: nothing would serve the op.
     pub(super) fn kick(self: &Arc<Self>) -> io::Result<()> {
-        if !self.kicked.swap(true, Ordering::AcqRel) && !self.home().kick(Kick::Conn(self.clone())) {
-            self.kicked.store(false, Ordering::Release);
-            return Err(super::shut_down());
-        }
-        Ok(())
+        self.home.kick(|| Kick::Conn(self.clone()))
     }
 
     /// Driver thread: submit or cancel whatever the state now calls for.
     pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
-        self.kicked.store(false, Ordering::Release);
+        self.home.reconciled();
         let mut st = self.lock();
         self.sync_recv(&mut st, ring);
         self.sync_send(&mut st, ring);

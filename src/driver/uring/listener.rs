@@ -5,15 +5,15 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use io_uring::{opcode, types};
 
+use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, Ring};
 use super::stream::set_nonblocking;
-use super::{Handle, Kick};
+use super::Kick;
 use crate::driver::waiters::{set_waker, wake};
 
 /// Accepted sockets a listener may queue before its accept is paused.
@@ -25,8 +25,7 @@ pub(crate) struct Listener {
 
 pub(crate) struct ListenerShared {
     fd: OwnedFd,
-    home: OnceLock<Arc<Handle>>,
-    kicked: AtomicBool,
+    home: HomeLink,
     state: Mutex<ListenerState>,
 }
 
@@ -47,8 +46,7 @@ impl Listener {
         Ok(Listener {
             shared: Arc::new(ListenerShared {
                 fd,
-                home: OnceLock::new(),
-                kicked: AtomicBool::new(false),
+                home: HomeLink::default(),
                 state: Mutex::new(ListenerState::default()),
             }),
         })
@@ -95,10 +93,7 @@ impl Drop for Listener {
         st.closed = true;
         st.accepted.clear();
         drop(st);
-        if let Some(home) = self.shared.home.get() {
-            home.object_closed();
-            let _ = self.shared.kick();
-        }
+        self.shared.home.closed(|| Kick::Listener(self.shared.clone()));
     }
 }
 
@@ -109,22 +104,11 @@ impl ListenerShared {
 
     /// Fails once the home driver has shut down: nothing would accept.
     fn kick(self: &Arc<Self>) -> io::Result<()> {
-        if !self.kicked.swap(true, Ordering::AcqRel) {
-            let home = self.home.get_or_init(|| {
-                let home = super::home();
-                home.object_opened();
-                home
-            });
-            if !home.kick(Kick::Listener(self.clone())) {
-                self.kicked.store(false, Ordering::Release);
-                return Err(super::shut_down());
-            }
-        }
-        Ok(())
+        self.home.kick(|| Kick::Listener(self.clone()))
     }
 
     pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
-        self.kicked.store(false, Ordering::Release);
+        self.home.reconciled();
         let mut st = self.lock();
         self.sync_accept(&mut st, ring);
     }

@@ -19,6 +19,7 @@ use super::{DriverConfig, DriverCounters};
 mod bufring;
 mod conn;
 mod conn_state;
+mod home_link;
 mod listener;
 mod oneshot;
 mod probe;

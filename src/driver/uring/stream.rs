@@ -30,6 +30,7 @@ use tokio::io::ReadBuf;
 use super::conn::ConnShared;
 use super::conn_state::{ConnState, Shutdown, SEND_HIGH_WATER};
 use super::oneshot::Oneshot;
+use super::Kick;
 use crate::io::Ready;
 
 /// A stream socket owned by an io_uring driver.
@@ -235,10 +236,7 @@ impl AsRawFd for Stream {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
-        if let Some(home) = self.shared.home.get() {
-            home.object_closed();
-            let _ = self.shared.kick(); // a dead driver already released everything
-        }
+        self.shared.home.closed(|| Kick::Conn(self.shared.clone()));
     }
 }
 
