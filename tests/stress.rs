@@ -509,11 +509,16 @@ fn run_plan(plan: Plan) {
         builder.recv_buffers(count, size);
     }
     let rt = builder.enable_all().build().unwrap();
+    // Printed if the transfer times out: proptest names the failing input
+    // only after shrinking, which a hung case may not live to see.
+    let described = format!("{plan:?}");
     rt.block_on(async move {
         let (client, server) = pair_with(plan.socket_buffers).await;
         let writer = ringline::spawn(write_schedule(client, plan.writes, plan.total));
         let reader = ringline::spawn(read_schedule(server, plan.reads, plan.total));
-        let (writer, reader) = within("transfer", WHOLE, async { tokio::join!(writer, reader) }).await;
+        let Ok((writer, reader)) = timeout(WHOLE, async { tokio::join!(writer, reader) }).await else {
+            panic!("transfer: timed out after {WHOLE:?}; plan: {described}");
+        };
         writer.expect("writer task");
         reader.expect("reader task");
     });
