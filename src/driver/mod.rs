@@ -6,13 +6,13 @@
 //! things `net/` sees: their methods match on the backend once, here.
 
 use std::io::{self, IoSlice, IoSliceMut};
-use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BufMut;
+use socket2::SockAddr;
 use tokio::io::ReadBuf;
 
 use crate::io::{Interest, Ready};
@@ -144,8 +144,8 @@ impl Stream {
         }
     }
 
-    /// Connects `fd` (a fresh socket of the right family) to `addr`.
-    pub(crate) async fn connect(backend: Backend, fd: OwnedFd, addr: SocketAddr) -> io::Result<Stream> {
+    /// Connects `fd` (a fresh socket of `addr`'s family: IP or Unix) to `addr`.
+    pub(crate) async fn connect(backend: Backend, fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
         match backend {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Stream::connect(fd, addr).await.map(Stream::Uring),
@@ -279,8 +279,9 @@ impl Listener {
         }
     }
 
-    /// Accepts one connection: its socket (close-on-exec) and the peer address.
-    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
+    /// Accepts one connection: its socket (close-on-exec) and the peer address
+    /// (IP or Unix, whatever the listener's family is).
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
         on_backend!(self, Listener, l => l.poll_accept(cx))
     }
 

@@ -6,7 +6,7 @@
 //! that returns `Ready(n)` has handed its `n` bytes to the kernel already.
 
 use std::io::{self, IoSlice, IoSliceMut, Read};
-use std::net::{self, SocketAddr};
+use std::net;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
@@ -48,9 +48,9 @@ impl Stream {
 
     /// Connects `fd` to `addr` without blocking the worker: start the connect,
     /// wait for writability, then read the outcome from `SO_ERROR`.
-    pub(crate) async fn connect(fd: OwnedFd, addr: SocketAddr) -> io::Result<Stream> {
+    pub(crate) async fn connect(fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
         let stream = Stream::new(fd)?;
-        match stream.sock().connect(&SockAddr::from(addr)) {
+        match stream.sock().connect(addr) {
             Ok(()) => return Ok(stream),
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {}
             Err(e) => return Err(e),

@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -52,7 +51,7 @@ impl Listener {
         })
     }
 
-    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, socket2::SockAddr)>> {
         let mut st = self.shared.lock();
         while let Some(accepted) = st.accepted.pop_front() {
             let fd = match accepted {
@@ -60,7 +59,7 @@ impl Listener {
                 Err(e) => return Poll::Ready(Err(e)),
             };
             // A connection reset before we looked has no peer: skip it.
-            if let Some(peer) = socket2::SockRef::from(&fd).peer_addr().ok().and_then(|a| a.as_socket()) {
+            if let Ok(peer) = socket2::SockRef::from(&fd).peer_addr() {
                 return Poll::Ready(Ok((fd, peer)));
             }
         }

@@ -19,7 +19,6 @@
 //! This file holds the handle tasks use; `conn.rs` the driver's side.
 
 use std::io::{self, IoSlice, IoSliceMut};
-use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
@@ -46,8 +45,8 @@ impl Stream {
         Ok(Stream { shared: Arc::new(ConnShared::new(fd)) })
     }
 
-    pub(crate) async fn connect(fd: OwnedFd, addr: SocketAddr) -> io::Result<Stream> {
-        let addr = Box::new(socket2::SockAddr::from(addr));
+    pub(crate) async fn connect(fd: OwnedFd, addr: &socket2::SockAddr) -> io::Result<Stream> {
+        let addr = Box::new(addr.clone());
         let op = Oneshot::new(super::home(), (fd, addr), |(fd, addr)| {
             opcode::Connect::new(types::Fd(fd.as_raw_fd()), addr.as_ptr().cast(), addr.len()).build()
         });

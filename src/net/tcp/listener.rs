@@ -108,6 +108,7 @@ impl TcpListener {
     /// connection is ready. Only the waker of the most recent call is woken.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (fd, peer) = ready!(self.io.poll_accept(cx))?;
+        let peer = to_socket_addr(peer)?;
         let stream = TcpStream::from_io(driver::Stream::new(self.backend, fd)?);
         Poll::Ready(Ok((stream, peer)))
     }

@@ -69,7 +69,7 @@ impl TcpStream {
     /// Connects a fresh (possibly bound, possibly configured) socket.
     pub(crate) async fn connect_fd(fd: OwnedFd, addr: SocketAddr) -> io::Result<TcpStream> {
         let backend = crate::runtime::context::backend();
-        driver::Stream::connect(backend, fd, addr).await.map(TcpStream::from_io)
+        driver::Stream::connect(backend, fd, &addr.into()).await.map(TcpStream::from_io)
     }
 
     pub(crate) fn from_io(io: driver::Stream) -> TcpStream {
