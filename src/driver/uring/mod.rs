@@ -31,6 +31,7 @@ mod stream;
 mod tests;
 
 pub(crate) use listener::Listener;
+pub(crate) use oneshot::Oneshot;
 pub(crate) use probe::probe;
 pub(crate) use stream::Stream;
 

@@ -2,7 +2,7 @@
 //! completion, are freed exactly once, and stale completions are ignored.
 
 use std::future::Future;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -14,13 +14,26 @@ use io_uring::{opcode, types};
 use super::oneshot::Oneshot;
 use super::ring::InFlight;
 use super::Driver;
+use crate::driver::op::OpAble;
+use crate::driver::poll::Direction;
 use crate::driver::DriverConfig;
 
-/// A read target whose drop is counted.
+/// A pipe read whose buffer's drop is counted.
 struct Counted {
     buf: [u8; 8],
-    pipe: OwnedFd,
     drops: Arc<AtomicUsize>,
+}
+
+impl OpAble for Counted {
+    const DIRECTION: Direction = Direction::Read;
+
+    fn uring_sqe(&mut self, fd: RawFd) -> io_uring::squeue::Entry {
+        opcode::Read::new(types::Fd(fd), self.buf.as_mut_ptr(), 8).build()
+    }
+
+    fn poll_call(&mut self, _fd: BorrowedFd<'_>) -> std::io::Result<u32> {
+        unreachable!("these tests drive the io_uring path")
+    }
 }
 
 impl Drop for Counted {
@@ -39,11 +52,8 @@ fn pipe() -> (OwnedFd, OwnedFd) {
 
 fn read_op(driver: &Driver, drops: &Arc<AtomicUsize>) -> (Oneshot<Counted>, OwnedFd) {
     let (rx, tx) = pipe();
-    let target = Counted { buf: [0; 8], pipe: rx, drops: drops.clone() };
-    let op = Oneshot::new(driver.handle(), target, |t| {
-        opcode::Read::new(types::Fd(t.pipe.as_raw_fd()), t.buf.as_mut_ptr(), 8).build()
-    });
-    (op, tx)
+    let target = Counted { buf: [0; 8], drops: drops.clone() };
+    (Oneshot::on(driver.handle(), Arc::new(rx), target), tx)
 }
 
 fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
