@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::ring::{InFlight, Ring};
+use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::{Handle, Kick};
 use crate::driver::op::OpAble;
 use crate::driver::waiters::{set_waker, wake};
@@ -63,7 +63,7 @@ impl<T: OpAble> Oneshot<T> {
             abandoned: false,
         };
         let shared = Arc::new(OneshotOp { home, state: Mutex::new(state) });
-        if !shared.home.kick(Kick::Submit(shared.clone())) {
+        if !shared.home.kick(Kick::Reconcile(shared.clone())) {
             shared.finish(-libc::ECANCELED); // the driver is gone: fail, don't hang
         }
         Oneshot { shared }
@@ -110,16 +110,9 @@ impl<T: OpAble> OneshotOp<T> {
     }
 }
 
-/// What the driver calls on a one-shot op.
-pub(super) trait OneshotCompletion: Send + Sync {
-    /// Driver thread: push the SQE (unless the future was already dropped).
-    fn submit(self: Arc<Self>, ring: &mut Ring);
-    /// Driver thread: the completion arrived.
-    fn complete(&self, result: i32);
-}
-
-impl<T: OpAble> OneshotCompletion for OneshotOp<T> {
-    fn submit(self: Arc<Self>, ring: &mut Ring) {
+impl<T: OpAble> Owner for OneshotOp<T> {
+    /// Submits the op, unless its future was dropped first.
+    fn reconcile(self: Arc<Self>, ring: &mut Ring) {
         let mut st = self.state.lock().expect("op state poisoned");
         if st.abandoned {
             return;
@@ -127,10 +120,10 @@ impl<T: OpAble> OneshotCompletion for OneshotOp<T> {
         let st = &mut *st;
         let fd = st.fd.as_ref().expect("socket present until completion").as_raw_fd();
         let entry = st.op.as_mut().expect("op present until completion").uring_sqe(fd);
-        st.user_data = Some(ring.submit(entry, InFlight::Oneshot(self.clone())));
+        st.user_data = Some(ring.submit(entry, InFlight::of(self.clone(), 0)));
     }
 
-    fn complete(&self, result: i32) {
-        self.finish(result);
+    fn on_completion(self: Arc<Self>, _tag: OpTag, done: &Completion, _ring: &mut Ring) {
+        self.finish(done.result);
     }
 }

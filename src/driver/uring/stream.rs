@@ -221,7 +221,7 @@ impl AsRawFd for Stream {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
-        self.shared.home.closed(|| Kick::Conn(self.shared.clone()));
+        self.shared.home.closed(|| Kick::Reconcile(self.shared.clone()));
     }
 }
 
