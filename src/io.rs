@@ -10,10 +10,12 @@
 
 pub(crate) mod blocking;
 mod interest;
+mod owned_buf;
 mod ready;
 mod stdio;
 
 pub use interest::Interest;
+pub use owned_buf::{AlignedBuf, IoBuf, IoBufMut};
 pub use ready::Ready;
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use tokio::io::*;

@@ -5,7 +5,7 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 
 use socket2::{SockAddr, SockRef};
 
-use super::{Op, OpAble, OpSource};
+use super::{Op, OpAble, OpSource, ReadinessOp};
 use crate::driver::poll::Direction;
 use crate::driver::{poll, Backend, Stream};
 
@@ -39,12 +39,14 @@ struct Connect {
 }
 
 impl OpAble for Connect {
-    const DIRECTION: Direction = Direction::Write;
-
     #[cfg(all(target_os = "linux", feature = "uring"))]
     fn uring_sqe(&mut self, fd: std::os::fd::RawFd) -> io_uring::squeue::Entry {
         io_uring::opcode::Connect::new(io_uring::types::Fd(fd), self.addr.as_ptr().cast(), self.addr.len()).build()
     }
+}
+
+impl ReadinessOp for Connect {
+    const DIRECTION: Direction = Direction::Write;
 
     /// Starts the connect; once the socket is writable, reads the outcome.
     fn poll_call(&mut self, fd: BorrowedFd<'_>) -> io::Result<u32> {

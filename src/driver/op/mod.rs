@@ -1,48 +1,96 @@
 //! [`Op`]: one future for every single-completion operation, on both backends.
 //!
-//! An operation type ([`OpAble`]) says two things: how to build its io_uring
-//! SQE from the resources it owns, and how to do the same with a
-//! non-blocking system call once its socket is ready. [`Op::new`] picks the
-//! path from the [`OpSource`] it is given, which the backend's I/O object
-//! supplies; callers never match on the backend.
+//! An operation type says how to build its io_uring SQE from the resources
+//! it owns ([`OpAble`]) and how to do the same without the ring, in one of
+//! two ways:
+//! - [`ReadinessOp`] (sockets): a non-blocking system call once the socket
+//!   is ready. [`Op::new`] picks the path from the [`OpSource`] the
+//!   backend's I/O object supplies.
+//! - [`BlockingOp`] (files and paths, which have no readiness): the blocking
+//!   system call, run on the blocking pool. [`Op::blocking`] runs the op on
+//!   the ring when the runtime's backend is io_uring and the kernel has the
+//!   opcode, else on the pool.
 //!
-//! On io_uring the op (boxed, so pointers into it stay put) and its socket
-//! belong to the driver's slab until the CQE: dropping the future only asks
-//! for a cancel (ARCHITECTURE.md rules 1 and 3). On mio the op runs on the
-//! caller's task through the registration's one retry loop.
+//! Callers never match on the backend.
 //!
-//! Adding an op is one file in this folder: see `connect.rs`.
+//! On io_uring the op (boxed, so pointers into it stay put) and its fd belong
+//! to the driver's slab until the CQE: dropping the future only asks for a
+//! cancel (ARCHITECTURE.md rules 1 and 3). On the blocking pool the closure
+//! owns the op and its fd until the call returns, whether or not anyone still
+//! waits. On mio the op runs on the caller's task through the registration's
+//! one retry loop.
+//!
+//! Adding an op is one file in this folder: see `connect.rs` (readiness) or
+//! `read.rs` (blocking).
 
 use std::future::Future;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
-#[cfg(all(target_os = "linux", feature = "uring"))]
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
-#[cfg(all(target_os = "linux", feature = "uring"))]
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 
 use super::poll::{Direction, Registration};
+use crate::task::JoinHandle;
 
+pub(crate) mod close;
 pub(crate) mod connect;
+pub(crate) mod fallocate;
+pub(crate) mod fsync;
+pub(crate) mod ftruncate;
+pub(crate) mod link;
+pub(crate) mod mkdir;
+pub(crate) mod open;
+mod path;
+pub(crate) mod read;
+pub(crate) mod rename;
+pub(crate) mod statx;
+pub(crate) mod symlink;
+pub(crate) mod unlink;
+pub(crate) mod write;
 
-/// An operation both backends can run.
+/// An operation io_uring can run.
 pub(crate) trait OpAble: Send + Unpin + 'static {
-    /// The half of the socket whose readiness lets [`poll_call`](Self::poll_call) go through.
-    const DIRECTION: Direction;
-
-    /// io_uring: the SQE acting on `fd`. Pointers in it may point into
-    /// `self`, which the driver keeps boxed, unmoved, until the completion.
+    /// io_uring: the SQE acting on `fd` (`AT_FDCWD` for an op given no fd).
+    /// Pointers in it may point into `self`, which the driver keeps boxed,
+    /// unmoved, until the completion.
     #[cfg(all(target_os = "linux", feature = "uring"))]
     fn uring_sqe(&mut self, fd: RawFd) -> io_uring::squeue::Entry;
+
+    /// io_uring, driver thread: the CQE's result arrived, whether or not
+    /// anyone still waits for it. An op whose result is a resource (a new
+    /// fd) takes it here, so dropping an abandoned op releases it.
+    #[cfg(all(target_os = "linux", feature = "uring"))]
+    fn on_cqe(&mut self, _result: i32) {}
+}
+
+/// An op on a socket, which the mio backend runs once the socket is ready.
+pub(crate) trait ReadinessOp: OpAble {
+    /// The half of the socket whose readiness lets [`poll_call`](Self::poll_call) go through.
+    const DIRECTION: Direction;
 
     /// Readiness: the non-blocking system call on `fd`. `WouldBlock` waits
     /// for the next readiness event and calls again.
     fn poll_call(&mut self, fd: BorrowedFd<'_>) -> io::Result<u32>;
 }
 
-/// Where an op runs, as the backend's I/O object gives it.
+/// An op on a file or path, which has no readiness: without the ring it runs
+/// as a blocking system call on the blocking pool.
+pub(crate) trait BlockingOp: OpAble {
+    /// The io_uring opcode [`uring_sqe`](OpAble::uring_sqe) uses; a kernel
+    /// without it runs [`blocking_call`](Self::blocking_call) instead.
+    #[cfg(all(target_os = "linux", feature = "uring"))]
+    const OPCODE: u8;
+
+    /// Blocking pool: the same operation as a blocking system call on `fd`
+    /// (`AT_FDCWD` for an op given no fd).
+    fn blocking_call(&mut self, fd: RawFd) -> io::Result<u32>;
+}
+
+/// An fd an op keeps open until it is over: a socket's, a file's.
+pub(crate) type SharedFd = Arc<dyn AsRawFd + Send + Sync>;
+
+/// Where a readiness op runs, as the backend's I/O object gives it.
 pub(crate) enum OpSource<'a> {
     /// On the current worker's ring; the op keeps the socket open until its
     /// completion.
@@ -58,22 +106,58 @@ pub(crate) struct Op<'a, T: OpAble> {
     inner: Inner<'a, T>,
 }
 
+/// A blocking op between the caller and the pool thread: the thread takes
+/// the op out for the call and puts it back, so a job the pool drops
+/// unstarted (at shutdown) still leaves the op for the caller.
+type Parked<T> = Arc<Mutex<Option<T>>>;
+
 enum Inner<'a, T: OpAble> {
     #[cfg(all(target_os = "linux", feature = "uring"))]
     Uring(super::uring::Oneshot<T>),
     /// `op` is taken when the future completes.
-    Poll { io: &'a Registration, op: Option<T> },
+    Poll { io: &'a Registration, op: Option<T>, direction: Direction, call: fn(&mut T, BorrowedFd<'_>) -> io::Result<u32> },
+    /// A pool thread owns the op (and its fd) during the call.
+    Blocking(JoinHandle<io::Result<u32>>, Parked<T>),
 }
 
-impl<'a, T: OpAble> Op<'a, T> {
+impl<'a, T: ReadinessOp> Op<'a, T> {
     /// Starts `op` on `source`'s backend (io_uring queues it now).
     pub(crate) fn new(source: OpSource<'a>, op: T) -> Op<'a, T> {
         let inner = match source {
             #[cfg(all(target_os = "linux", feature = "uring"))]
-            OpSource::Uring(fd) => Inner::Uring(super::uring::Oneshot::new(fd, op)),
-            OpSource::Poll(io) => Inner::Poll { io, op: Some(op) },
+            OpSource::Uring(fd) => Inner::Uring(super::uring::Oneshot::new(Some(fd), op)),
+            OpSource::Poll(io) => Inner::Poll { io, op: Some(op), direction: T::DIRECTION, call: T::poll_call },
         };
         Op { inner }
+    }
+}
+
+impl<T: BlockingOp> Op<'static, T> {
+    /// Starts `op` on `fd` (none: paths are relative to the working
+    /// directory): on the current worker's ring when the runtime runs
+    /// io_uring and the kernel has `T::OPCODE`, else on the blocking pool.
+    #[track_caller]
+    pub(crate) fn blocking(fd: Option<SharedFd>, op: T) -> Op<'static, T> {
+        #[cfg(all(target_os = "linux", feature = "uring"))]
+        if crate::runtime::context::backend() == super::Backend::Uring && super::uring::supports(T::OPCODE) {
+            return Op { inner: Inner::Uring(super::uring::Oneshot::new(fd, op)) };
+        }
+        Op::on_pool(fd, op)
+    }
+
+    /// Starts `op` on the blocking pool.
+    #[track_caller]
+    pub(crate) fn on_pool(fd: Option<SharedFd>, op: T) -> Op<'static, T> {
+        let parked = Arc::new(Mutex::new(Some(op)));
+        let slot = parked.clone();
+        let handle = crate::task::spawn_blocking(move || {
+            let mut op = slot.lock().expect("op slot poisoned").take().expect("the op waits for its call");
+            let raw = fd.as_ref().map_or(libc::AT_FDCWD, |fd| fd.as_raw_fd());
+            let res = op.blocking_call(raw);
+            *slot.lock().expect("op slot poisoned") = Some(op);
+            res
+        });
+        Op { inner: Inner::Blocking(handle, parked) }
     }
 }
 
@@ -88,11 +172,31 @@ impl<T: OpAble> Future for Op<'_, T> {
                 let res = u32::try_from(res).map_err(|_| io::Error::from_raw_os_error(-res));
                 Poll::Ready((res, op))
             }
-            Inner::Poll { io, op } => {
-                let call = op.as_mut().expect("op polled after completion");
-                let res = ready!(io.poll_io(cx, T::DIRECTION, || call.poll_call(io.fd().as_fd())));
+            Inner::Poll { io, op, direction, call } => {
+                let pending = op.as_mut().expect("op polled after completion");
+                let res = ready!(io.poll_io(cx, *direction, || call(pending, io.fd().as_fd())));
                 Poll::Ready((res, op.take().expect("checked above")))
+            }
+            Inner::Blocking(handle, parked) => {
+                let res = match ready!(Pin::new(handle).poll(cx)) {
+                    Ok(res) => res,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Err(_) => Err(io::Error::other("the ringline runtime shut down before the operation ran")),
+                };
+                let op = parked.lock().expect("op slot poisoned").take().expect("op present once its call is over");
+                Poll::Ready((res, op))
             }
         }
     }
+}
+
+/// The most bytes one read or write asks the kernel for (Linux's own cap).
+const MAX_RW: usize = 0x7fff_f000;
+
+/// The return value of a system call that reports failure as -1 and errno.
+pub(crate) fn cvt(ret: libc::c_long) -> io::Result<u32> {
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(u32::try_from(ret).unwrap_or(u32::MAX))
 }

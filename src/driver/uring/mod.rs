@@ -33,7 +33,7 @@ mod wake;
 
 pub(crate) use listener::Listener;
 pub(crate) use oneshot::Oneshot;
-pub(crate) use probe::probe;
+pub(crate) use probe::{probe, supports};
 pub(crate) use stream::Stream;
 
 use bufring::BufRing;

@@ -6,14 +6,14 @@
 //! early only asks for a cancel: the memory is freed when the CQE comes.
 
 use std::future::Future;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::{Handle, Kick};
-use crate::driver::op::OpAble;
+use crate::driver::op::{OpAble, SharedFd};
 use crate::driver::waiters::{set_waker, wake};
 
 /// A future resolving to the op's CQE result and the op back.
@@ -33,9 +33,10 @@ struct OneshotOp<T> {
 struct OneshotState<T> {
     /// Boxed so pointers into it stay put while the kernel uses them.
     op: Option<Box<T>>,
-    /// The socket the op acts on, kept open until the completion; let go
-    /// with the op, so the caller may own the socket again.
-    fd: Option<Arc<OwnedFd>>,
+    /// The fd the op acts on (none for an op on a path relative to the
+    /// working directory), kept open until the completion; let go with the
+    /// op, so the caller may own the fd again.
+    fd: Option<SharedFd>,
     /// Set once submitted: what a cancel names.
     user_data: Option<u64>,
     /// The CQE's result, once it arrived.
@@ -47,16 +48,17 @@ struct OneshotState<T> {
 }
 
 impl<T: OpAble> Oneshot<T> {
-    /// Queues `op` on `fd` on the current thread's io_uring driver.
-    pub(crate) fn new(fd: Arc<OwnedFd>, op: T) -> Self {
+    /// Queues `op` on `fd` (or, given none, on `AT_FDCWD`) on the current
+    /// thread's io_uring driver.
+    pub(crate) fn new(fd: Option<SharedFd>, op: T) -> Self {
         Oneshot::on(super::home(), fd, op)
     }
 
     /// Queues `op` on `fd` on the driver `home`.
-    pub(super) fn on(home: Arc<Handle>, fd: Arc<OwnedFd>, op: T) -> Self {
+    pub(super) fn on(home: Arc<Handle>, fd: Option<SharedFd>, op: T) -> Self {
         let state = OneshotState {
             op: Some(Box::new(op)),
-            fd: Some(fd),
+            fd,
             user_data: None,
             result: None,
             waker: None,
@@ -105,6 +107,9 @@ impl<T: OpAble> OneshotOp<T> {
     /// Records the result and wakes the task.
     fn finish(&self, result: i32) {
         let mut st = self.state.lock().expect("op state poisoned");
+        if let Some(op) = st.op.as_mut() {
+            op.on_cqe(result);
+        }
         st.result = Some(result);
         wake(&mut st.waker);
     }
@@ -118,7 +123,7 @@ impl<T: OpAble> Owner for OneshotOp<T> {
             return;
         }
         let st = &mut *st;
-        let fd = st.fd.as_ref().expect("socket present until completion").as_raw_fd();
+        let fd = st.fd.as_ref().map_or(libc::AT_FDCWD, |fd| fd.as_raw_fd());
         let entry = st.op.as_mut().expect("op present until completion").uring_sqe(fd);
         st.user_data = Some(ring.submit(entry, InFlight::of(self.clone(), 0)));
     }

@@ -29,10 +29,21 @@ pub(crate) fn probe() -> io::Result<()> {
         .map_err(|(kind, msg)| io::Error::new(kind, msg))
 }
 
+/// Whether this kernel's io_uring has `opcode` (ops without it run their
+/// blocking form on the blocking pool instead). False where io_uring is
+/// unavailable.
+pub(crate) fn supports(opcode: u8) -> bool {
+    SUPPORTED.get().is_some_and(|codes| codes[usize::from(opcode)])
+}
+
+/// Every opcode's support, recorded by the probe.
+static SUPPORTED: OnceLock<[bool; 256]> = OnceLock::new();
+
 fn run_probe() -> io::Result<()> {
     let mut ring = IoUring::new(8).map_err(|e| annotate(e, "io_uring_setup"))?;
     let mut probe = Probe::new();
     ring.submitter().register_probe(&mut probe).map_err(|e| annotate(e, "IORING_REGISTER_PROBE"))?;
+    let _ = SUPPORTED.set(std::array::from_fn(|code| probe.is_supported(code as u8)));
     for (code, name) in REQUIRED {
         if !probe.is_supported(*code) {
             return Err(io::Error::new(io::ErrorKind::Unsupported, format!("io_uring opcode {name} unsupported")));
