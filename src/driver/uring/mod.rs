@@ -317,7 +317,7 @@ fn shut_down() -> io::Error {
 
 /// The io_uring driver new I/O objects on this thread belong to.
 fn home() -> Arc<Handle> {
-    match crate::runtime::context::io_driver() {
+    match super::context::current() {
         super::Handle::Uring(handle) => handle,
         #[allow(unreachable_patterns)]
         _ => unreachable!("an io_uring object was created on a mio runtime"),
