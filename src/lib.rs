@@ -31,6 +31,7 @@
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
 mod driver;
+pub mod fs;
 pub mod io;
 pub mod net;
 pub mod runtime;

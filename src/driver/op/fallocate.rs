@@ -19,10 +19,7 @@ struct Fallocate {
 impl OpAble for Fallocate {
     #[cfg(all(target_os = "linux", feature = "uring"))]
     fn uring_sqe(&mut self, fd: RawFd) -> io_uring::squeue::Entry {
-        io_uring::opcode::Fallocate::new(io_uring::types::Fd(fd), self.len)
-            .offset(self.offset)
-            .mode(self.mode)
-            .build()
+        io_uring::opcode::Fallocate::new(io_uring::types::Fd(fd), self.len).offset(self.offset).mode(self.mode).build()
     }
 }
 

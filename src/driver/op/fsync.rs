@@ -31,7 +31,13 @@ impl BlockingOp for Fsync {
 
     fn blocking_call(&mut self, fd: RawFd) -> io::Result<u32> {
         // SAFETY: plain system calls on an fd the op keeps open.
-        let ret = unsafe { if self.data_only { libc::fdatasync(fd) } else { libc::fsync(fd) } };
+        let ret = unsafe {
+            if self.data_only {
+                libc::fdatasync(fd)
+            } else {
+                libc::fsync(fd)
+            }
+        };
         cvt(ret.into())
     }
 }

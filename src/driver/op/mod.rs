@@ -25,7 +25,9 @@
 
 use std::future::Future;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+#[cfg(all(target_os = "linux", feature = "uring"))]
+use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
@@ -115,7 +117,12 @@ enum Inner<'a, T: OpAble> {
     #[cfg(all(target_os = "linux", feature = "uring"))]
     Uring(super::uring::Oneshot<T>),
     /// `op` is taken when the future completes.
-    Poll { io: &'a Registration, op: Option<T>, direction: Direction, call: fn(&mut T, BorrowedFd<'_>) -> io::Result<u32> },
+    Poll {
+        io: &'a Registration,
+        op: Option<T>,
+        direction: Direction,
+        call: fn(&mut T, BorrowedFd<'_>) -> io::Result<u32>,
+    },
     /// A pool thread owns the op (and its fd) during the call.
     Blocking(JoinHandle<io::Result<u32>>, Parked<T>),
 }
@@ -199,4 +206,15 @@ pub(crate) fn cvt(ret: libc::c_long) -> io::Result<u32> {
         return Err(io::Error::last_os_error());
     }
     Ok(u32::try_from(ret).unwrap_or(u32::MAX))
+}
+
+/// `lseek(2)` on `fd` (no io_uring op exists, and none is needed: it moves a
+/// number, never waits for a device).
+pub(crate) fn lseek(fd: &SharedFd, offset: i64, whence: i32) -> io::Result<u64> {
+    // SAFETY: a plain system call on an fd `fd` keeps open.
+    let pos = unsafe { libc::lseek(fd.as_raw_fd(), offset, whence) };
+    if pos < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(pos as u64)
 }

@@ -43,7 +43,6 @@ pub(crate) struct ReadAt<B> {
 }
 
 impl<B: IoBufMut> ReadAt<B> {
-
     fn filled(&mut self, res: i32) {
         if let Ok(n) = usize::try_from(res) {
             // SAFETY: the kernel wrote `n <= len <= bytes_total()` bytes.

@@ -6,7 +6,6 @@
 //! early only asks for a cancel: the memory is freed when the CQE comes.
 
 use std::future::Future;
-use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -56,14 +55,8 @@ impl<T: OpAble> Oneshot<T> {
 
     /// Queues `op` on `fd` on the driver `home`.
     pub(super) fn on(home: Arc<Handle>, fd: Option<SharedFd>, op: T) -> Self {
-        let state = OneshotState {
-            op: Some(Box::new(op)),
-            fd,
-            user_data: None,
-            result: None,
-            waker: None,
-            abandoned: false,
-        };
+        let state =
+            OneshotState { op: Some(Box::new(op)), fd, user_data: None, result: None, waker: None, abandoned: false };
         let shared = Arc::new(OneshotOp { home, state: Mutex::new(state) });
         if !shared.home.kick(Kick::Reconcile(shared.clone())) {
             shared.finish(-libc::ECANCELED); // the driver is gone: fail, don't hang
