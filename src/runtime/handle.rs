@@ -34,6 +34,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(workers: Box<[Arc<WorkerShared>]>, backend: Backend, blocking: BlockingPool) -> Shared {
         let drivers = Arc::new(Drivers::new(backend, workers.iter().map(|w| w.driver.clone()).collect()));
+        crate::driver::op::install_blocking_pool(|job| drop(Handle::current().spawn_blocking(job)));
         Shared { workers, next: AtomicUsize::new(0), drivers, blocking }
     }
 }

@@ -33,7 +33,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 
 use super::poll::{Direction, Registration};
-use crate::task::JoinHandle;
+use std::sync::OnceLock;
+
+use tokio::sync::oneshot;
 
 pub(crate) mod close;
 pub(crate) mod connect;
@@ -123,8 +125,9 @@ enum Inner<'a, T: OpAble> {
         direction: Direction,
         call: fn(&mut T, BorrowedFd<'_>) -> io::Result<u32>,
     },
-    /// A pool thread owns the op (and its fd) during the call.
-    Blocking(JoinHandle<io::Result<u32>>, Parked<T>),
+    /// A pool thread owns the op (and its fd) during the call and sends its
+    /// result.
+    Blocking(oneshot::Receiver<io::Result<u32>>, Parked<T>),
 }
 
 impl<'a, T: ReadinessOp> Op<'a, T> {
@@ -146,26 +149,45 @@ impl<T: BlockingOp> Op<'static, T> {
     #[track_caller]
     pub(crate) fn blocking(fd: Option<SharedFd>, op: T) -> Op<'static, T> {
         #[cfg(all(target_os = "linux", feature = "uring"))]
-        if crate::runtime::context::backend() == super::Backend::Uring && super::uring::supports(T::OPCODE) {
+        if super::context::backend() == super::Backend::Uring && super::uring::supports(T::OPCODE) {
             return Op { inner: Inner::Uring(super::uring::Oneshot::new(fd, op)) };
         }
         Op::on_pool(fd, op)
     }
 
     /// Starts `op` on the blocking pool.
-    #[track_caller]
     pub(crate) fn on_pool(fd: Option<SharedFd>, op: T) -> Op<'static, T> {
         let parked = Arc::new(Mutex::new(Some(op)));
         let slot = parked.clone();
-        let handle = crate::task::spawn_blocking(move || {
+        let (done, result) = oneshot::channel();
+        spawn_blocking(Box::new(move || {
             let mut op = slot.lock().expect("op slot poisoned").take().expect("the op waits for its call");
             let raw = fd.as_ref().map_or(libc::AT_FDCWD, |fd| fd.as_raw_fd());
             let res = op.blocking_call(raw);
+            drop(fd);
             *slot.lock().expect("op slot poisoned") = Some(op);
-            res
-        });
-        Op { inner: Inner::Blocking(handle, parked) }
+            let _ = done.send(res);
+        }));
+        Op { inner: Inner::Blocking(result, parked) }
     }
+}
+
+/// A job for the blocking pool.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+/// How the runtime runs a [`Job`] on its blocking pool: installed by the
+/// runtime when it is built, so the driver never looks up into it.
+static BLOCKING_POOL: OnceLock<fn(Job)> = OnceLock::new();
+
+/// Called by the runtime: `spawn` runs a job on the current runtime's
+/// blocking pool (dropping it, unrun, once the pool has shut down).
+pub(crate) fn install_blocking_pool(spawn: fn(Job)) {
+    let _ = BLOCKING_POOL.set(spawn);
+}
+
+fn spawn_blocking(job: Job) {
+    let spawn = BLOCKING_POOL.get().expect("a ringline runtime installs its blocking pool before running ops");
+    spawn(job);
 }
 
 impl<T: OpAble> Future for Op<'_, T> {
@@ -184,14 +206,14 @@ impl<T: OpAble> Future for Op<'_, T> {
                 let res = ready!(io.poll_io(cx, *direction, || call(pending, io.fd().as_fd())));
                 Poll::Ready((res, op.take().expect("checked above")))
             }
-            Inner::Blocking(handle, parked) => {
-                let res = match ready!(Pin::new(handle).poll(cx)) {
-                    Ok(res) => res,
-                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                    Err(_) => Err(io::Error::other("the ringline runtime shut down before the operation ran")),
-                };
-                let op = parked.lock().expect("op slot poisoned").take().expect("op present once its call is over");
-                Poll::Ready((res, op))
+            Inner::Blocking(result, parked) => {
+                // No result: the pool dropped the job unrun (it shut down)
+                // and the op is still in its slot.
+                let res = ready!(Pin::new(result).poll(cx)).unwrap_or_else(|_| {
+                    Err(io::Error::other("the ringline runtime shut down before the operation ran"))
+                });
+                let op = parked.lock().expect("op slot poisoned").take();
+                Poll::Ready((res, op.expect("the blocking call panicked on the pool")))
             }
         }
     }
