@@ -1,9 +1,11 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|http|spawn|timers [--workers N] [--port P] [--cpu C]
-//! [--buf BYTES] [--count N]`.
+//! --workload echo|http|spawn|timers|fs-random|fs-random-at|fs-seq|fs-small
+//! [--workers N] [--port P] [--cpu C] [--buf BYTES] [--count N] [--tasks N]
+//! [--path PATH]`.
 //!
 //! Servers (echo, http) listen on 127.0.0.1:P until killed. In-process
-//! benchmarks (spawn, timers) print one `RESULT key=value ...` line and exit.
+//! benchmarks (spawn, timers, fs-*) print one `RESULT key=value ...` line and
+//! exit.
 
 use std::collections::HashMap;
 use std::io;
@@ -15,16 +17,21 @@ use crate::process;
 use crate::stats;
 
 mod raw_uring;
+mod raw_uring_fs;
+#[cfg(feature = "ringline")]
+mod ringline_fs;
 
 mod on_tokio {
     use tokio as rt;
     include!("generic.rs");
+    include!("generic_fs.rs");
 }
 
 #[cfg(feature = "ringline")]
 mod on_ringline {
     use ringline as rt;
     include!("generic.rs");
+    include!("generic_fs.rs");
 }
 
 /// Seed for the timer durations, so every runtime sleeps the same sleeps.
@@ -37,6 +44,31 @@ enum Task {
     Http,
     Spawn { count: usize },
     Timers { count: usize },
+    Fs(FsTask),
+}
+
+/// A file benchmark: which, on what, with how many tasks.
+#[derive(Clone, Copy, Debug)]
+struct FsTask {
+    kind: FsKind,
+    /// Concurrent tasks (for the raw ring: reads in flight).
+    tasks: usize,
+    /// Reads, or files for `Small`.
+    count: usize,
+    /// Block size of a read (or of a small file).
+    block: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum FsKind {
+    /// Seek + read_exact at random offsets.
+    Random,
+    /// ringline's `read_at` at random offsets.
+    RandomAt,
+    /// Front to back, one task.
+    Sequential,
+    /// Create, write, read, remove.
+    Small,
 }
 
 /// Entry point of `bench server` and `bench-server`.
@@ -48,14 +80,32 @@ pub fn main(mut args: Args) -> Result<(), String> {
     let cpu: Option<usize> = args.value("cpu")?;
     let buf: usize = args.value("buf")?.unwrap_or(16 * 1024);
     let count: Option<usize> = args.value("count")?;
+    let tasks: usize = args.value("tasks")?.unwrap_or(1);
+    let path: Option<std::path::PathBuf> = args.value("path")?;
     args.finish()?;
+    let fs = |kind, block| {
+        Task::Fs(FsTask {
+            kind,
+            tasks,
+            count: count.unwrap_or(100_000),
+            block: if buf == 16 * 1024 { block } else { buf },
+        })
+    };
 
     let task = match workload.as_str() {
         "echo" => Task::Echo { buf },
         "http" => Task::Http,
         "spawn" => Task::Spawn { count: count.unwrap_or(1_000_000) },
         "timers" => Task::Timers { count: count.unwrap_or(100_000) },
+        "fs-random" => fs(FsKind::Random, 4096),
+        "fs-random-at" => fs(FsKind::RandomAt, 4096),
+        "fs-seq" => fs(FsKind::Sequential, 1 << 20),
+        "fs-small" => fs(FsKind::Small, 4096),
         other => return Err(format!("unknown workload {other:?}")),
+    };
+    let path = match task {
+        Task::Fs(_) => path.ok_or("fs workloads need --path")?,
+        _ => std::path::PathBuf::new(),
     };
     if let Some(cpu) = cpu {
         process::pin_to_cpu(cpu).map_err(|e| format!("pin to cpu {cpu}: {e}"))?;
@@ -64,9 +114,9 @@ pub fn main(mut args: Args) -> Result<(), String> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
 
     let result = match runtime.as_str() {
-        "tokio" => run_tokio(task, workers, addr),
+        "tokio" => run_tokio(task, workers, addr, path),
         #[cfg(feature = "ringline")]
-        "ringline" => run_ringline(task, workers, addr),
+        "ringline" => run_ringline(task, workers, addr, path),
         #[cfg(not(feature = "ringline"))]
         "ringline" => Err(io::Error::other("built without the `ringline` feature")),
         "raw-uring" | "raw-uring-fixed" | "raw-uring-zc" => match task {
@@ -77,7 +127,10 @@ pub fn main(mut args: Args) -> Result<(), String> {
                 };
                 raw_uring::echo(addr, variant).map(|()| None)
             }
-            _ => Err(io::Error::other("the raw io_uring loop serves only the echo workload")),
+            Task::Fs(FsTask { kind: FsKind::Random, tasks, count, block }) => {
+                raw_uring_fs::random_reads(&path, tasks, count, block).map(|t| Some(secs_result(t)))
+            }
+            _ => Err(io::Error::other("the raw io_uring loop serves only echo and fs-random")),
         },
         other => return Err(format!("unknown runtime {other:?}")),
     };
@@ -91,10 +144,11 @@ pub fn main(mut args: Args) -> Result<(), String> {
     }
 }
 
-/// Defines `run_<runtime>` for one of the runtime modules above.
+/// Defines `run_<runtime>` for one of the runtime modules above, with its
+/// positional-read benchmark.
 macro_rules! runner {
-    ($name:ident, $rt:ident) => {
-        fn $name(task: Task, workers: usize, addr: SocketAddr) -> io::Result<Option<String>> {
+    ($name:ident, $rt:ident, $read_at:path) => {
+        fn $name(task: Task, workers: usize, addr: SocketAddr, path: std::path::PathBuf) -> io::Result<Option<String>> {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
@@ -112,14 +166,34 @@ macro_rules! runner {
                     })?;
                     Ok(Some(timer_result(total, lateness)))
                 }
+                Task::Fs(FsTask { kind, tasks, count, block }) => {
+                    let took = $rt::block_on(workers, async move {
+                        match kind {
+                            FsKind::Random => $rt::fs_random_reads(path, tasks, count, block).await,
+                            FsKind::RandomAt => $read_at(path, tasks, count, block).await,
+                            FsKind::Sequential => $rt::fs_sequential(path, block).await,
+                            FsKind::Small => $rt::fs_small_files(path, tasks, count, block).await,
+                        }
+                    })??;
+                    Ok(Some(secs_result(took)))
+                }
             }
         }
     };
 }
 
-runner!(run_tokio, on_tokio);
+/// tokio has no positional read: `fs-random-at` is ringline's alone.
+async fn no_read_at(_: std::path::PathBuf, _: usize, _: usize, _: usize) -> io::Result<Duration> {
+    Err(io::Error::other("read_at is ringline's own: tokio has no positional read"))
+}
+
+fn secs_result(took: Duration) -> String {
+    format!("RESULT secs={}", took.as_secs_f64())
+}
+
+runner!(run_tokio, on_tokio, no_read_at);
 #[cfg(feature = "ringline")]
-runner!(run_ringline, on_ringline);
+runner!(run_ringline, on_ringline, ringline_fs::random_read_at);
 
 fn timer_result(total: Duration, mut lateness_us: Vec<u64>) -> String {
     lateness_us.sort_unstable();

@@ -15,6 +15,7 @@ use crate::runtime::Runtime;
 use crate::stats;
 
 pub mod echo;
+pub mod fs;
 pub mod http;
 pub mod idle;
 pub mod spawn;
@@ -32,8 +33,15 @@ pub struct Workload {
 }
 
 /// Every workload, in the order `bench all` runs them.
-pub const ALL: &[Workload] =
-    &[echo::WORKLOAD, http::WORKLOAD, spawn::WORKLOAD, timers::WORKLOAD, idle::WORKLOAD, syscalls::WORKLOAD];
+pub const ALL: &[Workload] = &[
+    echo::WORKLOAD,
+    http::WORKLOAD,
+    spawn::WORKLOAD,
+    timers::WORKLOAD,
+    idle::WORKLOAD,
+    syscalls::WORKLOAD,
+    fs::WORKLOAD,
+];
 
 /// Finds a workload by name.
 pub fn find(name: &str) -> Option<&'static Workload> {
