@@ -42,29 +42,36 @@ async fn asyncify<R: Send + 'static>(f: impl FnOnce() -> io::Result<R> + Send + 
 
 /// Reads the whole file at `path`.
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
-    let path = path.as_ref();
-    // Both go to the kernel in the same submission.
-    let (fd, stat) = tokio::join!(op::open::open(path, libc::O_RDONLY, 0), op::statx::statx(path, true));
-    let fd: op::SharedFd = std::sync::Arc::new(fd?);
-    let hint = stat.map_or(0, |st| st.size as usize);
-    let mut out: Vec<u8> = Vec::new();
-    loop {
-        let want = if out.is_empty() { hint.max(8 * 1024) } else { out.len().clamp(8 * 1024, 2 * 1024 * 1024) };
-        let (res, chunk) = op::read::read_at(fd.clone(), Vec::with_capacity(want), CURRENT_POS, want).await;
-        let n = res?;
-        if n == 0 {
-            return Ok(out);
-        }
-        if out.is_empty() {
-            out = chunk;
-        } else {
-            out.extend_from_slice(&chunk);
-        }
-        // A regular file reads short only at its end.
-        if hint > 0 && out.len() >= hint && n < want {
+    let fd: op::SharedFd = std::sync::Arc::new(op::open::open(path.as_ref(), libc::O_RDONLY, 0).await?);
+    // Small files (the common case) take one read, and one more that finds
+    // the end; only a file that fills the first read is asked its size.
+    let (mut out, n) = read_chunk(&fd, FIRST_READ).await?;
+    if n < FIRST_READ {
+        let (rest, _) = read_chunk(&fd, FIRST_READ).await?;
+        out.extend_from_slice(&rest);
+        if rest.is_empty() {
+            out.shrink_to_fit();
             return Ok(out);
         }
     }
+    let size = op::statx::fstatx(fd.clone()).await.map_or(0, |st| st.size as usize);
+    loop {
+        let want = size.saturating_sub(out.len()).clamp(FIRST_READ, 64 * 1024 * 1024);
+        let (chunk, n) = read_chunk(&fd, want).await?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(&chunk);
+    }
+}
+
+/// Bytes `read` asks for first.
+const FIRST_READ: usize = 32 * 1024;
+
+/// Up to `want` bytes at the file's position.
+async fn read_chunk(fd: &op::SharedFd, want: usize) -> io::Result<(Vec<u8>, usize)> {
+    let (res, chunk) = op::read::read_at(fd.clone(), Vec::with_capacity(want), CURRENT_POS, want).await;
+    res.map(|n| (chunk, n))
 }
 
 /// Reads the whole file at `path` as UTF-8; `InvalidData` if it is not.

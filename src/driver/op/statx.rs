@@ -5,7 +5,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::path::Path;
 
-use super::{cvt, path::cstr, BlockingOp, Op, OpAble};
+use super::{cvt, path::cstr, BlockingOp, Op, OpAble, SharedFd};
 
 /// What ringline reads from a `statx`.
 #[derive(Clone, Copy, Debug)]
@@ -19,9 +19,18 @@ pub(crate) struct Stat {
 /// Stats `path`; a symbolic link itself unless `follow`.
 pub(crate) async fn statx(path: &Path, follow: bool) -> io::Result<Stat> {
     let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    run(None, cstr(path)?, flags).await
+}
+
+/// Stats the open file `fd`.
+pub(crate) async fn fstatx(fd: SharedFd) -> io::Result<Stat> {
+    run(Some(fd), CString::default(), libc::AT_EMPTY_PATH).await
+}
+
+async fn run(fd: Option<SharedFd>, path: CString, flags: i32) -> io::Result<Stat> {
     // SAFETY: statx is plain old data; all zeroes is a valid value.
     let buf = Box::new(unsafe { std::mem::zeroed::<libc::statx>() });
-    let (res, op) = Op::blocking(None, Statx { path: cstr(path)?, flags, buf }).await;
+    let (res, op) = Op::blocking(fd, Statx { path, flags, buf }).await;
     res?;
     Ok(Stat { size: op.buf.stx_size, mode: u32::from(op.buf.stx_mode) })
 }
