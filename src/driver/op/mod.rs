@@ -156,7 +156,7 @@ impl<T: BlockingOp> Op<'static, T> {
     }
 
     /// Starts `op` on the blocking pool.
-    pub(crate) fn on_pool(fd: Option<SharedFd>, op: T) -> Op<'static, T> {
+    fn on_pool(fd: Option<SharedFd>, op: T) -> Op<'static, T> {
         let parked = Arc::new(Mutex::new(Some(op)));
         let slot = parked.clone();
         let (done, result) = oneshot::channel();
