@@ -26,6 +26,7 @@ use std::task::{ready, Context, Poll};
 use super::poll::{Direction, Registration};
 
 pub(crate) mod connect;
+pub(crate) mod send_to;
 
 /// An operation both backends can run.
 pub(crate) trait OpAble: Send + Unpin + 'static {
