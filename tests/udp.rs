@@ -96,6 +96,7 @@ fn peek_from_then_recv_from_return_the_same_datagram() {
         let (n, from) = timeout(STEP, rx.peek_from(&mut buf)).await.unwrap().unwrap();
         assert_eq!((&buf[..n], from), (&b"first"[..], tx.local_addr().unwrap()));
         assert_eq!(rx.peek_sender().await.unwrap(), tx.local_addr().unwrap());
+        assert_eq!(rx.try_peek_sender().unwrap(), tx.local_addr().unwrap());
         let (n, from) = rx.recv_from(&mut buf).await.unwrap();
         assert_eq!((&buf[..n], from), (&b"first"[..], tx.local_addr().unwrap()));
         let mut grown = Vec::with_capacity(16);

@@ -185,6 +185,17 @@ impl UdpSocket {
         self.poll_peek_from(cx, &mut ReadBuf::new(&mut []))
     }
 
+    /// The sender of the next datagram without waiting: `WouldBlock` when
+    /// none is there.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.try_recv_with(&mut [], true).map(|(_, from)| from)
+    }
+
+    /// Polls to peek at the next datagram from the connected peer.
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.poll_peek_from(cx, buf).map_ok(drop)
+    }
+
     /// Polls to receive one datagram from the connected peer into `buf`.
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         self.poll_recv_from(cx, buf).map_ok(drop)
