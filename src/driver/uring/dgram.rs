@@ -8,9 +8,9 @@
 //! cancelled until readers catch up, and datagrams wait in (or are dropped
 //! by) the kernel's socket buffer, as with a slow tokio reader.
 //!
-//! Sends: `send_to` is an [`Op`](crate::driver::op::Op) (`op/send_to.rs`);
-//! `poll_send_to` and `try_send_to` call `sendto` directly, and a one-shot
-//! `POLLOUT` poll waits for room when there is none.
+//! Sends: `sendto` straight from the caller's memory, never waiting; with no
+//! room, `send_to` waits through a `SendTo` [`Op`](crate::driver::op::Op)
+//! (`op/send_to.rs`) and `poll_send_to` through a one-shot `POLLOUT` poll.
 
 use std::collections::VecDeque;
 use std::io;
