@@ -178,18 +178,20 @@ fn one_socket_in_an_arc_serves_four_receivers_and_four_senders() {
         let received = Arc::new(std::sync::Mutex::new(Vec::new()));
         let count = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
+        // No timeouts: a receiver that is not woken hangs the test.
+        let mut receivers = Vec::new();
         for _ in 0..4 {
             let (sock, received, count) = (shared.clone(), received.clone(), count.clone());
-            tasks.push(ringline::spawn(async move {
+            receivers.push(ringline::spawn(async move {
                 let mut buf = [0u8; 8];
-                while count.load(Ordering::SeqCst) < 400 {
-                    match timeout(Duration::from_millis(50), sock.recv_from(&mut buf)).await {
-                        Ok(Ok((4, _))) => {
+                loop {
+                    match sock.recv_from(&mut buf).await.unwrap() {
+                        (0, _) => return, // the stop marker: one per receiver
+                        (4, _) => {
                             received.lock().unwrap().push(u32::from_be_bytes(buf[..4].try_into().unwrap()));
                             count.fetch_add(1, Ordering::SeqCst);
                         }
-                        Ok(other) => panic!("unexpected receive: {other:?}"),
-                        Err(_) => {}
+                        other => panic!("unexpected receive: {other:?}"),
                     }
                 }
             }));
@@ -212,7 +214,20 @@ fn one_socket_in_an_arc_serves_four_receivers_and_four_senders() {
             assert!(from_server.insert(u32::from_be_bytes(buf[..4].try_into().unwrap())), "a duplicate");
         }
         for task in tasks {
-            timeout(STEP, task).await.expect("tasks finish").unwrap();
+            timeout(STEP, task).await.expect("senders finish").unwrap();
+        }
+        for _ in 0..1000 {
+            if count.load(Ordering::SeqCst) == 400 {
+                break;
+            }
+            sleep(Duration::from_millis(5)).await;
+        }
+        // All 400 are in: one stop marker per receiver, each still waiting.
+        for _ in 0..4 {
+            clients[0].send_to(&[], server).await.unwrap();
+        }
+        for receiver in receivers {
+            timeout(STEP, receiver).await.expect("every receiver is woken").unwrap();
         }
         let mut got = received.lock().unwrap().clone();
         got.sort_unstable();

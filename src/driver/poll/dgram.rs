@@ -43,7 +43,7 @@ impl Datagram {
         let flags = if peek { libc::MSG_PEEK } else { 0 };
         let fd = self.io.fd().as_fd();
         match cx {
-            Some(cx) => self.io.poll_io(cx, Direction::Read, || recv_from(fd, buf, flags)),
+            Some(cx) => self.io.poll_io_shared(cx, Direction::Read, || recv_from(fd, buf, flags)),
             None => match self.io.try_io(Direction::Read, || recv_from(fd, buf, flags)) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
                 result => Poll::Ready(result),
@@ -68,7 +68,7 @@ impl Datagram {
         buf: &[u8],
         target: Option<&SockAddr>,
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, || send(self.io.fd().as_fd(), buf, target))
+        self.io.poll_io_shared(cx, Direction::Write, || send(self.io.fd().as_fd(), buf, target))
     }
 
     /// Ready when a send would (probably) not return `WouldBlock`.
