@@ -1,11 +1,11 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|http|spawn|timers|fs-random|fs-random-at|fs-seq|fs-small
+//! --workload echo|udp-echo|http|spawn|timers|fs-random|fs-random-at|fs-seq|fs-small
 //! [--workers N] [--port P] [--cpu C] [--buf BYTES] [--count N] [--tasks N]
 //! [--path PATH]`.
 //!
-//! Servers (echo, http) listen on 127.0.0.1:P until killed. In-process
-//! benchmarks (spawn, timers, fs-*) print one `RESULT key=value ...` line and
-//! exit.
+//! Servers (echo, udp-echo, http) listen on 127.0.0.1:P until killed.
+//! In-process benchmarks (spawn, timers, fs-*) print one `RESULT key=value ...`
+//! line and exit.
 
 use std::collections::HashMap;
 use std::io;
@@ -41,6 +41,7 @@ const TIMER_SEED: u64 = 0x5eed;
 #[derive(Clone, Copy, Debug)]
 enum Task {
     Echo { buf: usize },
+    UdpEcho { buf: usize },
     Http,
     Spawn { count: usize },
     Timers { count: usize },
@@ -94,6 +95,7 @@ pub fn main(mut args: Args) -> Result<(), String> {
 
     let task = match workload.as_str() {
         "echo" => Task::Echo { buf },
+        "udp-echo" => Task::UdpEcho { buf },
         "http" => Task::Http,
         "spawn" => Task::Spawn { count: count.unwrap_or(1_000_000) },
         "timers" => Task::Timers { count: count.unwrap_or(100_000) },
@@ -151,6 +153,7 @@ macro_rules! runner {
         fn $name(task: Task, workers: usize, addr: SocketAddr, path: std::path::PathBuf) -> io::Result<Option<String>> {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
+                Task::UdpEcho { buf } => $rt::block_on(workers, $rt::udp_echo(addr, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
                 Task::Spawn { count } => {
                     let secs = $rt::block_on(workers, async move {

@@ -48,6 +48,7 @@ pub(crate) mod open;
 mod path;
 pub(crate) mod read;
 pub(crate) mod rename;
+pub(crate) mod send_to;
 pub(crate) mod statx;
 pub(crate) mod symlink;
 pub(crate) mod unlink;
@@ -203,7 +204,7 @@ impl<T: OpAble> Future for Op<'_, T> {
             }
             Inner::Poll { io, op, direction, call } => {
                 let pending = op.as_mut().expect("op polled after completion");
-                let res = ready!(io.poll_io(cx, *direction, || call(pending, io.fd().as_fd())));
+                let res = ready!(io.poll_io_shared(cx, *direction, || call(pending, io.fd().as_fd())));
                 Poll::Ready((res, op.take().expect("checked above")))
             }
             Inner::Blocking(result, parked) => {
