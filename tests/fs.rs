@@ -450,3 +450,31 @@ async fn a_thousand_reads_dropped_while_the_kernel_waits_on_a_fifo() {
     drop(fifo);
     settles_to(baseline).await;
 }
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[ringline::test]
+async fn dropped_opens_close_the_files_they_opened() {
+    let dir = TempDir::new("dropped-open");
+    let path = dir.join("f");
+    fs::write(&path, b"x").await.unwrap();
+    let before = open_fds();
+    let mut pending = Vec::new();
+    for _ in 0..200 {
+        let mut open = Box::pin(File::open(path.clone()));
+        poll_once_then_drop(open.as_mut()).await;
+        pending.push(open);
+    }
+    // Let some opens complete with nobody left to take the fd.
+    ringline::time::sleep(Duration::from_millis(20)).await;
+    drop(pending);
+    for _ in 0..400 {
+        if open_fds() == before {
+            break;
+        }
+        ringline::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(open_fds(), before, "an abandoned open leaked its fd");
+}
