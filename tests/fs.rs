@@ -478,3 +478,18 @@ async fn dropped_opens_close_the_files_they_opened() {
     }
     assert_eq!(open_fds(), before, "an abandoned open leaked its fd");
 }
+
+#[ringline::test]
+async fn write_vectored_takes_every_slice_and_try_clone_keeps_max_buf_size() {
+    let dir = TempDir::new("vectored");
+    let path = dir.join("f");
+    let mut file = File::create(&path).await.unwrap();
+    let slices = [std::io::IoSlice::new(b"hello, "), std::io::IoSlice::new(b"world")];
+    assert!(ringline::io::AsyncWrite::is_write_vectored(&file));
+    assert_eq!(file.write_vectored(&slices).await.unwrap(), 12);
+    file.set_max_buf_size(3);
+    assert_eq!(file.write_vectored(&slices).await.unwrap(), 3);
+    file.flush().await.unwrap();
+    assert_eq!(fs::read(&path).await.unwrap(), b"hello, worldhel");
+    assert_eq!(file.try_clone().await.unwrap().max_buf_size(), 3);
+}

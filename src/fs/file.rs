@@ -2,8 +2,8 @@
 //! changes as io_uring ops where the runtime runs io_uring.
 
 use std::fmt;
-use std::fs::{Metadata, Permissions};
-use std::io::{self, SeekFrom};
+use std::fs::{FileTimes, Metadata, Permissions};
+use std::io::{self, IoSlice, SeekFrom};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::pin::Pin;
@@ -105,10 +105,13 @@ impl File {
         asyncify(move || std.metadata()).await
     }
 
-    /// A new `File` for the same open file (sharing its position).
+    /// A new `File` for the same open file (sharing its position), with
+    /// the same `max_buf_size`.
     pub async fn try_clone(&self) -> io::Result<File> {
         let std = self.std.clone();
-        asyncify(move || std.try_clone()).await.map(File::from_std)
+        let mut clone = asyncify(move || std.try_clone()).await.map(File::from_std)?;
+        clone.max_buf_size = self.max_buf_size;
+        Ok(clone)
     }
 
     /// The std file, once any operation in flight has finished.
@@ -131,6 +134,14 @@ impl File {
         })
     }
 
+    /// Sets the file's access and modification times (after any write in
+    /// flight, which would change them).
+    pub async fn set_times(&self, times: FileTimes) -> io::Result<()> {
+        self.inner.lock().await.complete_inflight().await?;
+        let std = self.std.clone();
+        asyncify(move || std.set_times(times)).await
+    }
+
     /// Changes the file's permissions.
     pub async fn set_permissions(&self, perm: Permissions) -> io::Result<()> {
         let std = self.std.clone();
@@ -139,8 +150,12 @@ impl File {
 
     /// Sets the most bytes one `AsyncRead`/`AsyncWrite` call moves (2 MiB
     /// by default).
+    ///
+    /// # Panics
+    /// When `max_buf_size` is 0, as tokio's does.
     pub fn set_max_buf_size(&mut self, max_buf_size: usize) {
-        self.max_buf_size = max_buf_size.max(1);
+        assert!(max_buf_size > 0, "`max_buf_size` must be greater than 0");
+        self.max_buf_size = max_buf_size;
     }
 
     /// The most bytes one `AsyncRead`/`AsyncWrite` call moves.
@@ -197,7 +212,20 @@ impl AsyncRead for File {
 impl AsyncWrite for File {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
         let me = self.get_mut();
-        me.inner.get_mut().poll_write(me.max_buf_size, cx, src)
+        me.inner.get_mut().poll_write(me.max_buf_size, cx, &[IoSlice::new(src)])
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        srcs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        me.inner.get_mut().poll_write(me.max_buf_size, cx, srcs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

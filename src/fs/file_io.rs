@@ -10,7 +10,7 @@
 //! `seek` see exactly what a std `File` would.
 
 use std::future::{poll_fn, Future};
-use std::io::{self, SeekFrom};
+use std::io::{self, IoSlice, SeekFrom};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -185,7 +185,14 @@ impl Inner {
         }
     }
 
-    pub(super) fn poll_write(&mut self, max_buf: usize, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
+    /// Takes up to `max_buf` bytes of `srcs`, in order, and starts writing
+    /// them; returns how many were taken.
+    pub(super) fn poll_write(
+        &mut self,
+        max_buf: usize,
+        cx: &mut Context<'_>,
+        srcs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         if let Some(kind) = self.last_write_err.take() {
             return Poll::Ready(Err(kind.into()));
         }
@@ -196,9 +203,12 @@ impl Inner {
         }
         self.rewind_read_ahead()?;
         let buf = self.idle_buf().expect("idle here");
-        let n = src.len().min(max_buf);
         let mut bytes = std::mem::take(&mut buf.bytes);
-        bytes.extend_from_slice(&src[..n]);
+        for src in srcs {
+            let n = src.len().min(max_buf - bytes.len());
+            bytes.extend_from_slice(&src[..n]);
+        }
+        let n = bytes.len();
         self.state = State::Busy(Busy::Write(write_at(self.fd.clone(), bytes, CURRENT_POS)));
         Poll::Ready(Ok(n))
     }

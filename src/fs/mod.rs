@@ -31,6 +31,7 @@ pub use dir_builder::DirBuilder;
 pub use file::File;
 pub use open_options::OpenOptions;
 pub use read_dir::{read_dir, DirEntry, ReadDir};
+pub use std::fs::FileTimes;
 
 /// Runs `f` on the blocking pool; a panic in it becomes an error.
 async fn asyncify<R: Send + 'static>(f: impl FnOnce() -> io::Result<R> + Send + 'static) -> io::Result<R> {
