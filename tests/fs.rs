@@ -493,3 +493,22 @@ async fn write_vectored_takes_every_slice_and_try_clone_keeps_max_buf_size() {
     assert_eq!(fs::read(&path).await.unwrap(), b"hello, worldhel");
     assert_eq!(file.try_clone().await.unwrap().max_buf_size(), 3);
 }
+
+#[test]
+fn types_are_send_and_sync_and_futures_send() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<File>();
+    send_sync::<OpenOptions>();
+    send_sync::<fs::DirBuilder>();
+    send_sync::<fs::ReadDir>();
+    send_sync::<fs::DirEntry>();
+    send_sync::<AlignedBuf>();
+    let path = Path::new("unused");
+    send(&fs::read(path));
+    send(&fs::write(path, b""));
+    send(&fs::read_dir(path));
+    send(&fs::create_dir_all(path));
+    send(&fs::try_exists(path));
+    send(&File::open(path));
+}
