@@ -28,8 +28,8 @@ const DEFAULT_MAX_BUF_SIZE: usize = 2 * 1024 * 1024;
 /// own ops, no thread hop) and through the blocking pool on mio, as tokio
 /// does. The `AsyncWrite` impl has tokio's semantics: `write` copies the
 /// bytes and returns at once, the write finishes in the background, and
-/// its error surfaces on the next operation; call `flush` (or
-/// `sync_all`) to know the bytes reached the file.
+/// its error surfaces on the next write or flush; call `flush` to know the
+/// write succeeded, and `sync_all` to have it on the device.
 ///
 /// ```no_run
 /// use ringline::io::AsyncWriteExt;

@@ -1,7 +1,7 @@
 //! The state behind [`File`](super::File)'s `AsyncRead`, `AsyncWrite` and
 //! `AsyncSeek`, with tokio's semantics: one operation in flight at a time; a
 //! write is copied into the file's buffer and completes in the background
-//! (its error surfaces on the next write, flush or seek); `flush` waits for
+//! (its error surfaces on the next write or flush); `flush` waits for
 //! it; a seek waits for whatever is in flight; a read may leave bytes in the
 //! buffer, which a later seek or write accounts for.
 //!
@@ -75,7 +75,7 @@ enum Done {
 pub(super) struct Inner {
     state: State,
     /// An error from a write that finished in the background, reported by
-    /// the next write, flush or seek.
+    /// the next write or flush.
     last_write_err: Option<io::ErrorKind>,
     /// The position `start_seek` produced, for `poll_complete`.
     seeked: Option<io::Result<u64>>,
