@@ -512,3 +512,17 @@ fn types_are_send_and_sync_and_futures_send() {
     send(&fs::try_exists(path));
     send(&File::open(path));
 }
+
+#[ringline::test]
+async fn a_background_write_error_surfaces_on_the_next_flush() {
+    let dir = TempDir::new("write-error");
+    let path = dir.join("f");
+    fs::write(&path, b"data").await.unwrap();
+    let mut file = File::open(&path).await.unwrap(); // read-only
+    assert_eq!(file.write(b"x").await.unwrap(), 1, "the write is taken at once");
+    // A seek waits for the failed write but keeps its error for the flush.
+    assert_eq!(file.seek(SeekFrom::Start(0)).await.unwrap(), 0);
+    assert!(file.flush().await.is_err(), "the background write's error was lost");
+    file.flush().await.unwrap();
+    assert_eq!(fs::read(&path).await.unwrap(), b"data");
+}
