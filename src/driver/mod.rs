@@ -62,6 +62,9 @@ macro_rules! on_backend {
     };
 }
 
+mod fd_ready;
+pub(crate) use fd_ready::FdReady;
+
 /// A worker's driver: owned and driven (`&mut`) by that worker's thread only.
 pub(crate) enum Driver {
     #[cfg(all(target_os = "linux", feature = "uring"))]

@@ -32,8 +32,8 @@ pub(crate) use stream::Stream;
 
 use crate::io::Ready;
 pub(crate) use registration::Registration;
-pub(crate) use scheduled_io::Direction;
-use scheduled_io::{event_readiness, shutdown_error, ScheduledIo};
+use scheduled_io::{event_readiness, shutdown_error};
+pub(crate) use scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 
 /// The token of the driver's own wake-up source; no slot ever gets it.
 const WAKE_TOKEN: Token = Token(usize::MAX);

@@ -22,6 +22,7 @@ mod conn_state;
 mod home_link;
 mod listener;
 mod oneshot;
+mod poll_fd;
 mod probe;
 mod queues;
 mod recv_mode;
@@ -33,6 +34,7 @@ mod wake;
 
 pub(crate) use listener::Listener;
 pub(crate) use oneshot::Oneshot;
+pub(crate) use poll_fd::PollFd;
 pub(crate) use probe::probe;
 pub(crate) use stream::Stream;
 

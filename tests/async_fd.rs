@@ -1,0 +1,172 @@
+//! `ringline::io::unix::AsyncFd` on a pipe and a socketpair: readiness,
+//! clearing on `WouldBlock`, waking, and no leaks when waits are dropped.
+
+use std::io::{self, Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use ringline::io::unix::AsyncFd;
+use ringline::io::{Interest, Ready};
+use ringline::runtime::{DriverCounters, Handle};
+use ringline::time::{sleep, timeout};
+
+/// A non-blocking pipe: (read end, write end) as files.
+fn pipe() -> (std::fs::File, std::fs::File) {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two fds on success.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) }, 0);
+    // SAFETY: both fds are fresh and owned by nobody else.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    (r.into(), w.into())
+}
+
+fn socketpair() -> (UnixStream, UnixStream) {
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    (a, b)
+}
+
+async fn settles_to(baseline: DriverCounters) {
+    let handle = Handle::current();
+    for _ in 0..200 {
+        if handle.driver_counters() == baseline {
+            return;
+        }
+        sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(handle.driver_counters(), baseline, "driver resources leaked");
+}
+
+async fn baseline() -> DriverCounters {
+    sleep(Duration::from_millis(10)).await;
+    Handle::current().driver_counters()
+}
+
+#[ringline::test]
+async fn pipe_readable_wakes_on_write_and_clears_on_would_block() {
+    let (r, mut w) = pipe();
+    let reader = AsyncFd::with_interest(r, Interest::READABLE).unwrap();
+    assert!(timeout(Duration::from_millis(50), reader.readable()).await.is_err(), "an empty pipe is not readable");
+    w.write_all(b"hello").unwrap();
+    let mut guard = timeout(Duration::from_secs(5), reader.readable()).await.unwrap().unwrap();
+    assert!(guard.ready().is_readable());
+    let mut buf = [0u8; 16];
+    let n = guard.try_io(|fd| fd.get_ref().read(&mut buf)).unwrap().unwrap();
+    assert_eq!(&buf[..n], b"hello");
+    // Drained: the next call says WouldBlock, which clears the readiness.
+    assert!(guard.try_io(|fd| fd.get_ref().read(&mut buf)).is_err());
+    assert!(guard.ready().is_empty());
+    assert!(timeout(Duration::from_millis(50), reader.readable()).await.is_err(), "cleared readiness must wait");
+    w.write_all(b"again").unwrap();
+    let n = reader.async_io(Interest::READABLE, |f| (&*f).read(&mut buf)).await.unwrap();
+    assert_eq!(&buf[..n], b"again");
+}
+
+#[ringline::test]
+async fn pipe_eof_is_reported_as_readable() {
+    let (r, w) = pipe();
+    let reader = AsyncFd::new(r).unwrap();
+    let waiter = async { reader.readable().await.map(|g| g.ready()) };
+    let ((), ready) = ringline::join!(
+        async {
+            sleep(Duration::from_millis(20)).await;
+            drop(w);
+        },
+        timeout(Duration::from_secs(5), waiter)
+    );
+    assert!(ready.unwrap().unwrap().is_read_closed());
+    let mut buf = [0u8; 4];
+    assert_eq!(reader.try_io(Interest::READABLE, |f| (&*f).read(&mut buf)).unwrap(), 0);
+}
+
+#[ringline::test]
+async fn socketpair_writable_until_full_then_again_after_the_peer_reads() {
+    let (a, mut b) = socketpair();
+    let mut a = AsyncFd::new(a).unwrap();
+    let chunk = [7u8; 4096];
+    let mut written = 0usize;
+    // Fill the socket buffer through the mutable guard.
+    loop {
+        let mut guard = timeout(Duration::from_secs(5), a.writable_mut()).await.unwrap().unwrap();
+        match guard.try_io(|fd| fd.get_mut().write(&chunk)) {
+            Ok(n) => written += n.unwrap(),
+            Err(_would_block) => break,
+        }
+        assert!(written < 64 << 20, "a socket buffer never filled");
+    }
+    assert!(timeout(Duration::from_millis(50), a.writable()).await.is_err(), "a full socket is not writable");
+    let mut sink = vec![0u8; written];
+    let mut drained = 0;
+    while drained < written {
+        match b.read(&mut sink[drained..]) {
+            Ok(n) => drained += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => sleep(Duration::from_millis(1)).await,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let guard = timeout(Duration::from_secs(5), a.writable()).await.unwrap().unwrap();
+    assert!(guard.ready().is_writable());
+    assert_eq!(a.into_inner().write(b"x").unwrap(), 1, "into_inner gives the socket back, usable");
+}
+
+#[ringline::test]
+async fn ready_with_both_interests_reports_what_is_ready() {
+    let (a, mut b) = socketpair();
+    let a = AsyncFd::new(a).unwrap();
+    let both = Interest::READABLE | Interest::WRITABLE;
+    let first = timeout(Duration::from_secs(5), a.ready(both)).await.unwrap().unwrap().ready();
+    assert!(first.is_writable() && !first.is_readable());
+    b.write_all(b"ping").unwrap();
+    let mut guard = loop {
+        let guard = a.ready(Interest::READABLE | Interest::WRITABLE).await.unwrap();
+        if guard.ready().is_readable() {
+            break guard;
+        }
+        sleep(Duration::from_millis(1)).await;
+    };
+    guard.clear_ready_matching(Ready::READABLE);
+    assert!(!guard.ready().is_readable() && guard.ready().is_writable());
+}
+
+#[ringline::test]
+async fn try_io_without_readiness_is_would_block_and_skips_the_call() {
+    let (r, _w) = pipe();
+    let reader = AsyncFd::with_interest(r, Interest::READABLE).unwrap();
+    let mut called = false;
+    let err = reader
+        .try_io(Interest::READABLE, |_| {
+            called = true;
+            Ok(())
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    assert!(!called);
+}
+
+#[ringline::test]
+async fn dropping_pending_waits_and_the_fd_leaks_nothing() {
+    let start = baseline().await;
+    for _ in 0..50 {
+        let (r, _w) = pipe();
+        let reader = AsyncFd::new(r).unwrap();
+        assert!(timeout(Duration::from_millis(2), reader.readable()).await.is_err());
+        let (a, _b) = socketpair();
+        let a = AsyncFd::new(a).unwrap();
+        assert!(a.writable().await.unwrap().ready().is_writable());
+        drop((reader, a));
+    }
+    settles_to(start).await;
+}
+
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiter_on_another_worker_is_woken() {
+    let (r, mut w) = pipe();
+    let reader = std::sync::Arc::new(AsyncFd::new(r).unwrap());
+    let waiting = reader.clone();
+    let task = ringline::spawn(async move { waiting.readable().await.map(|g| g.ready().is_readable()) });
+    sleep(Duration::from_millis(20)).await;
+    w.write_all(b"x").unwrap();
+    assert!(timeout(Duration::from_secs(5), task).await.unwrap().unwrap().unwrap());
+}
