@@ -17,6 +17,7 @@ use tokio::io::ReadBuf;
 
 use crate::io::{Interest, Ready};
 
+pub(crate) mod context;
 mod counters;
 pub(crate) mod op;
 pub(crate) mod poll;
@@ -136,9 +137,14 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
-    /// Wraps a connected socket for the given backend. The fd may be in either
-    /// blocking mode; the backend sets what it needs.
-    pub(crate) fn new(backend: Backend, fd: OwnedFd) -> io::Result<Stream> {
+    /// Wraps a connected socket for the current runtime's backend. The fd may
+    /// be in either blocking mode; the backend sets what it needs.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
+        Stream::for_backend(context::backend(), fd)
+    }
+
+    /// Wraps a connected socket for `backend`.
+    fn for_backend(backend: Backend, fd: OwnedFd) -> io::Result<Stream> {
         match backend {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Stream::new(fd).map(Stream::Uring),
@@ -149,8 +155,8 @@ impl Stream {
     }
 
     /// Connects `fd` (a fresh socket of `addr`'s family: IP or Unix) to `addr`.
-    pub(crate) async fn connect(backend: Backend, fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
-        op::connect::connect(backend, fd, addr).await
+    pub(crate) async fn connect(fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
+        op::connect::connect(context::backend(), fd, addr).await
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
@@ -266,9 +272,9 @@ pub(crate) enum Listener {
 }
 
 impl Listener {
-    /// Wraps a bound, listening socket for the given backend.
-    pub(crate) fn new(backend: Backend, fd: OwnedFd) -> io::Result<Listener> {
-        match backend {
+    /// Wraps a bound, listening socket for the current runtime's backend.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
+        match context::backend() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Listener::new(fd).map(Listener::Uring),
             Backend::Mio => poll::Listener::new(fd).map(Listener::Poll),
@@ -281,6 +287,16 @@ impl Listener {
     /// (IP or Unix, whatever the listener's family is).
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
         on_backend!(self, Listener, l => l.poll_accept(cx))
+    }
+
+    /// Wraps an accepted socket for the listener's own backend.
+    pub(crate) fn stream(&self, fd: OwnedFd) -> io::Result<Stream> {
+        let backend = match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Listener::Uring(_) => Backend::Uring,
+            Listener::Poll(_) => Backend::Mio,
+        };
+        Stream::for_backend(backend, fd)
     }
 
     /// Gives the socket back, in non-blocking mode, once the driver has let go of it.
@@ -300,4 +316,22 @@ impl AsFd for Listener {
         // SAFETY: as for `Stream`: the fd lives at least as long as `self`.
         unsafe { BorrowedFd::borrow_raw(self.as_raw_fd()) }
     }
+}
+
+/// Errors that concern one connection that was reset while it waited
+/// (ECONNABORTED, and the network errors accept(2) says to treat like EAGAIN):
+/// skipped, the next connection is accepted. Both backends skip them.
+pub(crate) fn accept_error_skipped(errno: i32) -> bool {
+    matches!(
+        errno,
+        libc::ECONNABORTED
+            | libc::EPROTO
+            | libc::ENETDOWN
+            | libc::ENOPROTOOPT
+            | libc::EHOSTDOWN
+            | libc::EHOSTUNREACH
+            | libc::EOPNOTSUPP
+            | libc::ENETUNREACH
+            | libc::EINTR
+    )
 }
