@@ -36,7 +36,7 @@ impl FdReady {
     #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(unused_variables))]
     pub(crate) fn new(fd: BorrowedFd<'_>, interest: Interest) -> io::Result<FdReady> {
         let fd: OwnedFd = fd.try_clone_to_owned()?;
-        match crate::runtime::context::io_driver() {
+        match super::context::current() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             super::Handle::Uring(_) => {
                 let halves = directions(interest);
