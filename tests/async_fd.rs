@@ -170,3 +170,11 @@ async fn a_waiter_on_another_worker_is_woken() {
     w.write_all(b"x").unwrap();
     assert!(timeout(Duration::from_secs(5), task).await.unwrap().unwrap().unwrap());
 }
+
+#[ringline::test]
+async fn a_regular_file_is_refused_and_given_back() {
+    let file = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
+    let (file, err) = AsyncFd::try_new(file).unwrap_err().into_parts();
+    assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "as epoll (and so tokio) refuses it");
+    assert!(file.metadata().unwrap().is_file());
+}

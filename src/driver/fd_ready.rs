@@ -39,6 +39,7 @@ impl FdReady {
         match super::context::current() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             super::Handle::Uring(_) => {
+                let fd = refuse_unpollable(fd)?;
                 let halves = directions(interest);
                 super::uring::PollFd::new(fd, &halves).map(FdReady::Uring)
             }
@@ -85,6 +86,18 @@ impl FdReady {
     pub(crate) fn clear_matching(&self, event: ReadyEvent, bits: Ready) {
         on_backend!(self, FdReady, r => r.clear_matching(event, bits))
     }
+}
+
+/// Fails, as epoll does (`EPERM`), for a regular file or a directory, which
+/// io_uring's poll would report as always ready.
+#[cfg(all(target_os = "linux", feature = "uring"))]
+fn refuse_unpollable(fd: OwnedFd) -> io::Result<OwnedFd> {
+    let file = std::fs::File::from(fd);
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() || kind.is_dir() {
+        return Err(io::Error::from_raw_os_error(libc::EPERM));
+    }
+    Ok(file.into())
 }
 
 /// The halves `interest` names.
