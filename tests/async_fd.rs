@@ -178,3 +178,24 @@ async fn a_regular_file_is_refused_and_given_back() {
     assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "as epoll (and so tokio) refuses it");
     assert!(file.metadata().unwrap().is_file());
 }
+
+#[ringline::test]
+async fn try_io_alone_sees_readiness_that_comes_after_a_would_block() {
+    let (r, mut w) = pipe();
+    let reader = AsyncFd::with_interest(r, Interest::READABLE).unwrap();
+    let mut buf = [0u8; 8];
+    w.write_all(b"a").unwrap();
+    let mut guard = timeout(Duration::from_secs(5), reader.readable()).await.unwrap().unwrap();
+    assert_eq!(guard.try_io(|fd| fd.get_ref().read(&mut buf)).unwrap().unwrap(), 1);
+    assert!(guard.try_io(|fd| fd.get_ref().read(&mut buf)).is_err(), "drained: cleared");
+    // No task waits from here on: only try_io, as a poll-driven caller does.
+    w.write_all(b"b").unwrap();
+    for _ in 0..500 {
+        match reader.try_io(Interest::READABLE, |f| (&*f).read(&mut buf)) {
+            Ok(n) => return assert_eq!(&buf[..n], b"b"),
+            Err(e) => assert_eq!(e.kind(), io::ErrorKind::WouldBlock),
+        }
+        sleep(Duration::from_millis(10)).await;
+    }
+    panic!("readiness after a WouldBlock never reached try_io");
+}

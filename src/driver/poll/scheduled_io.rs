@@ -52,7 +52,7 @@ pub(super) fn event_readiness(event: &mio::event::Event) -> Ready {
 
 impl Direction {
     /// The readiness bits of this half; any one of them makes it ready.
-    fn ready(self) -> Ready {
+    pub(crate) fn ready(self) -> Ready {
         match self {
             Direction::Read => Ready::READABLE | Ready::READ_CLOSED,
             Direction::Write => Ready::WRITABLE | Ready::WRITE_CLOSED,

@@ -1,5 +1,6 @@
-//! Readiness of any fd on io_uring: one-shot `POLL_ADD`s, armed per half
-//! only while a task waits on that half and it is not known to be ready.
+//! Readiness of any fd on io_uring: one-shot `POLL_ADD`s, one per half,
+//! armed whenever that half is not known to be ready (at creation, after a
+//! clear, when a task waits), as epoll keeps watching a registered fd.
 //!
 //! The readiness bookkeeping (bits, event tick, waiters) is the mio
 //! backend's [`ScheduledIo`], so both backends clear and wake alike; here a
@@ -120,9 +121,18 @@ impl PollFd {
         }
     }
 
-    /// Forgets the `bits` of `event`, unless a poll completed since.
+    /// Forgets the `bits` of `event`, unless a poll completed since, and
+    /// re-arms the poll of each half that is no longer ready, as epoll keeps
+    /// watching: a later `try_io` sees new readiness even if no task waits.
     pub(crate) fn clear_matching(&self, event: ReadyEvent, bits: Ready) {
         self.shared.io.clear_matching(event, bits);
+        for dir in [Direction::Read, Direction::Write] {
+            let cleared = !(event.ready() & bits & dir.ready()).is_empty();
+            let not_ready = matches!(self.shared.io.poll_ready(None, dir, WaitFor::Readiness), Poll::Ready(Err(_)));
+            if cleared && not_ready {
+                let _ = self.want(dir);
+            }
+        }
     }
 
     /// Asks the driver for a poll of `dir`, unless one is armed or asked for.
