@@ -105,7 +105,24 @@ async fn kill_then_wait_reports_the_signal() {
     let status = child.wait().await.unwrap();
     assert_eq!(status.signal(), Some(libc::SIGKILL));
     assert_eq!(child.try_wait().unwrap(), Some(status));
-    assert_eq!(child.start_kill().unwrap_err().kind(), io::ErrorKind::InvalidInput);
+    // As tokio 1.54: killing a reaped child is fine, and does nothing.
+    child.start_kill().unwrap();
+    child.kill().await.unwrap();
+}
+
+#[test]
+fn a_child_spawned_on_one_runtime_is_awaited_on_another() {
+    let mut child = ringline::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async { Command::new("sleep").arg("0.05").stdin(Stdio::piped()).spawn().unwrap() });
+    let status = ringline::runtime::Runtime::new().unwrap().block_on(async { timeout(LONG, child.wait()).await });
+    assert!(status.unwrap().unwrap().success());
+}
+
+#[test]
+#[should_panic(expected = "there is no reactor running")]
+fn spawn_outside_a_runtime_panics() {
+    let _ = Command::new("true").spawn();
 }
 
 #[ringline::test]

@@ -95,13 +95,24 @@ impl Running {
     /// Waits for the child to exit and reaps it. Cancel-safe: dropped
     /// midway, the child is as it was.
     pub(super) async fn wait(&mut self) -> io::Result<ExitStatus> {
+        let mut rewatched = false;
         loop {
             // The watch was made before this first check, so an exit after
             // the check still reaches it.
             if let Some(status) = self.try_wait()? {
                 return Ok(status);
             }
-            self.watch.changed().await?;
+            match self.watch.changed().await {
+                Ok(()) => {}
+                // The runtime the watch was made on has shut down (a child
+                // spawned on one runtime, awaited on another): watch again
+                // from the current one, once.
+                Err(e) if !rewatched && crate::runtime::Handle::try_current().is_ok() => {
+                    self.watch = ExitWatch::new(self.child.id()).map_err(|_| e)?;
+                    rewatched = true;
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 

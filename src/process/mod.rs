@@ -193,7 +193,10 @@ impl Command {
     ///
     /// # Panics
     /// Outside a ringline runtime, as tokio's does outside its runtime.
+    #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
+        // Panic (as tokio does) before a process exists that nobody would reap.
+        let _runtime = crate::runtime::Handle::current();
         exit::reap_orphans();
         let child = self.std.spawn()?;
         Child::new(exit::Running::new(child)?, self.kill_on_drop)

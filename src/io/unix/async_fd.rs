@@ -32,9 +32,9 @@ pub struct AsyncFd<T: AsRawFd> {
     inner: Option<T>,
 }
 
-/// The error from [`AsyncFd::try_new`] and [`AsyncFd::try_with_interest`]:
-/// the object back, with the cause.
-pub struct AsyncFdTryNewError<T> {
+/// The error from [`AsyncFd::register`], [`AsyncFd::try_new`] and the
+/// like: the object back, with the cause.
+pub struct AsyncFdRegisterError<T> {
     inner: T,
     cause: io::Error,
 }
@@ -64,7 +64,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
-    pub fn try_new(inner: T) -> Result<Self, AsyncFdTryNewError<T>> {
+    pub fn try_new(inner: T) -> Result<Self, AsyncFdRegisterError<T>> {
         Self::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
     }
 
@@ -73,14 +73,39 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
-    pub fn try_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdTryNewError<T>> {
+    pub fn try_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
         // SAFETY: `inner` owns the fd and outlives this borrow, which only
         // lasts while a duplicate is made.
         let fd = unsafe { BorrowedFd::borrow_raw(inner.as_raw_fd()) };
         match FdReady::new(fd, interest) {
             Ok(ready) => Ok(AsyncFd { ready, inner: Some(inner) }),
-            Err(cause) => Err(AsyncFdTryNewError { inner, cause }),
+            Err(cause) => Err(AsyncFdRegisterError { inner, cause }),
         }
+    }
+
+    /// tokio 1.54's name for [`try_new`](Self::try_new), which it made
+    /// `unsafe` because tokio watches the caller's fd number itself.
+    ///
+    /// # Safety
+    /// None needed here (ringline watches a duplicate, made now, of the
+    /// file description behind `inner`'s fd); `unsafe` only so code written
+    /// for tokio compiles unchanged. `inner`'s fd must be open now.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), with `inner`.
+    pub unsafe fn register(inner: T) -> Result<Self, AsyncFdRegisterError<T>> {
+        Self::try_new(inner)
+    }
+
+    /// tokio 1.54's name for [`try_with_interest`](Self::try_with_interest).
+    ///
+    /// # Safety
+    /// As [`register`](Self::register): nothing beyond an open fd now.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), with `inner`.
+    pub unsafe fn register_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
+        Self::try_with_interest(inner, interest)
     }
 
     /// The wrapped object.
@@ -296,33 +321,33 @@ impl<T: AsRawFd + fmt::Debug> fmt::Debug for AsyncFd<T> {
     }
 }
 
-impl<T> AsyncFdTryNewError<T> {
+impl<T> AsyncFdRegisterError<T> {
     /// The object and the reason it could not be watched.
     pub fn into_parts(self) -> (T, io::Error) {
         (self.inner, self.cause)
     }
 }
 
-impl<T> fmt::Display for AsyncFdTryNewError<T> {
+impl<T> fmt::Display for AsyncFdRegisterError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.cause, f)
     }
 }
 
-impl<T> fmt::Debug for AsyncFdTryNewError<T> {
+impl<T> fmt::Debug for AsyncFdRegisterError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.cause, f)
     }
 }
 
-impl<T> std::error::Error for AsyncFdTryNewError<T> {
+impl<T> std::error::Error for AsyncFdRegisterError<T> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.cause)
     }
 }
 
-impl<T> From<AsyncFdTryNewError<T>> for io::Error {
-    fn from(value: AsyncFdTryNewError<T>) -> Self {
+impl<T> From<AsyncFdRegisterError<T>> for io::Error {
+    fn from(value: AsyncFdRegisterError<T>) -> Self {
         value.cause
     }
 }

@@ -4,5 +4,9 @@
 mod async_fd;
 mod guard;
 
-pub use async_fd::{AsyncFd, AsyncFdTryNewError};
+pub use async_fd::{AsyncFd, AsyncFdRegisterError};
 pub use guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
+
+/// The error's name before tokio 1.54.
+#[deprecated(note = "use `AsyncFdRegisterError` instead")]
+pub type AsyncFdTryNewError<T> = AsyncFdRegisterError<T>;
