@@ -199,3 +199,14 @@ async fn try_io_alone_sees_readiness_that_comes_after_a_would_block() {
     }
     panic!("readiness after a WouldBlock never reached try_io");
 }
+
+#[ringline::test]
+async fn dropping_the_async_fd_closes_the_fd_at_once() {
+    let (a, mut b) = socketpair();
+    let a = AsyncFd::new(a).unwrap();
+    // Let the driver arm whatever it watches the fd with.
+    assert!(timeout(Duration::from_millis(20), a.readable()).await.is_err());
+    drop(a);
+    // No await in between: the peer sees the close synchronously, as with tokio.
+    assert_eq!(b.read(&mut [0u8; 1]).unwrap(), 0);
+}

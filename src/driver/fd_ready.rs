@@ -1,20 +1,21 @@
 //! [`FdReady`]: the readiness of any fd (a pipe, a pidfd, a socket a caller
 //! made), on either backend, for `AsyncFd` and the process pipes.
 //!
-//! The caller keeps its own fd; the driver polls a duplicate, so the
-//! registration never outlives the file description it watches, and on
-//! io_uring a poll still in flight when the caller closes its fd cannot
-//! land on a new file that reused the number.
+//! The caller keeps its own fd; the driver watches a duplicate, closed when
+//! the watch is dropped, so the registration never outlives the file
+//! description it watches nor follows a number the caller reused.
 //!
-//! mio: a [`Registration`] (edge-triggered epoll). io_uring: a
-//! [`PollFd`](super::uring::PollFd) (one-shot `POLL_ADD`s). Both keep the
-//! same readiness bookkeeping, so a task sees the same clear-and-wait rules.
+//! mio: a [`Registration`] with the worker's poller. io_uring: a
+//! [`PollFd`](super::uring::PollFd), an epoll instance of the fd's own that
+//! the ring polls. Both are edge-triggered epoll with the same readiness
+//! bookkeeping, so a task sees the same clear-and-wait rules.
 
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::task::{Context, Poll};
 
 use super::poll::{Direction, ReadyEvent, Registration};
+use super::waiters::WaitFor;
 use crate::io::{Interest, Ready};
 
 /// An fd's readiness, on the current runtime's backend.
@@ -25,24 +26,17 @@ pub(crate) enum FdReady {
 }
 
 impl FdReady {
-    /// Watches (a duplicate of) `fd` with the current worker's driver.
+    /// Watches (a duplicate of) `fd`, both halves, with the current
+    /// worker's driver.
     ///
     /// # Errors
-    /// The duplicate could not be made, or the poller refused the fd (mio:
-    /// a regular file is `PermissionDenied`, as with tokio).
-    ///
-    /// io_uring arms a poll for each half of `interest` at once, as epoll
-    /// reports a new fd's state; mio always registers both halves.
-    #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(unused_variables))]
-    pub(crate) fn new(fd: BorrowedFd<'_>, interest: Interest) -> io::Result<FdReady> {
+    /// The duplicate could not be made, or epoll refused the fd (a regular
+    /// file or a directory is `PermissionDenied`, as with tokio).
+    pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<FdReady> {
         let fd: OwnedFd = fd.try_clone_to_owned()?;
         match super::context::current() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
-            super::Handle::Uring(_) => {
-                let fd = refuse_unpollable(fd)?;
-                let halves = directions(interest);
-                super::uring::PollFd::new(fd, &halves).map(FdReady::Uring)
-            }
+            super::Handle::Uring(_) => super::uring::PollFd::new(fd).map(FdReady::Uring),
             super::Handle::Poll(_) => {
                 let registration = Registration::new(fd, Ready::EMPTY);
                 registration.register_now()?;
@@ -53,13 +47,19 @@ impl FdReady {
 
     /// Ready with `dir`'s readiness once it is (believed) ready. Without a
     /// context, "not ready" is `Err(WouldBlock)`; with one, the task waits as
-    /// one of any number of waiters.
-    pub(crate) fn poll_ready(&self, cx: Option<&mut Context<'_>>, dir: Direction) -> Poll<io::Result<ReadyEvent>> {
-        on_backend!(self, FdReady, r => r.poll_ready_event(cx, dir))
+    /// `kind`: the half's one `poll_*_ready` task (the latest waker wins, as
+    /// in tokio) or one of any number of readiness waiters.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: Option<&mut Context<'_>>,
+        dir: Direction,
+        kind: WaitFor,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        on_backend!(self, FdReady, r => r.poll_ready_event(cx, dir, kind))
     }
 
     /// Ready once any half of `interest` is ready, with the bits of every
-    /// half that is.
+    /// half that is; the task waits as one of any number of waiters.
     pub(crate) fn poll_interest(
         &self,
         mut cx: Option<&mut Context<'_>>,
@@ -67,7 +67,7 @@ impl FdReady {
     ) -> Poll<io::Result<ReadyEvent>> {
         let mut seen: Option<ReadyEvent> = None;
         for dir in directions(interest) {
-            match self.poll_ready(cx.as_deref_mut(), dir) {
+            match self.poll_ready(cx.as_deref_mut(), dir, WaitFor::Readiness) {
                 Poll::Ready(Ok(event)) => seen = Some(seen.map_or(event, |s| s.merge(event))),
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
@@ -86,18 +86,6 @@ impl FdReady {
     pub(crate) fn clear_matching(&self, event: ReadyEvent, bits: Ready) {
         on_backend!(self, FdReady, r => r.clear_matching(event, bits))
     }
-}
-
-/// Fails, as epoll does (`EPERM`), for a regular file or a directory, which
-/// io_uring's poll would report as always ready.
-#[cfg(all(target_os = "linux", feature = "uring"))]
-fn refuse_unpollable(fd: OwnedFd) -> io::Result<OwnedFd> {
-    let file = std::fs::File::from(fd);
-    let kind = file.metadata()?.file_type();
-    if kind.is_file() || kind.is_dir() {
-        return Err(io::Error::from_raw_os_error(libc::EPERM));
-    }
-    Ok(file.into())
 }
 
 /// The halves `interest` names.

@@ -110,13 +110,15 @@ impl Registration {
     /// The readiness of `dir` as an event its user clears itself
     /// ([`clear_matching`](Self::clear_matching)) once a call says it is
     /// used up. Without a context, "not ready" is `Err(WouldBlock)`; with
-    /// one, the task waits as one of any number of readiness waiters.
+    /// one, the task waits as `kind` (the half's one `poll_*` task, or one
+    /// of any number of readiness waiters).
     pub(crate) fn poll_ready_event(
         &self,
         cx: Option<&mut Context<'_>>,
         dir: Direction,
+        kind: WaitFor,
     ) -> Poll<io::Result<ReadyEvent>> {
-        self.registered()?.io.poll_ready(cx, dir, WaitFor::Readiness)
+        self.registered()?.io.poll_ready(cx, dir, kind)
     }
 
     /// Forgets the `bits` of `event`, unless an event arrived since.

@@ -1,175 +1,163 @@
-//! Readiness of any fd on io_uring: one-shot `POLL_ADD`s, one per half,
-//! armed whenever that half is not known to be ready (at creation, after a
-//! clear, when a task waits), as epoll keeps watching a registered fd.
+//! Readiness of any fd on io_uring, through an epoll instance of its own
+//! that the ring polls (one multishot `POLL_ADD`), as `accept_watch.rs`
+//! does for listeners.
 //!
-//! The readiness bookkeeping (bits, event tick, waiters) is the mio
-//! backend's [`ScheduledIo`], so both backends clear and wake alike; here a
-//! poll completion plays the part of an epoll event. A poll checks the
-//! file's state when it is armed, so a half cleared after a `WouldBlock` and
-//! then waited on again never misses readiness that came in between.
+//! A poll op on the fd itself would hold a reference to its file until the
+//! op completes, so dropping the `AsyncFd` (or a child's pipe) would close
+//! the file only once the driver had cancelled that op: a peer waiting for
+//! EOF, checked right after the drop, would not see it. An epoll instance
+//! holds no such reference, and the fd it watches (a duplicate of the
+//! caller's) is closed by the drop itself.
 //!
-//! The driver's slab holds the shared state (and with it the fd) until each
-//! poll's completion: the fd closes only after every poll on it is done.
+//! The fd is registered edge-triggered for both halves, so the readiness
+//! bookkeeping is exactly the mio backend's [`ScheduledIo`]: each completion
+//! drains the epoll instance and records the event, and a task clears
+//! readiness when a call says `WouldBlock`.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use io_uring::{opcode, types};
 
+use super::armed::ArmedOp;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::{shut_down, Handle, Kick};
 use crate::driver::poll::{Direction, ReadyEvent, ScheduledIo};
 use crate::driver::waiters::WaitFor;
 use crate::io::Ready;
 
-/// An fd whose readiness the ring reports; owns (a duplicate of) the fd.
+/// An fd whose readiness the ring reports.
+///
+/// Fields drop in order: the shared state first (its drop asks the driver
+/// to cancel the watch), then the fd, closed here and now.
 pub(crate) struct PollFd {
+    /// What the driver's slab holds too.
     shared: Arc<Shared>,
+    /// The watched fd (a duplicate of the caller's).
+    _fd: OwnedFd,
 }
 
 /// What the future side and the driver's slab share.
 struct Shared {
-    /// The driver the polls go to.
+    /// The driver the watch runs on.
     home: Arc<Handle>,
     /// Readiness bits, event tick and waiters of both halves.
     io: ScheduledIo,
-    /// Which polls are armed or wanted.
-    state: Mutex<Arms>,
-    /// The fd polled; closed when the last poll's completion lets go.
-    fd: OwnedFd,
+    /// The epoll instance watching only the fd; the ring polls it.
+    epoll: OwnedFd,
+    /// The watch op, and whether the `PollFd` is gone.
+    state: Mutex<WatchState>,
 }
 
-/// Per half (index: [`half`]): the armed poll's user_data, and whether a
-/// waiting task asked for one.
+/// The multishot poll of the epoll fd.
 #[derive(Default)]
-struct Arms {
-    /// The user_data of each half's armed poll.
-    armed: [Option<u64>; 2],
-    /// A poll is wanted for this half at the next reconcile.
-    wanted: [bool; 2],
-    /// The `PollFd` is gone: arm nothing more.
+struct WatchState {
+    /// The armed watch.
+    op: ArmedOp,
+    /// The `PollFd` is gone: cancel the watch, arm nothing more.
     closed: bool,
 }
 
-/// The index of `dir` in [`Arms`], which is also the poll's op tag.
-fn half(dir: Direction) -> usize {
-    match dir {
-        Direction::Read => 0,
-        Direction::Write => 1,
-    }
-}
-
-/// The poll mask that waits for half `i`.
-fn poll_mask(i: usize) -> u32 {
-    let mask = if i == 0 { libc::POLLIN | libc::POLLPRI | libc::POLLRDHUP } else { libc::POLLOUT };
-    mask as u32
-}
-
-/// What a poll's returned mask means for both halves, as mio reads epoll's:
-/// errors and hang-ups make the halves ready, so the next call reports them.
-fn revents_readiness(revents: u32) -> Ready {
-    let has = |bits: libc::c_short| revents & (bits as u32) != 0;
-    let error = has(libc::POLLERR);
+/// What an epoll (or poll) event mask means for both halves, as mio reads
+/// epoll's: errors and hang-ups make the halves ready, so the next call
+/// reports them. (`EPOLL*` and `POLL*` bits have the same values.)
+fn event_readiness(events: u32) -> Ready {
+    let has = |bits: libc::c_int| events & (bits as u32) != 0;
+    let error = has(libc::EPOLLERR);
     let mut ready = Ready::EMPTY;
-    if has(libc::POLLIN | libc::POLLPRI) {
+    if has(libc::EPOLLIN | libc::EPOLLPRI) {
         ready |= Ready::READABLE;
     }
-    if has(libc::POLLHUP | libc::POLLRDHUP) || error {
+    if has(libc::EPOLLHUP | libc::EPOLLRDHUP) || error {
         ready |= Ready::READ_CLOSED;
     }
-    if has(libc::POLLOUT) || has(libc::POLLHUP) || error {
+    if has(libc::EPOLLOUT | libc::EPOLLHUP) || error {
         ready |= Ready::WRITABLE;
     }
-    if has(libc::POLLHUP) || error {
+    if has(libc::EPOLLHUP) || error {
         ready |= Ready::WRITE_CLOSED;
     }
     ready
 }
 
 impl PollFd {
-    /// Polls `fd` on the current worker's ring, arming a poll for each half
-    /// of `initial` at once (as epoll reports a new fd's state).
-    pub(crate) fn new(fd: OwnedFd, initial: &[Direction]) -> io::Result<PollFd> {
+    /// Watches `fd` on the current worker's ring.
+    ///
+    /// # Errors
+    /// epoll refuses the fd (a regular file or a directory: `EPERM`, as with
+    /// tokio), or the driver has shut down.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<PollFd> {
+        // SAFETY: epoll_create1(2) returns a new fd or -1.
+        let raw = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: epoll_create1 returned a fresh fd we now own.
+        let epoll = unsafe { OwnedFd::from_raw_fd(raw) };
+        let events = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLPRI | libc::EPOLLRDHUP | libc::EPOLLET;
+        let mut event = libc::epoll_event { events: events as u32, u64: 0 };
+        // SAFETY: both fds are open; `event` is a valid epoll_event.
+        if unsafe { libc::epoll_ctl(raw, libc::EPOLL_CTL_ADD, fd.as_raw_fd(), &mut event) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
         let home = super::home();
         home.object_opened();
         let io = ScheduledIo::new(0, Ready::EMPTY);
-        let shared = Arc::new(Shared { home, io, state: Mutex::new(Arms::default()), fd });
-        let poll_fd = PollFd { shared };
-        for &dir in initial {
-            poll_fd.want(dir)?;
+        let shared = Arc::new(Shared { home, io, epoll, state: Mutex::new(WatchState::default()) });
+        if !shared.home.kick(Kick::Reconcile(shared.clone())) {
+            return Err(shut_down());
         }
-        Ok(poll_fd)
+        Ok(PollFd { shared, _fd: fd })
     }
 
     /// Ready with `dir`'s readiness once it is (believed) ready; without a
-    /// context, "not ready" is `Err(WouldBlock)`. A waiting task gets a poll
-    /// armed for it.
+    /// context, "not ready" is `Err(WouldBlock)`, with one the task waits
+    /// as `kind`.
     pub(crate) fn poll_ready_event(
         &self,
         cx: Option<&mut Context<'_>>,
         dir: Direction,
+        kind: WaitFor,
     ) -> Poll<io::Result<ReadyEvent>> {
-        let waiting = cx.is_some();
-        match self.shared.io.poll_ready(cx, dir, WaitFor::Readiness) {
-            Poll::Pending if waiting => match self.want(dir) {
-                Ok(()) => Poll::Pending,
-                Err(e) => Poll::Ready(Err(e)),
-            },
-            other => other,
-        }
+        self.shared.io.poll_ready(cx, dir, kind)
     }
 
-    /// Forgets the `bits` of `event`, unless a poll completed since, and
-    /// re-arms the poll of each half that is no longer ready, as epoll keeps
-    /// watching: a later `try_io` sees new readiness even if no task waits.
+    /// Forgets the `bits` of `event`, unless an event arrived since.
     pub(crate) fn clear_matching(&self, event: ReadyEvent, bits: Ready) {
         self.shared.io.clear_matching(event, bits);
-        for dir in [Direction::Read, Direction::Write] {
-            let cleared = !(event.ready() & bits & dir.ready()).is_empty();
-            let not_ready = matches!(self.shared.io.poll_ready(None, dir, WaitFor::Readiness), Poll::Ready(Err(_)));
-            if cleared && not_ready {
-                let _ = self.want(dir);
-            }
-        }
-    }
-
-    /// Asks the driver for a poll of `dir`, unless one is armed or asked for.
-    fn want(&self, dir: Direction) -> io::Result<()> {
-        let mut arms = self.shared.arms();
-        let i = half(dir);
-        if arms.armed[i].is_some() || arms.wanted[i] {
-            return Ok(());
-        }
-        arms.wanted[i] = true;
-        drop(arms);
-        if self.shared.home.kick(Kick::Reconcile(self.shared.clone())) {
-            Ok(())
-        } else {
-            Err(shut_down())
-        }
     }
 }
 
 impl Drop for PollFd {
-    /// Cancels the armed polls; their completions free the shared state.
+    /// Asks the driver to cancel the watch; the fd closes right after this.
     fn drop(&mut self) {
-        let mut arms = self.shared.arms();
-        arms.closed = true;
-        for user_data in arms.armed.iter().flatten() {
-            let _ = self.shared.home.kick(Kick::Cancel(*user_data));
-        }
+        self.shared.state().closed = true;
+        let _ = self.shared.home.kick(Kick::Reconcile(self.shared.clone()));
     }
 }
 
 impl Shared {
-    /// The arm flags, locked.
-    fn arms(&self) -> MutexGuard<'_, Arms> {
-        self.state.lock().expect("poll arms poisoned")
+    /// The watch state, locked.
+    fn state(&self) -> MutexGuard<'_, WatchState> {
+        self.state.lock().expect("poll watch state poisoned")
     }
 
-    /// Driver shutdown, or a poll that failed: every wait on the fd fails.
+    /// Records the pending event, if any, and wakes the tasks it satisfies.
+    fn drain_events(&self) {
+        let mut event = libc::epoll_event { events: 0, u64: 0 };
+        // SAFETY: the epoll fd is open; room for one event, which is all one
+        // watched fd can yield; timeout 0 never blocks.
+        let n = unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), &mut event, 1, 0) };
+        if n == 1 {
+            let mut wake = Vec::new();
+            self.io.set_readiness(event_readiness(event.events), &mut wake);
+            wake.into_iter().for_each(Waker::wake);
+        }
+    }
+
+    /// Driver shutdown, or a watch the kernel ended: every wait fails.
     fn fail_waiters(&self) {
         let mut wake = Vec::new();
         self.io.shutdown(&mut wake);
@@ -184,48 +172,39 @@ impl Drop for Shared {
 }
 
 impl Owner for Shared {
-    /// Arms a poll for each half a task asked for.
+    /// Arms the watch, or cancels it once the `PollFd` is gone.
     fn reconcile(self: Arc<Self>, ring: &mut Ring) {
-        let mut arms = self.arms();
-        if arms.closed {
-            return;
+        let mut st = self.state();
+        if st.closed {
+            return st.op.cancel(ring);
         }
         if !ring.accepting_ops() {
-            drop(arms);
+            drop(st);
             return self.fail_waiters();
         }
-        for i in 0..2 {
-            if arms.wanted[i] && arms.armed[i].is_none() {
-                arms.wanted[i] = false;
-                let entry = opcode::PollAdd::new(types::Fd(self.fd.as_raw_fd()), poll_mask(i)).build();
-                let tag = OpTag::try_from(i).expect("two halves");
-                arms.armed[i] = Some(ring.submit(entry, InFlight::of(self.clone(), tag)));
-            }
+        if !st.op.is_armed() {
+            let entry =
+                opcode::PollAdd::new(types::Fd(self.epoll.as_raw_fd()), libc::POLLIN as u32).multi(true).build();
+            st.op.arm(ring, entry, InFlight::of(self.clone(), 0));
         }
     }
 
-    /// Records what the poll saw and wakes the half's waiters.
-    fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {
-        let mut arms = self.arms();
-        arms.armed[usize::from(tag)] = None;
-        let closed = arms.closed;
-        drop(arms);
-        match u32::try_from(done.result) {
-            Ok(revents) => {
-                let mut wake = Vec::new();
-                self.io.set_readiness(revents_readiness(revents), &mut wake);
-                wake.into_iter().for_each(Waker::wake);
-            }
-            Err(_) if closed => {}
-            // Cancelled by the driver's shutdown; or a poll the kernel refused.
-            Err(_) if !ring.accepting_ops() || done.result == -libc::ECANCELED => self.fail_waiters(),
-            // Make both halves ready: the caller's next call meets the error.
-            Err(_) => {
-                let mut wake = Vec::new();
-                let all = Ready::READABLE | Ready::READ_CLOSED | Ready::WRITABLE | Ready::WRITE_CLOSED;
-                self.io.set_readiness(all, &mut wake);
-                wake.into_iter().for_each(Waker::wake);
-            }
+    /// The epoll fd turned readable: record the event; re-arm a watch the
+    /// kernel ended (a full completion queue ends multishot polls).
+    fn on_completion(self: Arc<Self>, _tag: OpTag, done: &Completion, ring: &mut Ring) {
+        let mut st = self.state();
+        let ended = st.op.completed(done);
+        if st.closed {
+            return;
+        }
+        if done.result < 0 {
+            drop(st);
+            return self.fail_waiters();
+        }
+        drop(st);
+        self.drain_events();
+        if ended {
+            self.reconcile(ring);
         }
     }
 }
@@ -235,11 +214,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn poll_masks_map_to_both_halves_like_epoll_events() {
-        let r = |bits: libc::c_short| revents_readiness(bits as u32);
-        assert_eq!(r(libc::POLLIN), Ready::READABLE);
-        assert_eq!(r(libc::POLLOUT), Ready::WRITABLE);
-        assert_eq!(r(libc::POLLHUP), Ready::READ_CLOSED | Ready::WRITABLE | Ready::WRITE_CLOSED);
-        assert_eq!(r(libc::POLLIN | libc::POLLRDHUP), Ready::READABLE | Ready::READ_CLOSED);
+    fn event_masks_map_to_both_halves_like_mio() {
+        let r = |bits: libc::c_int| event_readiness(bits as u32);
+        assert_eq!(r(libc::EPOLLIN), Ready::READABLE);
+        assert_eq!(r(libc::EPOLLOUT), Ready::WRITABLE);
+        assert_eq!(r(libc::EPOLLHUP), Ready::READ_CLOSED | Ready::WRITABLE | Ready::WRITE_CLOSED);
+        assert_eq!(r(libc::EPOLLIN | libc::EPOLLRDHUP), Ready::READABLE | Ready::READ_CLOSED);
     }
 }

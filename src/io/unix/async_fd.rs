@@ -8,6 +8,7 @@ use std::task::{ready, Context, Poll};
 
 use super::guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard};
 use crate::driver::poll::{Direction, ReadyEvent};
+use crate::driver::waiters::WaitFor;
 use crate::driver::FdReady;
 use crate::io::{Interest, Ready};
 
@@ -52,7 +53,9 @@ impl<T: AsRawFd> AsyncFd<T> {
         Self::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
     }
 
-    /// Watches `inner`'s fd for the readiness in `interest`.
+    /// Watches `inner`'s fd for the readiness in `interest`. (Both halves
+    /// are always watched, as ringline's sockets are; waiting on a half
+    /// outside `interest` works rather than hangs.)
     ///
     /// # Errors
     /// As [`new`](Self::new).
@@ -73,11 +76,16 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
-    pub fn try_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
-        // SAFETY: `inner` owns the fd and outlives this borrow, which only
-        // lasts while a duplicate is made.
-        let fd = unsafe { BorrowedFd::borrow_raw(inner.as_raw_fd()) };
-        match FdReady::new(fd, interest) {
+    pub fn try_with_interest(inner: T, _interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
+        let raw = inner.as_raw_fd();
+        if raw < 0 {
+            let cause = io::Error::from_raw_os_error(libc::EBADF);
+            return Err(AsyncFdRegisterError { inner, cause });
+        }
+        // SAFETY: `inner` owns the fd (not -1: checked) and outlives this
+        // borrow, which only lasts while a duplicate is made.
+        let fd = unsafe { BorrowedFd::borrow_raw(raw) };
+        match FdReady::new(fd) {
             Ok(ready) => Ok(AsyncFd { ready, inner: Some(inner) }),
             Err(cause) => Err(AsyncFdRegisterError { inner, cause }),
         }
@@ -124,12 +132,13 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 
     /// Polls for read readiness; the guard's `try_io` or `clear_ready`
-    /// forgets it.
+    /// forgets it. As with tokio, only the waker of the latest call is kept
+    /// (per half); [`readable`](Self::readable) serves any number of tasks.
     ///
     /// # Errors
     /// The runtime has shut down.
     pub fn poll_read_ready<'a>(&'a self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
-        let event = ready!(self.ready.poll_ready(Some(cx), Direction::Read))?;
+        let event = ready!(self.ready.poll_ready(Some(cx), Direction::Read, WaitFor::Io))?;
         Poll::Ready(Ok(AsyncFdReadyGuard::new(self, event)))
     }
 
@@ -142,16 +151,16 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a mut self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
-        let event = ready!(self.ready.poll_ready(Some(cx), Direction::Read))?;
+        let event = ready!(self.ready.poll_ready(Some(cx), Direction::Read, WaitFor::Io))?;
         Poll::Ready(Ok(AsyncFdReadyMutGuard::new(self, event)))
     }
 
-    /// Polls for write readiness.
+    /// Polls for write readiness; only the latest call's waker is kept.
     ///
     /// # Errors
     /// The runtime has shut down.
     pub fn poll_write_ready<'a>(&'a self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
-        let event = ready!(self.ready.poll_ready(Some(cx), Direction::Write))?;
+        let event = ready!(self.ready.poll_ready(Some(cx), Direction::Write, WaitFor::Io))?;
         Poll::Ready(Ok(AsyncFdReadyGuard::new(self, event)))
     }
 
@@ -164,7 +173,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a mut self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
-        let event = ready!(self.ready.poll_ready(Some(cx), Direction::Write))?;
+        let event = ready!(self.ready.poll_ready(Some(cx), Direction::Write, WaitFor::Io))?;
         Poll::Ready(Ok(AsyncFdReadyMutGuard::new(self, event)))
     }
 
