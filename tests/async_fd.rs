@@ -210,3 +210,40 @@ async fn dropping_the_async_fd_closes_the_fd_at_once() {
     // No await in between: the peer sees the close synchronously, as with tokio.
     assert_eq!(b.read(&mut [0u8; 1]).unwrap(), 0);
 }
+
+#[ringline::test]
+async fn priority_readiness_on_out_of_band_tcp_data() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    client.set_nonblocking(true).unwrap();
+    let client = AsyncFd::with_interest(client, Interest::PRIORITY).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    assert!(timeout(Duration::from_millis(20), client.ready(Interest::PRIORITY)).await.is_err());
+    // SAFETY: send(2) of a valid buffer on an open socket.
+    let sent = unsafe { libc::send(std::os::fd::AsRawFd::as_raw_fd(&server), b"!".as_ptr().cast(), 1, libc::MSG_OOB) };
+    assert_eq!(sent, 1);
+    let guard = timeout(Duration::from_secs(5), client.ready(Interest::PRIORITY)).await.unwrap().unwrap();
+    assert_eq!(guard.ready(), Ready::PRIORITY);
+}
+
+#[ringline::test]
+async fn error_readiness_is_its_own_interest() {
+    // A connected UDP socket whose peer port is closed: the ICMP error that
+    // answers a send makes the socket report EPOLLERR.
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let peer = closed.local_addr().unwrap();
+    drop(closed);
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.connect(peer).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let socket = AsyncFd::new(socket).unwrap();
+    assert!(socket.writable().await.unwrap().ready().is_writable());
+    assert!(
+        timeout(Duration::from_millis(20), socket.ready(Interest::ERROR)).await.is_err(),
+        "a writable socket is not in error"
+    );
+    socket.get_ref().send(b"anyone?").unwrap();
+    let guard = timeout(Duration::from_secs(5), socket.ready(Interest::ERROR)).await.unwrap().unwrap();
+    assert_eq!(guard.ready(), Ready::ERROR);
+    assert_eq!(socket.get_ref().take_error().unwrap().unwrap().kind(), io::ErrorKind::ConnectionRefused);
+}

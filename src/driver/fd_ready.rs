@@ -88,14 +88,20 @@ impl FdReady {
     }
 }
 
-/// The halves `interest` names.
+/// The halves (and priority and error events) `interest` names.
 fn directions(interest: Interest) -> Vec<Direction> {
-    let mut halves = Vec::with_capacity(2);
+    let mut halves = Vec::with_capacity(4);
     if interest.is_readable() {
         halves.push(Direction::Read);
     }
     if interest.is_writable() {
         halves.push(Direction::Write);
+    }
+    if interest.is_priority() {
+        halves.push(Direction::Priority);
+    }
+    if interest.is_error() {
+        halves.push(Direction::Error);
     }
     halves
 }

@@ -28,6 +28,10 @@ pub(crate) enum Direction {
     Read,
     /// Writable (buffer space, a finished connect, or an error).
     Write,
+    /// A priority event (`EPOLLPRI`), for `AsyncFd`.
+    Priority,
+    /// An error (`EPOLLERR`), for `AsyncFd`.
+    Error,
 }
 
 /// What a poller event means for the socket's two halves. Errors and
@@ -47,6 +51,12 @@ pub(super) fn event_readiness(event: &mio::event::Event) -> Ready {
     if event.is_write_closed() {
         ready |= Ready::WRITE_CLOSED;
     }
+    if event.is_priority() {
+        ready |= Ready::PRIORITY;
+    }
+    if failed {
+        ready |= Ready::ERROR;
+    }
     ready
 }
 
@@ -56,6 +66,8 @@ impl Direction {
         match self {
             Direction::Read => Ready::READABLE | Ready::READ_CLOSED,
             Direction::Write => Ready::WRITABLE | Ready::WRITE_CLOSED,
+            Direction::Priority => Ready::PRIORITY,
+            Direction::Error => Ready::ERROR,
         }
     }
 }
@@ -108,6 +120,8 @@ struct HalfWaiters {
     reader: Waiters,
     /// Woken when the socket becomes writable.
     writer: Waiters,
+    /// Woken on a priority event or an error (`AsyncFd`'s other interests).
+    other: Waiters,
 }
 
 impl ScheduledIo {
@@ -134,6 +148,9 @@ impl ScheduledIo {
         if !(ready & Direction::Write.ready()).is_empty() {
             waiters.writer.take_all(wake);
         }
+        if !(ready & (Ready::PRIORITY | Ready::ERROR)).is_empty() {
+            waiters.other.take_all(wake);
+        }
     }
 
     /// Driver shutdown: every current and future wait fails; wakers go to `wake`.
@@ -142,6 +159,7 @@ impl ScheduledIo {
         let mut waiters = self.waiters();
         waiters.reader.take_all(wake);
         waiters.writer.take_all(wake);
+        waiters.other.take_all(wake);
     }
 
     /// Ready when `dir` is (believed) ready. Without a context, "not ready" is
@@ -164,6 +182,7 @@ impl ScheduledIo {
             match dir {
                 Direction::Read => waiters.reader.register(cx, kind),
                 Direction::Write => waiters.writer.register(cx, kind),
+                Direction::Priority | Direction::Error => waiters.other.register(cx, kind),
             }
         };
         // Dropped with no lock held: it may be the last reference to a task,

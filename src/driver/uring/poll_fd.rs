@@ -79,6 +79,12 @@ fn event_readiness(events: u32) -> Ready {
     if has(libc::EPOLLHUP) || error {
         ready |= Ready::WRITE_CLOSED;
     }
+    if has(libc::EPOLLPRI) {
+        ready |= Ready::PRIORITY;
+    }
+    if error {
+        ready |= Ready::ERROR;
+    }
     ready
 }
 
@@ -217,6 +223,8 @@ mod tests {
     fn event_masks_map_to_both_halves_like_mio() {
         let r = |bits: libc::c_int| event_readiness(bits as u32);
         assert_eq!(r(libc::EPOLLIN), Ready::READABLE);
+        assert_eq!(r(libc::EPOLLPRI), Ready::READABLE | Ready::PRIORITY);
+        assert_eq!(r(libc::EPOLLERR), Ready::ALL - Ready::READABLE - Ready::PRIORITY);
         assert_eq!(r(libc::EPOLLOUT), Ready::WRITABLE);
         assert_eq!(r(libc::EPOLLHUP), Ready::READ_CLOSED | Ready::WRITABLE | Ready::WRITE_CLOSED);
         assert_eq!(r(libc::EPOLLIN | libc::EPOLLRDHUP), Ready::READABLE | Ready::READ_CLOSED);
