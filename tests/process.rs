@@ -182,3 +182,17 @@ async fn dropping_an_in_flight_wait_and_read_leaks_nothing() {
     }
     settles_to(start).await;
 }
+
+#[test]
+fn a_child_dropped_outside_a_runtime_is_reaped_by_a_later_spawn() {
+    let rt = ringline::runtime::Runtime::new().unwrap();
+    let child = rt.block_on(async { Command::new("sleep").arg("0.05").spawn().unwrap() });
+    let pid = child.id().unwrap();
+    drop(child); // no runtime here: queued
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!gone(pid), "nothing has reaped the exited child yet");
+    rt.block_on(async {
+        assert!(Command::new("true").status().await.unwrap().success());
+    });
+    assert!(gone(pid), "the next spawn sweeps the queue");
+}

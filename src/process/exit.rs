@@ -11,9 +11,9 @@
 //!
 //! A `Child` dropped while its process runs is *orphaned*: inside a runtime
 //! a small task waits for its exit and reaps it (as tokio reaps in the
-//! background); outside one, or if that task cannot be spawned, it joins a
-//! queue that every later spawn and `try_wait`/`wait` sweeps with
-//! `try_wait`.
+//! background); dropped outside one, or if that task ends unfinished (its
+//! runtime shut down), it joins a queue that every later spawn and
+//! `try_wait`/`wait` sweeps with `try_wait`.
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -121,13 +121,28 @@ impl Running {
         if !matches!(self.child.try_wait(), Ok(None)) {
             return; // reaped now (or not ours to reap any more)
         }
-        match crate::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn(async move {
-                if self.wait().await.is_err() {
-                    ORPHANS.lock().expect("orphan queue poisoned").push(self.child);
+        let mut orphan = Orphan(Some(self));
+        if let Ok(runtime) = crate::runtime::Handle::try_current() {
+            drop(runtime.spawn(async move {
+                if let Some(running) = orphan.0.as_mut() {
+                    if running.wait().await.is_ok() {
+                        drop(orphan.0.take()); // reaped: nothing to queue
+                    }
                 }
-            })),
-            Err(_) => ORPHANS.lock().expect("orphan queue poisoned").push(self.child),
+            }));
+        }
+    }
+}
+
+/// A child nobody waits for; queued for the sweep unless it was reaped
+/// before this is dropped (as when the reaping task never ran: the runtime
+/// was shutting down).
+struct Orphan(Option<Running>);
+
+impl Drop for Orphan {
+    fn drop(&mut self) {
+        if let Some(running) = self.0.take() {
+            ORPHANS.lock().expect("orphan queue poisoned").push(running.child);
         }
     }
 }
