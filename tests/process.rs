@@ -196,3 +196,41 @@ fn a_child_dropped_outside_a_runtime_is_reaped_by_a_later_spawn() {
     });
     assert!(gone(pid), "the next spawn sweeps the queue");
 }
+
+/// `waitpid(-1, WNOHANG)`: whether this process has no children at all
+/// (running or zombie).
+fn no_children() -> bool {
+    // SAFETY: waitpid with WNOHANG and a null status pointer only queries.
+    let rc = unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) };
+    rc == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD)
+}
+
+#[ringline::test]
+async fn a_spawn_that_runs_out_of_fds_leaves_no_child_behind() {
+    // nextest runs each test in a process of its own: the limit stays here.
+    let open = std::fs::read_dir("/proc/self/fd").unwrap().count() as u64;
+    let mut initial = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit fills a valid rlimit.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut initial) }, 0);
+    let mut failures = 0;
+    for headroom in 0..24 {
+        let limit = libc::rlimit { rlim_cur: open + headroom, rlim_max: initial.rlim_max };
+        // SAFETY: setrlimit with a valid rlimit; only the soft limit is lowered.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+        let spawned =
+            Command::new("sleep").arg("5").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+        // SAFETY: as above, back to the limit the test started with.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &initial) }, 0);
+        match spawned {
+            Err(_) => {
+                failures += 1;
+                assert!(no_children(), "a failed spawn left a child behind (headroom {headroom})");
+            }
+            Ok(mut child) => {
+                child.kill().await.unwrap();
+                break;
+            }
+        }
+    }
+    assert!(failures > 0, "the limit never made a spawn fail");
+}

@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::io;
-use std::process::{ExitStatus, Output};
+use std::process::{Child as StdChild, ExitStatus, Output};
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::exit::Running;
+use super::exit::{ExitWatch, Running};
 use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
 
 /// A child process spawned by [`Command`](super::Command), as tokio's
@@ -28,6 +28,24 @@ pub struct Child {
     pub stderr: Option<ChildStderr>,
 }
 
+/// The async ends of a child's piped stdio.
+struct Pipes {
+    stdin: Option<ChildStdin>,
+    stdout: Option<ChildStdout>,
+    stderr: Option<ChildStderr>,
+}
+
+impl Pipes {
+    /// Takes std's pipe ends out of `child` and makes them async.
+    fn take(child: &mut StdChild) -> io::Result<Pipes> {
+        Ok(Pipes {
+            stdin: child.stdin.take().map(ChildStdin::from_std).transpose()?,
+            stdout: child.stdout.take().map(ChildStdout::from_std).transpose()?,
+            stderr: child.stderr.take().map(ChildStderr::from_std).transpose()?,
+        })
+    }
+}
+
 /// Running (not reaped yet), or reaped with its status.
 enum State {
     Running(Box<Running>),
@@ -35,13 +53,21 @@ enum State {
 }
 
 impl Child {
-    /// A child just spawned, with its pipes.
-    pub(super) fn new(running: Running, kill_on_drop: bool) -> io::Result<Child> {
-        let mut running = running;
-        let stdin = running.child.stdin.take().map(ChildStdin::from_std).transpose()?;
-        let stdout = running.child.stdout.take().map(ChildStdout::from_std).transpose()?;
-        let stderr = running.child.stderr.take().map(ChildStderr::from_std).transpose()?;
-        Ok(Child { state: State::Running(Box::new(running)), kill_on_drop, stdin, stdout, stderr })
+    /// Wraps a child just spawned: watches its exit and makes its pipes
+    /// async. If that fails (out of fds, say), the child is killed and
+    /// reaped before the error is returned, so nothing is left behind.
+    pub(super) fn new(mut child: StdChild, kill_on_drop: bool) -> io::Result<Child> {
+        match Pipes::take(&mut child).and_then(|pipes| Ok((ExitWatch::new(child.id())?, pipes))) {
+            Ok((watch, Pipes { stdin, stdout, stderr })) => {
+                let state = State::Running(Box::new(Running::new(child, watch)));
+                Ok(Child { state, kill_on_drop, stdin, stdout, stderr })
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait(); // SIGKILLed: returns at once
+                Err(e)
+            }
+        }
     }
 
     /// The OS process id, or `None` once the child has been reaped (by

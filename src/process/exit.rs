@@ -74,15 +74,8 @@ pub(super) struct Running {
 }
 
 impl Running {
-    /// Watches `child`, just spawned.
-    pub(super) fn new(child: StdChild) -> io::Result<Running> {
-        let watch = ExitWatch::new(child.id())?;
-        Ok(Running { child, watch })
-    }
-
-    /// Watches `child` with `watch`.
-    #[cfg(test)]
-    pub(super) fn with_watch(child: StdChild, watch: ExitWatch) -> Running {
+    /// `child`, whose exit `watch` notices.
+    pub(super) fn new(child: StdChild, watch: ExitWatch) -> Running {
         Running { child, watch }
     }
 

@@ -26,7 +26,7 @@ use std::future::Future;
 use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command as StdCommand, ExitStatus, Output, Stdio};
+use std::process::{Child as StdChild, Command as StdCommand, ExitStatus, Output, Stdio};
 
 pub use child::Child;
 pub use pipe::{ChildStderr, ChildStdin, ChildStdout};
@@ -195,11 +195,25 @@ impl Command {
     /// Outside a ringline runtime, as tokio's does outside its runtime.
     #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
+        self.spawn_with(StdCommand::spawn)
+    }
+
+    /// Spawns the child with `with` (std's `spawn`, or a custom one that
+    /// spawns from the same builder) and wraps it. tokio has this only with
+    /// `tokio_unstable`.
+    ///
+    /// # Errors
+    /// What `with` returns; as [`spawn`](Self::spawn) otherwise.
+    ///
+    /// # Panics
+    /// Outside a ringline runtime.
+    #[track_caller]
+    pub fn spawn_with(&mut self, with: impl FnOnce(&mut StdCommand) -> io::Result<StdChild>) -> io::Result<Child> {
         // Panic (as tokio does) before a process exists that nobody would reap.
         let _runtime = crate::runtime::Handle::current();
         exit::reap_orphans();
-        let child = self.std.spawn()?;
-        Child::new(exit::Running::new(child)?, self.kill_on_drop)
+        let child = with(&mut self.std)?;
+        Child::new(child, self.kill_on_drop)
     }
 
     /// Spawns the child and waits for it to exit. Pipes configured for it

@@ -13,7 +13,7 @@ fn sigchld_fallback_notices_concurrent_exits() {
     rt.block_on(async {
         let waits = (0..20).map(|i| {
             let child = StdCommand::new("sh").args(["-c", &format!("sleep 0.0{}; exit {}", i % 5, i)]).spawn();
-            let mut running = Running::with_watch(child.expect("sh"), ExitWatch::sigchld().expect("SIGCHLD"));
+            let mut running = Running::new(child.expect("sh"), ExitWatch::sigchld().expect("SIGCHLD"));
             crate::spawn(async move { running.wait().await.map(|status| (i, status.code())) })
         });
         for wait in waits.collect::<Vec<_>>() {
