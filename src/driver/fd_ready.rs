@@ -1,17 +1,16 @@
 //! [`FdReady`]: the readiness of any fd (a pipe, a pidfd, a socket a caller
 //! made), on either backend, for `AsyncFd` and the process pipes.
 //!
-//! The caller keeps its own fd; the driver watches a duplicate, closed when
-//! the watch is dropped, so the registration never outlives the file
-//! description it watches nor follows a number the caller reused.
-//!
-//! mio: a [`Registration`] with the worker's poller. io_uring: a
+//! The caller keeps its own fd. mio: a [`Registration`] of a duplicate of
+//! it with the worker's poller (deregistered and closed when the watch is
+//! dropped, so the registration never outlives the file description nor
+//! follows a number the caller reused). io_uring: a
 //! [`PollFd`](super::uring::PollFd), an epoll instance of the fd's own that
-//! the ring polls. Both are edge-triggered epoll with the same readiness
+//! the ring polls (which needs the fd's number only to register it). Both are edge-triggered epoll with the same readiness
 //! bookkeeping, so a task sees the same clear-and-wait rules.
 
 use std::io;
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::BorrowedFd;
 use std::task::{Context, Poll};
 
 use super::poll::{Direction, ReadyEvent, Registration};
@@ -26,19 +25,18 @@ pub(crate) enum FdReady {
 }
 
 impl FdReady {
-    /// Watches (a duplicate of) `fd`, both halves, with the current
-    /// worker's driver.
+    /// Watches `fd`, both halves, with the current worker's driver (mio
+    /// registers a duplicate of it).
     ///
     /// # Errors
     /// The duplicate could not be made, or epoll refused the fd (a regular
     /// file or a directory is `PermissionDenied`, as with tokio).
     pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<FdReady> {
-        let fd: OwnedFd = fd.try_clone_to_owned()?;
         match super::context::current() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             super::Handle::Uring(_) => super::uring::PollFd::new(fd).map(FdReady::Uring),
             super::Handle::Poll(_) => {
-                let registration = Registration::new(fd, Ready::EMPTY);
+                let registration = Registration::new(fd.try_clone_to_owned()?, Ready::EMPTY);
                 registration.register_now()?;
                 Ok(FdReady::Poll(registration))
             }

@@ -6,8 +6,8 @@
 //! op completes, so dropping the `AsyncFd` (or a child's pipe) would close
 //! the file only once the driver had cancelled that op: a peer waiting for
 //! EOF, checked right after the drop, would not see it. An epoll instance
-//! holds no such reference, and the fd it watches (a duplicate of the
-//! caller's) is closed by the drop itself.
+//! holds no such reference (and needs the fd's number only to register it,
+//! here, at once), so the caller's fd closes when the caller closes it.
 //!
 //! The fd is registered edge-triggered for both halves, so the readiness
 //! bookkeeping is exactly the mio backend's [`ScheduledIo`]: each completion
@@ -15,7 +15,7 @@
 //! readiness when a call says `WouldBlock`.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -29,14 +29,9 @@ use crate::driver::waiters::WaitFor;
 use crate::io::Ready;
 
 /// An fd whose readiness the ring reports.
-///
-/// Fields drop in order: the shared state first (its drop asks the driver
-/// to cancel the watch), then the fd, closed here and now.
 pub(crate) struct PollFd {
     /// What the driver's slab holds too.
     shared: Arc<Shared>,
-    /// The watched fd (a duplicate of the caller's).
-    _fd: OwnedFd,
 }
 
 /// What the future side and the driver's slab share.
@@ -89,12 +84,13 @@ fn event_readiness(events: u32) -> Ready {
 }
 
 impl PollFd {
-    /// Watches `fd` on the current worker's ring.
+    /// Watches `fd` on the current worker's ring, until dropped or until
+    /// every fd of its file description is closed.
     ///
     /// # Errors
     /// epoll refuses the fd (a regular file or a directory: `EPERM`, as with
     /// tokio), or the driver has shut down.
-    pub(crate) fn new(fd: OwnedFd) -> io::Result<PollFd> {
+    pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<PollFd> {
         // SAFETY: epoll_create1(2) returns a new fd or -1.
         let raw = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if raw < 0 {
@@ -115,7 +111,7 @@ impl PollFd {
         if !shared.home.kick(Kick::Reconcile(shared.clone())) {
             return Err(shut_down());
         }
-        Ok(PollFd { shared, _fd: fd })
+        Ok(PollFd { shared })
     }
 
     /// Ready with `dir`'s readiness once it is (believed) ready; without a
@@ -137,7 +133,7 @@ impl PollFd {
 }
 
 impl Drop for PollFd {
-    /// Asks the driver to cancel the watch; the fd closes right after this.
+    /// Asks the driver to cancel the watch.
     fn drop(&mut self) {
         self.shared.state().closed = true;
         let _ = self.shared.home.kick(Kick::Reconcile(self.shared.clone()));

@@ -22,12 +22,15 @@ use crate::io::{Interest, Ready};
 /// readiness when the call says `WouldBlock`, so the next wait waits for a
 /// new event.
 ///
-/// On io_uring the readiness comes from one-shot `POLL_ADD`s, on mio from
-/// edge-triggered epoll; both watch a duplicate of the fd (one more open fd
-/// per `AsyncFd`), closed when the `AsyncFd` is dropped or
-/// [`into_inner`](Self::into_inner) gives the object back.
+/// The readiness is edge-triggered epoll's on both backends: on mio the
+/// worker's poller watches a duplicate of the fd; on io_uring an epoll
+/// instance of this `AsyncFd`'s own watches it and the ring polls that. The
+/// watch is looked up once, here: the file description behind the fd at
+/// creation is what is watched, until the `AsyncFd` is dropped or
+/// [`into_inner`](Self::into_inner) gives the object back. Dropping it
+/// closes the fd at once (the runtime holds no reference to the file).
 pub struct AsyncFd<T: AsRawFd> {
-    /// The driver's watch on (a duplicate of) the fd.
+    /// The driver's watch on the fd's file description.
     ready: FdReady,
     /// The object; `None` only inside `into_inner`.
     inner: Option<T>,
@@ -83,7 +86,7 @@ impl<T: AsRawFd> AsyncFd<T> {
             return Err(AsyncFdRegisterError { inner, cause });
         }
         // SAFETY: `inner` owns the fd (not -1: checked) and outlives this
-        // borrow, which only lasts while a duplicate is made.
+        // borrow, which only lasts while the watch is set up.
         let fd = unsafe { BorrowedFd::borrow_raw(raw) };
         match FdReady::new(fd) {
             Ok(ready) => Ok(AsyncFd { ready, inner: Some(inner) }),
@@ -95,9 +98,9 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// `unsafe` because tokio watches the caller's fd number itself.
     ///
     /// # Safety
-    /// None needed here (ringline watches a duplicate, made now, of the
-    /// file description behind `inner`'s fd); `unsafe` only so code written
-    /// for tokio compiles unchanged. `inner`'s fd must be open now.
+    /// None needed here (ringline looks the fd up once, now, and then
+    /// watches its file description, never the number); `unsafe` only so
+    /// code written for tokio compiles unchanged.
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
