@@ -234,3 +234,28 @@ async fn a_spawn_that_runs_out_of_fds_leaves_no_child_behind() {
     }
     assert!(failures > 0, "the limit never made a spawn fail");
 }
+
+#[ringline::test]
+async fn a_pipe_that_went_quiet_wakes_for_the_next_line() {
+    let script = "echo one; read _; echo two; read _; exit 0";
+    let mut child = Command::new("sh")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut line = [0u8; 4];
+    timeout(LONG, stdout.read_exact(&mut line)).await.unwrap().unwrap();
+    assert_eq!(&line, b"one\n");
+    // The child now waits for us: the pipe is empty, a read must wait.
+    assert!(timeout(Duration::from_millis(30), stdout.read(&mut line)).await.is_err());
+    stdin.write_all(b"go\n").await.unwrap();
+    timeout(LONG, stdout.read_exact(&mut line)).await.expect("the second line never woke the reader").unwrap();
+    assert_eq!(&line, b"two\n");
+    drop(stdin);
+    assert_eq!(timeout(LONG, stdout.read(&mut line)).await.unwrap().unwrap(), 0, "EOF once the child exits");
+    assert!(child.wait().await.unwrap().success());
+}
