@@ -79,6 +79,10 @@ async fn pipe_eof_is_reported_as_readable() {
     assert!(ready.unwrap().unwrap().is_read_closed());
     let mut buf = [0u8; 4];
     assert_eq!(reader.try_io(Interest::READABLE, |f| (&*f).read(&mut buf)).unwrap(), 0);
+    // A closed state is final (as in tokio): clearing does not forget it.
+    reader.readable().await.unwrap().clear_ready();
+    let again = timeout(Duration::from_secs(5), reader.readable()).await;
+    assert!(again.expect("EOF must stay readable after clear_ready").unwrap().ready().is_read_closed());
 }
 
 #[ringline::test]

@@ -308,9 +308,11 @@ impl<T: AsRawFd> AsyncFd<T> {
         }
     }
 
-    /// Forgets the `bits` of `event`, unless an event arrived since.
+    /// Forgets the `bits` of `event`, unless an event arrived since. Closed
+    /// states are final, as in tokio: they are never forgotten (epoll would
+    /// not report them again).
     pub(super) fn clear(&self, event: ReadyEvent, bits: Ready) {
-        self.ready.clear_matching(event, bits);
+        self.ready.clear_matching(event, bits - Ready::READ_CLOSED - Ready::WRITE_CLOSED);
     }
 }
 
