@@ -13,6 +13,7 @@ mod interest;
 mod owned_buf;
 mod ready;
 mod stdio;
+pub mod unix;
 
 pub use interest::Interest;
 pub use owned_buf::{AlignedBuf, IoBuf, IoBufMut};
