@@ -526,3 +526,23 @@ async fn a_background_write_error_surfaces_on_the_next_flush() {
     file.flush().await.unwrap();
     assert_eq!(fs::read(&path).await.unwrap(), b"data");
 }
+
+#[ringline::test]
+async fn a_write_in_flight_when_the_file_is_dropped_still_lands() {
+    let dir = TempDir::new("drop-write");
+    for i in 0..50 {
+        let path = dir.join(&format!("f{i}"));
+        let mut file = File::create(&path).await.unwrap();
+        file.write_all(b"written before the drop").await.unwrap();
+        drop(file); // no flush: the write is still in flight, as in tokio it completes anyway
+        let mut landed = false;
+        for _ in 0..400 {
+            if std::fs::read(&path).unwrap() == b"written before the drop" {
+                landed = true;
+                break;
+            }
+            ringline::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(landed, "file {i}: the write in flight was lost with the File");
+    }
+}

@@ -256,6 +256,16 @@ impl Inner {
     }
 }
 
+impl Drop for Inner {
+    /// A write in flight finishes though its `File` is gone, as in tokio
+    /// (where the blocking task runs on); a read in flight is cancelled.
+    fn drop(&mut self) {
+        if let State::Busy(Busy::Write(op)) = std::mem::replace(&mut self.state, State::Idle(Buf::default())) {
+            op.detach();
+        }
+    }
+}
+
 /// `lseek(2)`: moves the file's position (never blocks: no I/O happens).
 fn lseek(fd: &SharedFd, pos: SeekFrom) -> io::Result<u64> {
     let (offset, whence) = match pos {

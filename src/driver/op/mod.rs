@@ -191,6 +191,19 @@ fn spawn_blocking(job: Job) {
     spawn(job);
 }
 
+impl<T: OpAble> Op<'_, T> {
+    /// Lets the op run to completion with nobody waiting for its result;
+    /// dropping it instead cancels it (io_uring) or, on the pool, lets it
+    /// run anyway. A readiness op only runs while polled: it just stops.
+    pub(crate) fn detach(self) {
+        match self.inner {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Inner::Uring(oneshot) => oneshot.detach(),
+            Inner::Blocking(..) | Inner::Poll { .. } => {}
+        }
+    }
+}
+
 impl<T: OpAble> Future for Op<'_, T> {
     type Output = (io::Result<u32>, T);
 

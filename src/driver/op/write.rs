@@ -21,6 +21,13 @@ pub(crate) fn write_at<B: IoBuf>(fd: SharedFd, buf: B, offset: u64) -> WriteAtOp
 /// The future of [`write_at`]: the byte count (or error) and the buffer.
 pub(crate) struct WriteAtOp<B: IoBuf>(Op<'static, WriteAt<B>>);
 
+impl<B: IoBuf> WriteAtOp<B> {
+    /// Lets the write finish with nobody waiting (dropping would cancel it).
+    pub(crate) fn detach(self) {
+        self.0.detach();
+    }
+}
+
 impl<B: IoBuf> Future for WriteAtOp<B> {
     type Output = (io::Result<usize>, B);
 

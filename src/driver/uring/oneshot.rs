@@ -18,6 +18,8 @@ use crate::driver::waiters::{set_waker, wake};
 /// A future resolving to the op's CQE result and the op back.
 pub(crate) struct Oneshot<T: OpAble> {
     shared: Arc<OneshotOp<T>>,
+    /// Dropping the future lets the op run on instead of cancelling it.
+    detached: bool,
 }
 
 /// What the driver's slab and the future share.
@@ -61,7 +63,13 @@ impl<T: OpAble> Oneshot<T> {
         if !shared.home.kick(Kick::Reconcile(shared.clone())) {
             shared.finish(-libc::ECANCELED); // the driver is gone: fail, don't hang
         }
-        Oneshot { shared }
+        Oneshot { shared, detached: false }
+    }
+
+    /// Lets the op run to completion with nobody waiting for it (dropping
+    /// the future would cancel it): the slab frees it on its CQE.
+    pub(crate) fn detach(mut self) {
+        self.detached = true;
     }
 }
 
@@ -86,6 +94,9 @@ impl<T: OpAble> Future for Oneshot<T> {
 
 impl<T: OpAble> Drop for Oneshot<T> {
     fn drop(&mut self) {
+        if self.detached {
+            return;
+        }
         let mut st = self.shared.state.lock().expect("op state poisoned");
         if st.result.is_none() {
             st.abandoned = true;
