@@ -10,6 +10,8 @@
 //! is decided once per runtime and never shows here.
 
 mod addr;
+mod halves;
+mod stream_api;
 pub mod tcp;
 
 pub use addr::{lookup_host, ToSocketAddrs};
