@@ -18,6 +18,7 @@ use tokio::io::ReadBuf;
 use crate::io::{Interest, Ready};
 
 mod counters;
+pub(crate) mod op;
 pub(crate) mod poll;
 pub(crate) mod recv;
 mod select;
@@ -146,13 +147,7 @@ impl Stream {
 
     /// Connects `fd` (a fresh socket of `addr`'s family: IP or Unix) to `addr`.
     pub(crate) async fn connect(backend: Backend, fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
-        match backend {
-            #[cfg(all(target_os = "linux", feature = "uring"))]
-            Backend::Uring => uring::Stream::connect(fd, addr).await.map(Stream::Uring),
-            Backend::Mio => poll::Stream::connect(fd, addr).await.map(Stream::Poll),
-            #[cfg(not(all(target_os = "linux", feature = "uring")))]
-            Backend::Uring => Err(select::uring_not_built()),
-        }
+        op::connect::connect(backend, fd, addr).await
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {

@@ -31,7 +31,8 @@ pub(crate) use listener::Listener;
 pub(crate) use stream::Stream;
 
 use crate::io::Ready;
-use registration::Registration;
+pub(crate) use registration::Registration;
+pub(crate) use scheduled_io::Direction;
 use scheduled_io::{event_readiness, shutdown_error, ScheduledIo};
 
 /// The token of the driver's own wake-up source; no slot ever gets it.

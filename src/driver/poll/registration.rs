@@ -26,7 +26,7 @@ pub(super) enum Readiness {
 ///
 /// Fields drop in declaration order: the registration is removed from the
 /// poller while the fd is still open, then the fd closes.
-pub(super) struct Registration {
+pub(crate) struct Registration {
     /// Set by the first call that needs readiness; never changes after.
     registered: OnceLock<Registered>,
     /// Serialises that first registration, so the socket joins one poller once.
@@ -61,13 +61,13 @@ impl Registration {
     }
 
     /// The socket.
-    pub(super) fn fd(&self) -> &OwnedFd {
+    pub(crate) fn fd(&self) -> &OwnedFd {
         &self.fd
     }
 
     /// Runs the non-blocking `op` once `dir` is ready; on `WouldBlock` forgets
     /// that readiness and waits for the next event.
-    pub(super) fn poll_io<R>(
+    pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,

@@ -13,8 +13,17 @@ use io_uring::{cqueue, opcode, types};
 use super::bufring::RECV_GROUP;
 use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER};
 use super::home_link::HomeLink;
-use super::ring::{Completion, InFlight, Ring};
+use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::Kick;
+
+/// The multishot receive.
+const RECV: OpTag = 0;
+/// The multishot readiness poll of an on-demand stream.
+const POLL: OpTag = 1;
+/// A send of queued bytes.
+const SEND: OpTag = 2;
+/// The `shutdown(SHUT_WR)`.
+const SHUTDOWN: OpTag = 3;
 
 /// What the stream's handles and the driver's in-flight ops share.
 pub(crate) struct ConnShared {
@@ -50,22 +59,14 @@ impl ConnShared {
     /// Asks the home driver to reconcile this stream's ops with its state.
     /// Fails once the home driver has shut down: nothing would serve the op.
     pub(super) fn kick(self: &Arc<Self>) -> io::Result<()> {
-        self.home.kick(|| Kick::Conn(self.clone()))
-    }
-
-    /// Driver thread: submit or cancel whatever the state now calls for.
-    pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
-        self.home.reconciled();
-        let mut st = self.lock();
-        self.sync_recv(&mut st, ring);
-        self.sync_send(&mut st, ring);
+        self.home.kick(|| Kick::Reconcile(self.clone()))
     }
 
     fn sync_recv(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
         let fd = types::Fd(self.fd.as_raw_fd());
         if st.wants_recv() && ring.accepting_ops() {
             let entry = opcode::RecvMulti::new(fd, RECV_GROUP).build();
-            st.recv_op = NonZeroU64::new(ring.submit(entry, InFlight::Recv(self.clone())));
+            st.recv_op = NonZeroU64::new(ring.submit(entry, InFlight::of(self.clone(), RECV)));
         } else if let Some(user_data) = st.recv_op.map(NonZeroU64::get) {
             if !st.recv_cancelling && (st.closed || st.rx.len() >= RECV_HIGH_WATER || st.mode.on_demand()) {
                 st.recv_cancelling = true;
@@ -74,7 +75,7 @@ impl ConnShared {
         }
         if st.wants_poll() && ring.accepting_ops() {
             let entry = opcode::PollAdd::new(fd, (libc::POLLIN | libc::POLLRDHUP) as u32).multi(true).build();
-            st.poll_op = NonZeroU64::new(ring.submit(entry, InFlight::Poll(self.clone())));
+            st.poll_op = NonZeroU64::new(ring.submit(entry, InFlight::of(self.clone(), POLL)));
         } else if let Some(user_data) = st.poll_op.map(NonZeroU64::get) {
             if !st.poll_cancelling && (!st.receiving() || !st.mode.on_demand()) {
                 st.poll_cancelling = true;
@@ -91,15 +92,15 @@ impl ConnShared {
             let entry = opcode::Send::new(types::Fd(self.fd.as_raw_fd()), chunk.as_ptr(), chunk.len() as u32)
                 .flags(libc::MSG_NOSIGNAL)
                 .build();
-            st.send_op = NonZeroU64::new(ring.submit(entry, InFlight::Send(self.clone())));
+            st.send_op = NonZeroU64::new(ring.submit(entry, InFlight::of(self.clone(), SEND)));
         } else if st.shutdown == Shutdown::Requested {
             st.shutdown = Shutdown::InFlight;
             let entry = opcode::Shutdown::new(types::Fd(self.fd.as_raw_fd()), libc::SHUT_WR).build();
-            ring.submit(entry, InFlight::Shutdown(self.clone()));
+            ring.submit(entry, InFlight::of(self.clone(), SHUTDOWN));
         }
     }
 
-    pub(super) fn on_recv(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+    fn on_recv(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
         let mut switched = false;
         match done.result {
@@ -129,7 +130,7 @@ impl ConnShared {
     }
 
     /// The on-demand poll fired (or ended): the reader may try the socket.
-    pub(super) fn on_poll(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+    fn on_poll(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
         if done.result != -libc::ECANCELED && st.mode.on_demand() {
             // An error shows on the reader's own `recv`.
@@ -144,7 +145,7 @@ impl ConnShared {
         st.read_waiters.wake();
     }
 
-    pub(super) fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+    fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
         st.send_op = None;
         if done.result < 0 {
@@ -157,12 +158,31 @@ impl ConnShared {
         st.write_waiters.wake();
     }
 
-    pub(super) fn on_shutdown(self: &Arc<Self>, done: &Completion) {
+    fn on_shutdown(&self, done: &Completion) {
         let mut st = self.lock();
         st.shutdown = Shutdown::Done;
         if done.result < 0 && -done.result != libc::ENOTCONN {
             st.write_error = Some(io::Error::from_raw_os_error(-done.result));
         }
         st.write_waiters.wake();
+    }
+}
+
+impl Owner for ConnShared {
+    /// Submits or cancels whatever the state now calls for.
+    fn reconcile(self: Arc<Self>, ring: &mut Ring) {
+        self.home.reconciled();
+        let mut st = self.lock();
+        self.sync_recv(&mut st, ring);
+        self.sync_send(&mut st, ring);
+    }
+
+    fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {
+        match tag {
+            RECV => self.on_recv(done, ring),
+            POLL => self.on_poll(done, ring),
+            SEND => self.on_send(done, ring),
+            _ => self.on_shutdown(done),
+        }
     }
 }

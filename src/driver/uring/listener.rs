@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 use io_uring::{opcode, types};
 
 use super::home_link::HomeLink;
-use super::ring::{Completion, InFlight, Ring};
+use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::stream::set_nonblocking;
 use super::Kick;
 use crate::driver::waiters::{set_waker, wake};
@@ -92,7 +92,7 @@ impl Drop for Listener {
         st.closed = true;
         st.accepted.clear();
         drop(st);
-        self.shared.home.closed(|| Kick::Listener(self.shared.clone()));
+        self.shared.home.closed(|| Kick::Reconcile(self.shared.clone()));
     }
 }
 
@@ -103,13 +103,7 @@ impl ListenerShared {
 
     /// Fails once the home driver has shut down: nothing would accept.
     fn kick(self: &Arc<Self>) -> io::Result<()> {
-        self.home.kick(|| Kick::Listener(self.clone()))
-    }
-
-    pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
-        self.home.reconciled();
-        let mut st = self.lock();
-        self.sync_accept(&mut st, ring);
+        self.home.kick(|| Kick::Reconcile(self.clone()))
     }
 
     fn sync_accept(self: &Arc<Self>, st: &mut ListenerState, ring: &mut Ring) {
@@ -117,7 +111,7 @@ impl ListenerShared {
         match st.accept_op {
             None if wanted => {
                 let entry = opcode::AcceptMulti::new(types::Fd(self.fd.as_raw_fd())).flags(libc::SOCK_CLOEXEC).build();
-                st.accept_op = Some(ring.submit(entry, InFlight::Accept(self.clone())));
+                st.accept_op = Some(ring.submit(entry, InFlight::of(self.clone(), 0)));
             }
             Some(user_data) if !wanted && !st.cancelling => {
                 st.cancelling = true;
@@ -127,7 +121,7 @@ impl ListenerShared {
         }
     }
 
-    pub(super) fn on_accept(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+    fn on_accept(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
         if done.result >= 0 {
             // SAFETY: a successful accept completion carries a new fd we own.
@@ -146,5 +140,18 @@ impl ListenerShared {
             self.sync_accept(&mut st, ring);
         }
         wake(&mut st.waker);
+    }
+}
+
+impl Owner for ListenerShared {
+    fn reconcile(self: Arc<Self>, ring: &mut Ring) {
+        self.home.reconciled();
+        let mut st = self.lock();
+        self.sync_accept(&mut st, ring);
+    }
+
+    /// The multishot accept is the listener's only op.
+    fn on_completion(self: Arc<Self>, _tag: OpTag, done: &Completion, ring: &mut Ring) {
+        self.on_accept(done, ring);
     }
 }

@@ -12,28 +12,49 @@ use io_uring::{cqueue, opcode, squeue, IoUring};
 use slab::Slab;
 
 use super::bufring::BufRing;
-use super::conn::ConnShared;
-use super::listener::ListenerShared;
-use super::oneshot::OneshotCompletion;
 
-/// What an in-flight operation is for, and what it keeps alive.
-pub(super) enum InFlight {
-    /// The read of the driver's wake-up eventfd.
-    Wake,
-    /// A multishot receive on a stream.
-    Recv(Arc<ConnShared>),
-    /// A multishot readiness poll on an on-demand stream.
-    Poll(Arc<ConnShared>),
-    /// A send of a stream's queued bytes.
-    Send(Arc<ConnShared>),
-    /// A `shutdown(SHUT_WR)` of a stream.
-    Shutdown(Arc<ConnShared>),
-    /// A multishot accept on a listener.
-    Accept(Arc<ListenerShared>),
-    /// Any single-completion op (connect, ...): its resources live in the Arc.
-    Oneshot(Arc<dyn OneshotCompletion>),
-    /// An `ASYNC_CANCEL` request; its own completion carries nothing.
-    Cancel,
+/// Which of its ops a completion is for, as its owner numbers them.
+pub(super) type OpTag = u8;
+
+/// Anything that submits ops to a ring: an I/O object, a one-shot op, the
+/// driver's wake-up read. The ring and the completion path know owners only
+/// through this trait, so a new kind of owner is one new file.
+pub(super) trait Owner: Send + Sync + 'static {
+    /// Driver thread: the owner kicked its driver; submit or cancel whatever
+    /// its state now calls for.
+    fn reconcile(self: Arc<Self>, ring: &mut Ring);
+
+    /// Driver thread: a completion for the op the owner submitted as `tag`.
+    /// `done.more()` says whether more completions follow for that op.
+    fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring);
+}
+
+/// Who an in-flight op is for, and what it keeps alive until the final
+/// completion: its owner, or nobody for an `ASYNC_CANCEL` request.
+pub(super) struct InFlight {
+    /// None for a cancel request, whose completion carries nothing.
+    owner: Option<Arc<dyn Owner>>,
+    /// The owner's name for the op.
+    tag: OpTag,
+}
+
+impl InFlight {
+    /// The op `tag` of `owner`.
+    pub(super) fn of(owner: Arc<dyn Owner>, tag: OpTag) -> InFlight {
+        InFlight { owner: Some(owner), tag }
+    }
+
+    /// An op nobody waits for (a cancel request, a test's NOP).
+    pub(super) fn nobody() -> InFlight {
+        InFlight { owner: None, tag: 0 }
+    }
+
+    /// Hands `done` to the owner, if there is one.
+    pub(super) fn complete(self, done: &Completion, ring: &mut Ring) {
+        if let Some(owner) = self.owner {
+            owner.on_completion(self.tag, done, ring);
+        }
+    }
 }
 
 struct OpSlot {
@@ -109,7 +130,7 @@ impl Ring {
     /// (ECANCELED or the result it already had) still arrives and frees it.
     pub(super) fn cancel(&mut self, user_data: u64) {
         if self.is_live(user_data) {
-            self.submit(opcode::AsyncCancel::new(user_data).build(), InFlight::Cancel);
+            self.submit(opcode::AsyncCancel::new(user_data).build(), InFlight::nobody());
         }
     }
 
@@ -142,7 +163,7 @@ impl Ring {
     pub(super) fn live_user_data(&self) -> Vec<u64> {
         self.ops
             .iter()
-            .filter(|(_, s)| !matches!(s.op, InFlight::Cancel))
+            .filter(|(_, s)| s.op.owner.is_some())
             .map(|(slot, s)| (u64::from(s.generation) << 32) | slot as u64)
             .collect()
     }
@@ -151,16 +172,7 @@ impl Ring {
 impl InFlight {
     /// A second reference to the same owner, for multishot completions.
     fn share(&self) -> InFlight {
-        match self {
-            InFlight::Wake => InFlight::Wake,
-            InFlight::Recv(c) => InFlight::Recv(c.clone()),
-            InFlight::Poll(c) => InFlight::Poll(c.clone()),
-            InFlight::Send(c) => InFlight::Send(c.clone()),
-            InFlight::Shutdown(c) => InFlight::Shutdown(c.clone()),
-            InFlight::Accept(l) => InFlight::Accept(l.clone()),
-            InFlight::Oneshot(o) => InFlight::Oneshot(o.clone()),
-            InFlight::Cancel => InFlight::Cancel,
-        }
+        InFlight { owner: self.owner.clone(), tag: self.tag }
     }
 }
 

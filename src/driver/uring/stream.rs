@@ -23,12 +23,10 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 
-use io_uring::{opcode, types};
 use tokio::io::ReadBuf;
 
 use super::conn::ConnShared;
 use super::conn_state::{ConnState, Shutdown, SEND_HIGH_WATER};
-use super::oneshot::Oneshot;
 use super::Kick;
 use crate::io::Ready;
 
@@ -43,18 +41,6 @@ impl Stream {
         // one would hand EAGAIN back instead.
         set_nonblocking(&fd, false)?;
         Ok(Stream { shared: Arc::new(ConnShared::new(fd)) })
-    }
-
-    pub(crate) async fn connect(fd: OwnedFd, addr: &socket2::SockAddr) -> io::Result<Stream> {
-        let addr = Box::new(addr.clone());
-        let op = Oneshot::new(super::home(), (fd, addr), |(fd, addr)| {
-            opcode::Connect::new(types::Fd(fd.as_raw_fd()), addr.as_ptr().cast(), addr.len()).build()
-        });
-        let (result, (fd, _addr)) = op.await;
-        if result < 0 {
-            return Err(io::Error::from_raw_os_error(-result));
-        }
-        Stream::new(fd)
     }
 
     fn state(&self) -> MutexGuard<'_, ConnState> {
@@ -235,7 +221,7 @@ impl AsRawFd for Stream {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
-        self.shared.home.closed(|| Kick::Conn(self.shared.clone()));
+        self.shared.home.closed(|| Kick::Reconcile(self.shared.clone()));
     }
 }
 
