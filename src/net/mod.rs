@@ -1,4 +1,4 @@
-//! TCP networking, shaped like `tokio::net`.
+//! TCP and Unix socket networking, shaped like `tokio::net`.
 //!
 //! Code written against tokio moves over by changing paths:
 //! `tokio::net::TcpListener` becomes [`ringline::net::TcpListener`](TcpListener),
@@ -13,8 +13,12 @@ mod addr;
 mod halves;
 mod stream_api;
 pub mod tcp;
+#[cfg(unix)]
+pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
+#[cfg(unix)]
+pub use unix::{UnixListener, UnixStream};
 
 pub(crate) use addr::to_socket_addrs;
