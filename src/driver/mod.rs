@@ -17,6 +17,7 @@ use tokio::io::ReadBuf;
 
 use crate::io::{Interest, Ready};
 
+pub(crate) mod context;
 mod counters;
 pub(crate) mod op;
 pub(crate) mod poll;
@@ -133,9 +134,14 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
-    /// Wraps a connected socket for the given backend. The fd may be in either
-    /// blocking mode; the backend sets what it needs.
-    pub(crate) fn new(backend: Backend, fd: OwnedFd) -> io::Result<Stream> {
+    /// Wraps a connected socket for the current runtime's backend. The fd may
+    /// be in either blocking mode; the backend sets what it needs.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
+        Stream::for_backend(context::backend(), fd)
+    }
+
+    /// Wraps a connected socket for `backend`.
+    fn for_backend(backend: Backend, fd: OwnedFd) -> io::Result<Stream> {
         match backend {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Stream::new(fd).map(Stream::Uring),
@@ -146,8 +152,8 @@ impl Stream {
     }
 
     /// Connects `fd` (a fresh socket of `addr`'s family: IP or Unix) to `addr`.
-    pub(crate) async fn connect(backend: Backend, fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
-        op::connect::connect(backend, fd, addr).await
+    pub(crate) async fn connect(fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
+        op::connect::connect(context::backend(), fd, addr).await
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
@@ -263,9 +269,9 @@ pub(crate) enum Listener {
 }
 
 impl Listener {
-    /// Wraps a bound, listening socket for the given backend.
-    pub(crate) fn new(backend: Backend, fd: OwnedFd) -> io::Result<Listener> {
-        match backend {
+    /// Wraps a bound, listening socket for the current runtime's backend.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
+        match context::backend() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Listener::new(fd).map(Listener::Uring),
             Backend::Mio => poll::Listener::new(fd).map(Listener::Poll),
@@ -278,6 +284,16 @@ impl Listener {
     /// (IP or Unix, whatever the listener's family is).
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
         on_backend!(self, Listener, l => l.poll_accept(cx))
+    }
+
+    /// Wraps an accepted socket for the listener's own backend.
+    pub(crate) fn stream(&self, fd: OwnedFd) -> io::Result<Stream> {
+        let backend = match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Listener::Uring(_) => Backend::Uring,
+            Listener::Poll(_) => Backend::Mio,
+        };
+        Stream::for_backend(backend, fd)
     }
 
     /// Gives the socket back, in non-blocking mode, once the driver has let go of it.

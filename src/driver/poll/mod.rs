@@ -224,9 +224,9 @@ impl Handle {
 }
 
 /// The mio driver of the worker the calling thread belongs to (or, off the
-/// workers, one chosen by the runtime).
+/// workers, one chosen round-robin).
 fn home() -> io::Result<Arc<Handle>> {
-    match crate::runtime::context::io_driver() {
+    match super::context::current() {
         super::Handle::Poll(handle) => Ok(handle),
         #[allow(unreachable_patterns)]
         _ => Err(io::Error::other("a ringline I/O object made for the mio backend was used on an io_uring runtime")),

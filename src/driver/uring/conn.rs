@@ -4,7 +4,6 @@
 //! `stream.rs` holds the handles tasks use; `conn_state.rs` the state.
 
 use std::io;
-use std::num::NonZeroU64;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -66,33 +65,27 @@ impl ConnShared {
         let fd = types::Fd(self.fd.as_raw_fd());
         if st.wants_recv() && ring.accepting_ops() {
             let entry = opcode::RecvMulti::new(fd, RECV_GROUP).build();
-            st.recv_op = NonZeroU64::new(ring.submit(entry, InFlight::of(self.clone(), RECV)));
-        } else if let Some(user_data) = st.recv_op.map(NonZeroU64::get) {
-            if !st.recv_cancelling && (st.closed || st.rx.len() >= RECV_HIGH_WATER || st.mode.on_demand()) {
-                st.recv_cancelling = true;
-                ring.cancel(user_data);
-            }
+            st.recv_op.arm(ring, entry, InFlight::of(self.clone(), RECV));
+        } else if st.closed || st.rx.len() >= RECV_HIGH_WATER || st.mode.on_demand() {
+            st.recv_op.cancel(ring);
         }
         if st.wants_poll() && ring.accepting_ops() {
             let entry = opcode::PollAdd::new(fd, (libc::POLLIN | libc::POLLRDHUP) as u32).multi(true).build();
-            st.poll_op = NonZeroU64::new(ring.submit(entry, InFlight::of(self.clone(), POLL)));
-        } else if let Some(user_data) = st.poll_op.map(NonZeroU64::get) {
-            if !st.poll_cancelling && (!st.receiving() || !st.mode.on_demand()) {
-                st.poll_cancelling = true;
-                ring.cancel(user_data);
-            }
+            st.poll_op.arm(ring, entry, InFlight::of(self.clone(), POLL));
+        } else if !st.receiving() || !st.mode.on_demand() {
+            st.poll_op.cancel(ring);
         }
     }
 
     fn sync_send(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
-        if st.send_op.is_some() || st.write_error.is_some() || !ring.accepting_ops() {
+        if st.send_op.is_armed() || st.write_error.is_some() || !ring.accepting_ops() {
             return;
         }
         if let Some(chunk) = st.tx.next_chunk() {
             let entry = opcode::Send::new(types::Fd(self.fd.as_raw_fd()), chunk.as_ptr(), chunk.len() as u32)
                 .flags(libc::MSG_NOSIGNAL)
                 .build();
-            st.send_op = NonZeroU64::new(ring.submit(entry, InFlight::of(self.clone(), SEND)));
+            st.send_op.arm(ring, entry, InFlight::of(self.clone(), SEND));
         } else if st.shutdown == Shutdown::Requested {
             st.shutdown = Shutdown::InFlight;
             let entry = opcode::Shutdown::new(types::Fd(self.fd.as_raw_fd()), libc::SHUT_WR).build();
@@ -117,13 +110,10 @@ impl ConnShared {
             e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
             e => st.read_error = Some(io::Error::from_raw_os_error(-e)),
         }
-        if !done.more() {
-            st.recv_op = None;
-            st.recv_cancelling = false;
-        }
+        let last = st.recv_op.completed(done);
         // Past the high-water mark the receive must be cancelled now: a
         // reader that stopped reading will not come back to ask.
-        if !done.more() || switched || st.rx.len() >= RECV_HIGH_WATER {
+        if last || switched || st.rx.len() >= RECV_HIGH_WATER {
             self.sync_recv(&mut st, ring);
         }
         st.read_waiters.wake();
@@ -137,9 +127,7 @@ impl ConnShared {
             st.readable = true;
             st.read_hup |= done.result < 0 || done.result & HUP_EVENTS != 0;
         }
-        if !done.more() {
-            st.poll_op = None;
-            st.poll_cancelling = false;
+        if st.poll_op.completed(done) {
             self.sync_recv(&mut st, ring);
         }
         st.read_waiters.wake();
@@ -147,7 +135,7 @@ impl ConnShared {
 
     fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        st.send_op = None;
+        st.send_op.completed(done);
         if done.result < 0 {
             st.write_error = Some(io::Error::from_raw_os_error(-done.result));
             st.tx.clear();

@@ -4,12 +4,12 @@
 //! cancel. `stream.rs` holds the handles, `conn.rs` the driver's side.
 
 use std::io::{self, IoSlice, IoSliceMut};
-use std::num::NonZeroU64;
 use std::os::fd::RawFd;
 use std::task::{ready, Poll};
 
 use tokio::io::ReadBuf;
 
+use super::armed::ArmedOp;
 use super::queues::{RecvQueue, SendQueue};
 use super::recv_mode::RecvMode;
 use crate::driver::recv::{LazyInq, Received};
@@ -31,14 +31,12 @@ pub(super) const DIRECT_SEND_MIN: usize = 4 * 1024;
 #[derive(Default)]
 pub(super) struct ConnState {
     pub(super) rx: RecvQueue,
-    /// user_data of the armed multishot receive.
-    pub(super) recv_op: Option<NonZeroU64>,
-    pub(super) recv_cancelling: bool,
+    /// The multishot receive.
+    pub(super) recv_op: ArmedOp,
     /// Multishot receive, or on-demand reads announced by a poll.
     pub(super) mode: RecvMode,
-    /// user_data of the armed multishot poll (on-demand mode).
-    pub(super) poll_op: Option<NonZeroU64>,
-    pub(super) poll_cancelling: bool,
+    /// The multishot readiness poll (on-demand mode).
+    pub(super) poll_op: ArmedOp,
     /// On-demand mode: the socket may hold bytes (set by the poll, cleared by
     /// a read that drained it).
     pub(super) readable: bool,
@@ -54,8 +52,8 @@ pub(super) struct ConnState {
     pub(super) read_error: Option<io::Error>,
     pub(super) read_waiters: Waiters,
     pub(super) tx: SendQueue,
-    /// user_data of the send in flight.
-    pub(super) send_op: Option<NonZeroU64>,
+    /// The send in flight.
+    pub(super) send_op: ArmedOp,
     pub(super) write_error: Option<io::Error>,
     pub(super) write_waiters: Waiters,
     pub(super) shutdown: Shutdown,
@@ -142,7 +140,7 @@ impl ConnState {
     /// The socket may be read directly: on-demand mode, readable, and no
     /// multishot receive that could hold earlier bytes.
     pub(super) fn may_recv_now(&self) -> bool {
-        self.readable && self.recv_op.is_none()
+        self.readable && !self.recv_op.is_armed()
     }
 
     /// One `recv` into the caller's buffer; None when the socket had nothing.
@@ -185,7 +183,7 @@ impl ConnState {
             return Poll::Ready(Ok(0));
         }
         let mut sent = 0;
-        if total >= DIRECT_SEND_MIN && self.tx.is_empty() && self.send_op.is_none() {
+        if total >= DIRECT_SEND_MIN && self.tx.is_empty() && !self.send_op.is_armed() {
             match send_slices(fd, bufs, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) {
                 Ok(n) => sent = n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -209,24 +207,22 @@ impl ConnState {
 
     /// A multishot receive should be armed and is not.
     pub(super) fn wants_recv(&self) -> bool {
-        self.recv_op.is_none()
+        !self.recv_op.is_armed()
             && !self.mode.on_demand()
-            && self.poll_op.is_none()
+            && !self.poll_op.is_armed()
             && self.receiving()
             && self.rx.len() < RECV_HIGH_WATER / 2
     }
 
     /// An on-demand connection's poll should be armed and is not.
     pub(super) fn wants_poll(&self) -> bool {
-        self.mode.on_demand() && self.poll_op.is_none() && self.recv_op.is_none() && self.receiving()
+        self.mode.on_demand() && !self.poll_op.is_armed() && !self.recv_op.is_armed() && self.receiving()
     }
 
     /// The driver must arm or cancel something for the reader (a reader may
     /// have just switched the connection back to the multishot receive).
     pub(super) fn recv_out_of_sync(&self) -> bool {
-        self.wants_recv()
-            || self.wants_poll()
-            || (self.poll_op.is_some() && !self.poll_cancelling && !self.mode.on_demand())
+        self.wants_recv() || self.wants_poll() || (self.poll_op.is_live() && !self.mode.on_demand())
     }
 }
 

@@ -9,6 +9,7 @@ use std::task::{Context, Poll, Waker};
 
 use io_uring::{opcode, types};
 
+use super::armed::ArmedOp;
 use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::stream::set_nonblocking;
@@ -31,8 +32,8 @@ pub(crate) struct ListenerShared {
 #[derive(Default)]
 struct ListenerState {
     accepted: VecDeque<io::Result<OwnedFd>>,
-    accept_op: Option<u64>,
-    cancelling: bool,
+    /// The multishot accept.
+    accept_op: ArmedOp,
     /// Someone is accepting: keep an accept armed.
     interest: bool,
     waker: Option<Waker>,
@@ -65,7 +66,7 @@ impl Listener {
         }
         st.interest = true;
         set_waker(&mut st.waker, cx);
-        let arm = st.accept_op.is_none();
+        let arm = !st.accept_op.is_armed();
         drop(st);
         if arm {
             self.shared.kick()?;
@@ -108,16 +109,11 @@ impl ListenerShared {
 
     fn sync_accept(self: &Arc<Self>, st: &mut ListenerState, ring: &mut Ring) {
         let wanted = st.interest && !st.closed && st.accepted.len() < ACCEPT_BACKLOG && ring.accepting_ops();
-        match st.accept_op {
-            None if wanted => {
-                let entry = opcode::AcceptMulti::new(types::Fd(self.fd.as_raw_fd())).flags(libc::SOCK_CLOEXEC).build();
-                st.accept_op = Some(ring.submit(entry, InFlight::of(self.clone(), 0)));
-            }
-            Some(user_data) if !wanted && !st.cancelling => {
-                st.cancelling = true;
-                ring.cancel(user_data);
-            }
-            _ => {}
+        if !wanted {
+            st.accept_op.cancel(ring);
+        } else if !st.accept_op.is_armed() {
+            let entry = opcode::AcceptMulti::new(types::Fd(self.fd.as_raw_fd())).flags(libc::SOCK_CLOEXEC).build();
+            st.accept_op.arm(ring, entry, InFlight::of(self.clone(), 0));
         }
     }
 
@@ -132,11 +128,8 @@ impl ListenerShared {
         } else if -done.result != libc::ECANCELED && !st.closed {
             st.accepted.push_back(Err(io::Error::from_raw_os_error(-done.result)));
         }
-        if !done.more() {
-            st.accept_op = None;
-            st.cancelling = false;
-        }
-        if st.accepted.len() >= ACCEPT_BACKLOG || !done.more() {
+        let last = st.accept_op.completed(done);
+        if st.accepted.len() >= ACCEPT_BACKLOG || last {
             self.sync_accept(&mut st, ring);
         }
         wake(&mut st.waker);

@@ -16,6 +16,7 @@ use io_uring::{types, IoUring};
 
 use super::{DriverConfig, DriverCounters};
 
+mod armed;
 mod bufring;
 mod conn;
 mod conn_state;
@@ -317,7 +318,7 @@ fn shut_down() -> io::Error {
 
 /// The io_uring driver new I/O objects on this thread belong to.
 fn home() -> Arc<Handle> {
-    match crate::runtime::context::io_driver() {
+    match super::context::current() {
         super::Handle::Uring(handle) => handle,
         #[allow(unreachable_patterns)]
         _ => unreachable!("an io_uring object was created on a mio runtime"),

@@ -149,7 +149,7 @@ impl Stream {
         match &taken {
             Poll::Ready(result) => {
                 // Queued bytes (not all went straight out) and no send yet.
-                let start = result.is_ok() && !st.tx.is_empty() && st.send_op.is_none();
+                let start = result.is_ok() && !st.tx.is_empty() && !st.send_op.is_armed();
                 drop(st);
                 if start {
                     // Queued bytes nobody will send: say so now.
