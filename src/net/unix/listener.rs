@@ -76,8 +76,7 @@ impl UnixListener {
     }
 
     fn from_fd(fd: OwnedFd) -> io::Result<UnixListener> {
-        let backend = crate::runtime::context::backend();
-        Ok(UnixListener { io: driver::Listener::new(backend, fd)? })
+        Ok(UnixListener { io: driver::Listener::new(fd)? })
     }
 
     /// Accepts a new incoming connection: the stream and the peer's address

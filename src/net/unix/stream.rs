@@ -66,8 +66,7 @@ impl UnixStream {
     pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
         let addr = to_sock_addr(addr)?;
         let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
-        let backend = crate::runtime::context::backend();
-        driver::Stream::connect(backend, socket.into(), &addr).await.map(UnixStream::from_io)
+        driver::Stream::connect(socket.into(), &addr).await.map(UnixStream::from_io)
     }
 
     /// Creates an unnamed pair of connected streams.
@@ -82,8 +81,7 @@ impl UnixStream {
 
     /// Wraps a connected socket for the current runtime's backend.
     pub(super) fn from_fd(fd: OwnedFd) -> io::Result<UnixStream> {
-        let backend = crate::runtime::context::backend();
-        driver::Stream::new(backend, fd).map(UnixStream::from_io)
+        driver::Stream::new(fd).map(UnixStream::from_io)
     }
 
     pub(super) fn from_io(io: driver::Stream) -> UnixStream {
