@@ -1,13 +1,15 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|http|spawn|timers [--workers N] [--port P] [--cpu C]
-//! [--buf BYTES] [--count N]`.
+//! --workload echo|unix-echo|http|spawn|timers [--workers N] [--port P]
+//! [--path SOCKET] [--cpu C] [--buf BYTES] [--count N]`.
 //!
-//! Servers (echo, http) listen on 127.0.0.1:P until killed. In-process
+//! Servers (echo, http) listen on 127.0.0.1:P until killed; unix-echo
+//! listens on the Unix socket at SOCKET. In-process
 //! benchmarks (spawn, timers) print one `RESULT key=value ...` line and exit.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::args::Args;
@@ -31,9 +33,10 @@ mod on_ringline {
 const TIMER_SEED: u64 = 0x5eed;
 
 /// What the server process does.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Task {
     Echo { buf: usize },
+    UnixEcho { buf: usize, path: PathBuf },
     Http,
     Spawn { count: usize },
     Timers { count: usize },
@@ -48,10 +51,12 @@ pub fn main(mut args: Args) -> Result<(), String> {
     let cpu: Option<usize> = args.value("cpu")?;
     let buf: usize = args.value("buf")?.unwrap_or(16 * 1024);
     let count: Option<usize> = args.value("count")?;
+    let path: Option<String> = args.value("path")?;
     args.finish()?;
 
     let task = match workload.as_str() {
         "echo" => Task::Echo { buf },
+        "unix-echo" => Task::UnixEcho { buf, path: path.ok_or("unix-echo needs --path")?.into() },
         "http" => Task::Http,
         "spawn" => Task::Spawn { count: count.unwrap_or(1_000_000) },
         "timers" => Task::Timers { count: count.unwrap_or(100_000) },
@@ -97,6 +102,7 @@ macro_rules! runner {
         fn $name(task: Task, workers: usize, addr: SocketAddr) -> io::Result<Option<String>> {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
+                Task::UnixEcho { buf, path } => $rt::block_on(workers, $rt::unix_echo(path, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
                 Task::Spawn { count } => {
                     let secs = $rt::block_on(workers, async move {
