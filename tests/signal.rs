@@ -59,12 +59,30 @@ async fn listeners_on_other_workers_are_woken() {
     assert!(waiter.await.unwrap());
 }
 
-#[ringline::test]
-async fn ctrl_c_completes_on_sigint() {
-    let waiter = ringline::spawn(ringline::signal::ctrl_c());
-    ringline::time::sleep(Duration::from_millis(20)).await;
-    raise(SignalKind::interrupt());
-    timeout(Duration::from_secs(5), waiter).await.expect("ctrl_c never completed").unwrap().unwrap();
+const CTRL_C_CHILD: &str = "RINGLINE_CTRL_C_CHILD";
+
+/// In a child process (this test binary again), so the SIGINT handler that
+/// `ctrl_c` installs never touches the test runner's own process.
+#[test]
+fn ctrl_c_completes_on_sigint() {
+    if std::env::var_os(CTRL_C_CHILD).is_some() {
+        let rt = ringline::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        return rt.block_on(async {
+            let waiter = ringline::spawn(ringline::signal::ctrl_c());
+            ringline::time::sleep(Duration::from_millis(20)).await;
+            raise(SignalKind::interrupt());
+            timeout(Duration::from_secs(5), waiter).await.expect("ctrl_c never completed").unwrap().unwrap();
+            println!("ctrl_c completed");
+        });
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["ctrl_c_completes_on_sigint", "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CTRL_C_CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "child: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("ctrl_c completed"), "child: {stdout}");
 }
 
 #[ringline::test]

@@ -29,7 +29,12 @@ impl Listener {
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
         self.io.poll_io(cx, Direction::Read, || {
             // socket2 uses accept4(2) with SOCK_CLOEXEC where it exists.
-            let (socket, peer) = SockRef::from(self.io.fd()).accept()?;
+            let (socket, peer) = loop {
+                match SockRef::from(self.io.fd()).accept() {
+                    Err(e) if e.raw_os_error().is_some_and(crate::driver::accept_error_skipped) => continue,
+                    accepted => break accepted?,
+                }
+            };
             Ok((OwnedFd::from(socket), peer))
         })
     }

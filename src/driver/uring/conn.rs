@@ -65,29 +65,29 @@ impl ConnShared {
         let fd = types::Fd(self.fd.as_raw_fd());
         if st.wants_recv() && ring.accepting_ops() {
             let entry = opcode::RecvMulti::new(fd, RECV_GROUP).build();
-            st.recv_op.arm(ring, entry, InFlight::of(self.clone(), RECV));
-        } else if st.closed || st.rx.len() >= RECV_HIGH_WATER || st.mode.on_demand() {
-            st.recv_op.cancel(ring);
+            st.read.recv_op.arm(ring, entry, InFlight::of(self.clone(), RECV));
+        } else if st.closed || st.read.rx.len() >= RECV_HIGH_WATER || st.read.mode.on_demand() {
+            st.read.recv_op.cancel(ring);
         }
         if st.wants_poll() && ring.accepting_ops() {
             let entry = opcode::PollAdd::new(fd, (libc::POLLIN | libc::POLLRDHUP) as u32).multi(true).build();
-            st.poll_op.arm(ring, entry, InFlight::of(self.clone(), POLL));
-        } else if !st.receiving() || !st.mode.on_demand() {
-            st.poll_op.cancel(ring);
+            st.read.poll_op.arm(ring, entry, InFlight::of(self.clone(), POLL));
+        } else if !st.receiving() || !st.read.mode.on_demand() {
+            st.read.poll_op.cancel(ring);
         }
     }
 
     fn sync_send(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
-        if st.send_op.is_armed() || st.write_error.is_some() || !ring.accepting_ops() {
+        if st.write.send_op.is_armed() || st.write.write_error.is_some() || !ring.accepting_ops() {
             return;
         }
-        if let Some(chunk) = st.tx.next_chunk() {
+        if let Some(chunk) = st.write.tx.next_chunk() {
             let entry = opcode::Send::new(types::Fd(self.fd.as_raw_fd()), chunk.as_ptr(), chunk.len() as u32)
                 .flags(libc::MSG_NOSIGNAL)
                 .build();
-            st.send_op.arm(ring, entry, InFlight::of(self.clone(), SEND));
-        } else if st.shutdown == Shutdown::Requested {
-            st.shutdown = Shutdown::InFlight;
+            st.write.send_op.arm(ring, entry, InFlight::of(self.clone(), SEND));
+        } else if st.write.shutdown == Shutdown::Requested {
+            st.write.shutdown = Shutdown::InFlight;
             let entry = opcode::Shutdown::new(types::Fd(self.fd.as_raw_fd()), libc::SHUT_WR).build();
             ring.submit(entry, InFlight::of(self.clone(), SHUTDOWN));
         }
@@ -100,59 +100,59 @@ impl ConnShared {
             n if n > 0 => {
                 let bid = cqueue::buffer_select(done.flags).expect("receive completed without a buffer");
                 if !st.closed {
-                    st.rx.extend(ring.bufs.bytes(bid, n as usize));
+                    st.read.rx.extend(ring.bufs.bytes(bid, n as usize));
                 }
                 ring.bufs.taken();
                 ring.bufs.push(bid);
-                switched = st.mode.observe_received(n as usize, ring.bufs.size());
+                switched = st.read.mode.observe_received(n as usize, ring.bufs.size());
             }
-            0 => st.eof = true,
+            0 => st.read.eof = true,
             e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
-            e => st.read_error = Some(io::Error::from_raw_os_error(-e)),
+            e => st.read.read_error = Some(io::Error::from_raw_os_error(-e)),
         }
-        let last = st.recv_op.completed(done);
+        let last = st.read.recv_op.completed(done);
         // Past the high-water mark the receive must be cancelled now: a
         // reader that stopped reading will not come back to ask.
-        if last || switched || st.rx.len() >= RECV_HIGH_WATER {
+        if last || switched || st.read.rx.len() >= RECV_HIGH_WATER {
             self.sync_recv(&mut st, ring);
         }
-        st.read_waiters.wake();
+        st.read.read_waiters.wake();
     }
 
     /// The on-demand poll fired (or ended): the reader may try the socket.
     fn on_poll(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        if done.result != -libc::ECANCELED && st.mode.on_demand() {
+        if done.result != -libc::ECANCELED && st.read.mode.on_demand() {
             // An error shows on the reader's own `recv`.
-            st.readable = true;
-            st.read_hup |= done.result < 0 || done.result & HUP_EVENTS != 0;
+            st.read.readable = true;
+            st.read.read_hup |= done.result < 0 || done.result & HUP_EVENTS != 0;
         }
-        if st.poll_op.completed(done) {
+        if st.read.poll_op.completed(done) {
             self.sync_recv(&mut st, ring);
         }
-        st.read_waiters.wake();
+        st.read.read_waiters.wake();
     }
 
     fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        st.send_op.completed(done);
+        st.write.send_op.completed(done);
         if done.result < 0 {
-            st.write_error = Some(io::Error::from_raw_os_error(-done.result));
-            st.tx.clear();
+            st.write.write_error = Some(io::Error::from_raw_os_error(-done.result));
+            st.write.tx.clear();
         } else {
-            st.tx.advance(done.result as usize);
+            st.write.tx.advance(done.result as usize);
             self.sync_send(&mut st, ring);
         }
-        st.write_waiters.wake();
+        st.write.write_waiters.wake();
     }
 
     fn on_shutdown(&self, done: &Completion) {
         let mut st = self.lock();
-        st.shutdown = Shutdown::Done;
+        st.write.shutdown = Shutdown::Done;
         if done.result < 0 && -done.result != libc::ENOTCONN {
-            st.write_error = Some(io::Error::from_raw_os_error(-done.result));
+            st.write.write_error = Some(io::Error::from_raw_os_error(-done.result));
         }
-        st.write_waiters.wake();
+        st.write.write_waiters.wake();
     }
 }
 

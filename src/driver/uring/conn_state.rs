@@ -27,9 +27,23 @@ pub(super) const SEND_HIGH_WATER: usize = 128 * 1024;
 pub(super) const DIRECT_SEND_MIN: usize = 4 * 1024;
 
 /// A stream's state, behind its `ConnShared` lock: touched by the tasks
-/// using the stream (any thread) and by its home driver.
+/// using the stream (any thread) and by its home driver. Split by who
+/// touches it: readers and the receive ops, writers and the send ops.
 #[derive(Default)]
 pub(super) struct ConnState {
+    /// What the readers and the receive side of the driver share.
+    pub(super) read: ReadSide,
+    /// What the writers and the send side of the driver share.
+    pub(super) write: WriteSide,
+    /// Every user handle is gone: finish sending, stop receiving, then close.
+    pub(super) closed: bool,
+}
+
+/// The read half: bytes received and not yet read, the ops that receive
+/// them, and the tasks waiting for them.
+#[derive(Default)]
+pub(super) struct ReadSide {
+    /// Bytes received (by the multishot receive) and not yet read.
     pub(super) rx: RecvQueue,
     /// The multishot receive.
     pub(super) recv_op: ArmedOp,
@@ -48,30 +62,45 @@ pub(super) struct ConnState {
     pub(super) inq: LazyInq,
     /// A reader has asked for bytes: keep a receive armed.
     pub(super) read_interest: bool,
+    /// The peer half-closed: reads return 0 once `rx` is drained.
     pub(super) eof: bool,
+    /// A receive failed; the next read returns it (once).
     pub(super) read_error: Option<io::Error>,
+    /// The reader's task and the tasks awaiting readability.
     pub(super) read_waiters: Waiters,
+}
+
+/// The write half: bytes taken by `poll_write` and not yet sent, the send in
+/// flight, the half-close, and the tasks waiting for room.
+#[derive(Default)]
+pub(super) struct WriteSide {
+    /// Bytes taken and not yet accepted by the kernel.
     pub(super) tx: SendQueue,
     /// The send in flight.
     pub(super) send_op: ArmedOp,
+    /// A send failed; the next write, flush or shutdown returns it (once).
     pub(super) write_error: Option<io::Error>,
+    /// The writer's task and the tasks awaiting writability.
     pub(super) write_waiters: Waiters,
+    /// Where the `shutdown(SHUT_WR)` stands.
     pub(super) shutdown: Shutdown,
-    /// Every user handle is gone: finish sending, stop receiving, then close.
-    pub(super) closed: bool,
 }
 
 /// Where the write half's `shutdown(SHUT_WR)` stands.
 #[derive(Default, PartialEq, Eq)]
 pub(super) enum Shutdown {
+    /// Not asked for.
     #[default]
     Open,
+    /// Asked for: submitted once the queued bytes are sent.
     Requested,
+    /// Submitted.
     InFlight,
+    /// Completed.
     Done,
 }
 
-impl ConnState {
+impl ReadSide {
     /// Copies queued bytes into `buf`; Ready(Ok(0)) at EOF; Pending (with read
     /// interest registered) when nothing is there yet.
     pub(super) fn take_readable(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
@@ -127,16 +156,6 @@ impl ConnState {
         }
     }
 
-    /// The write half's readiness once it is ready: room, and whether the
-    /// connection failed (a send or receive got an error).
-    pub(super) fn write_readiness(&self) -> Ready {
-        if self.write_error.is_some() || self.read_error.is_some() {
-            Ready::WRITABLE | Ready::WRITE_CLOSED
-        } else {
-            Ready::WRITABLE
-        }
-    }
-
     /// The socket may be read directly: on-demand mode, readable, and no
     /// multishot receive that could hold earlier bytes.
     pub(super) fn may_recv_now(&self) -> bool {
@@ -166,7 +185,9 @@ impl ConnState {
             Err(e) => Some(Err(e)),
         }
     }
+}
 
+impl WriteSide {
     /// Queues as much of `bufs` (in order) as fits; Pending when the queue
     /// is full. With nothing queued or in flight, a large write first goes
     /// straight to the socket from the caller's memory (bytes never reorder:
@@ -199,30 +220,42 @@ impl ConnState {
         }
         Poll::Ready(Ok(sent + self.tx.push_slices(bufs, sent, room)))
     }
+}
+
+impl ConnState {
+    /// The write half's readiness once it is ready: room, and whether the
+    /// connection failed (a send or receive got an error).
+    pub(super) fn write_readiness(&self) -> Ready {
+        if self.write.write_error.is_some() || self.read.read_error.is_some() {
+            Ready::WRITABLE | Ready::WRITE_CLOSED
+        } else {
+            Ready::WRITABLE
+        }
+    }
 
     /// The reader still wants bytes from the socket.
     pub(super) fn receiving(&self) -> bool {
-        self.read_interest && !self.closed && !self.eof && self.read_error.is_none()
+        self.read.read_interest && !self.closed && !self.read.eof && self.read.read_error.is_none()
     }
 
     /// A multishot receive should be armed and is not.
     pub(super) fn wants_recv(&self) -> bool {
-        !self.recv_op.is_armed()
-            && !self.mode.on_demand()
-            && !self.poll_op.is_armed()
+        !self.read.recv_op.is_armed()
+            && !self.read.mode.on_demand()
+            && !self.read.poll_op.is_armed()
             && self.receiving()
-            && self.rx.len() < RECV_HIGH_WATER / 2
+            && self.read.rx.len() < RECV_HIGH_WATER / 2
     }
 
     /// An on-demand connection's poll should be armed and is not.
     pub(super) fn wants_poll(&self) -> bool {
-        self.mode.on_demand() && !self.poll_op.is_armed() && !self.recv_op.is_armed() && self.receiving()
+        self.read.mode.on_demand() && !self.read.poll_op.is_armed() && !self.read.recv_op.is_armed() && self.receiving()
     }
 
     /// The driver must arm or cancel something for the reader (a reader may
     /// have just switched the connection back to the multishot receive).
     pub(super) fn recv_out_of_sync(&self) -> bool {
-        self.wants_recv() || self.wants_poll() || (self.poll_op.is_live() && !self.mode.on_demand())
+        self.wants_recv() || self.wants_poll() || (self.read.poll_op.is_live() && !self.read.mode.on_demand())
     }
 }
 

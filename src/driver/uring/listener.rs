@@ -1,5 +1,7 @@
-//! A listening socket on io_uring: one multishot accept, armed while someone
-//! accepts, feeding a queue of accepted sockets.
+//! A listening socket on io_uring: while someone accepts, a watch on its
+//! epoll fd says when connections arrive and one-shot accepts take them,
+//! feeding a queue of accepted sockets (see `accept_watch` for why no accept
+//! stays pending in the ring).
 
 use std::collections::VecDeque;
 use std::io;
@@ -7,8 +9,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use io_uring::{opcode, types};
-
+use super::accept_watch::{accept_entry, dontwait_rejected, AcceptWatch};
 use super::armed::ArmedOp;
 use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
@@ -18,23 +19,42 @@ use crate::driver::waiters::{set_waker, wake};
 
 /// Accepted sockets a listener may queue before its accept is paused.
 const ACCEPT_BACKLOG: usize = 1024;
+/// The multishot poll of the epoll fd.
+const WATCH: OpTag = 0;
+/// A one-shot accept.
+const ACCEPT: OpTag = 1;
 
 pub(crate) struct Listener {
     shared: Arc<ListenerShared>,
 }
 
 pub(crate) struct ListenerShared {
+    /// The listening socket.
     fd: OwnedFd,
+    /// Its epoll fd, which the ring polls instead of the socket.
+    watch: AcceptWatch,
+    /// The driver whose ring carries the ops.
     home: HomeLink,
     state: Mutex<ListenerState>,
 }
 
 #[derive(Default)]
 struct ListenerState {
-    accepted: VecDeque<io::Result<OwnedFd>>,
-    /// The multishot accept.
+    /// Accepted sockets not yet handed out.
+    accepted: VecDeque<OwnedFd>,
+    /// The one error to hand out (EMFILE, ...): no accept is submitted until
+    /// `poll_accept` has returned it and is asked again, so each error
+    /// answers one accept call, and the next call retries for real.
+    error: Option<io::Error>,
+    /// The multishot poll of the epoll fd.
+    watch_op: ArmedOp,
+    /// The one-shot accept.
     accept_op: ArmedOp,
-    /// Someone is accepting: keep an accept armed.
+    /// The accept in flight carries IORING_ACCEPT_DONTWAIT.
+    accept_dontwait: bool,
+    /// A connection may be waiting: submit an accept when none is in flight.
+    ready: bool,
+    /// Someone is accepting: keep the watch armed.
     interest: bool,
     waker: Option<Waker>,
     closed: bool,
@@ -45,6 +65,7 @@ impl Listener {
         set_nonblocking(&fd, false)?;
         Ok(Listener {
             shared: Arc::new(ListenerShared {
+                watch: AcceptWatch::new(&fd)?,
                 fd,
                 home: HomeLink::default(),
                 state: Mutex::new(ListenerState::default()),
@@ -54,19 +75,20 @@ impl Listener {
 
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, socket2::SockAddr)>> {
         let mut st = self.shared.lock();
-        while let Some(accepted) = st.accepted.pop_front() {
-            let fd = match accepted {
-                Ok(fd) => fd,
-                Err(e) => return Poll::Ready(Err(e)),
-            };
+        while let Some(fd) = st.accepted.pop_front() {
             // A connection reset before we looked has no peer: skip it.
             if let Ok(peer) = socket2::SockRef::from(&fd).peer_addr() {
                 return Poll::Ready(Ok((fd, peer)));
             }
         }
-        st.interest = true;
+        if let Some(e) = st.error.take() {
+            // The next call retries for real.
+            st.ready = true;
+            return Poll::Ready(Err(e));
+        }
         set_waker(&mut st.waker, cx);
-        let arm = !st.accept_op.is_armed();
+        let arm = !st.interest || !st.watch_op.is_armed() || (st.ready && !st.accept_op.is_armed());
+        st.interest = true;
         drop(st);
         if arm {
             self.shared.kick()?;
@@ -108,31 +130,68 @@ impl ListenerShared {
     }
 
     fn sync_accept(self: &Arc<Self>, st: &mut ListenerState, ring: &mut Ring) {
-        let wanted = st.interest && !st.closed && st.accepted.len() < ACCEPT_BACKLOG && ring.accepting_ops();
+        let wanted = st.interest
+            && !st.closed
+            && st.error.is_none()
+            && st.accepted.len() < ACCEPT_BACKLOG
+            && ring.accepting_ops();
         if !wanted {
+            st.watch_op.cancel(ring);
             st.accept_op.cancel(ring);
-        } else if !st.accept_op.is_armed() {
-            let entry = opcode::AcceptMulti::new(types::Fd(self.fd.as_raw_fd())).flags(libc::SOCK_CLOEXEC).build();
-            st.accept_op.arm(ring, entry, InFlight::of(self.clone(), 0));
+            return;
+        }
+        if !st.watch_op.is_armed() {
+            // Armed on a listener with connections waiting, it completes at
+            // once; until it does, try an accept anyway.
+            st.ready = true;
+            st.watch_op.arm(ring, self.watch.poll_entry(), InFlight::of(self.clone(), WATCH));
+        }
+        if st.ready && !st.accept_op.is_armed() {
+            st.ready = false;
+            let (entry, dontwait) = accept_entry(self.fd.as_raw_fd());
+            st.accept_dontwait = dontwait;
+            st.accept_op.arm(ring, entry, InFlight::of(self.clone(), ACCEPT));
         }
     }
 
+    /// A completion of the epoll watch: a connection may be waiting.
+    fn on_ready(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+        let mut st = self.lock();
+        // Once ended (cancelled, or overflow) it is re-armed if wanted.
+        st.watch_op.completed(done);
+        if done.result >= 0 {
+            st.ready = true;
+        }
+        self.sync_accept(&mut st, ring);
+    }
+
+    /// The completion of a one-shot accept.
     fn on_accept(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        if done.result >= 0 {
-            // SAFETY: a successful accept completion carries a new fd we own.
-            let fd = unsafe { OwnedFd::from_raw_fd(done.result) };
-            if !st.closed {
-                st.accepted.push_back(Ok(fd));
+        st.accept_op.completed(done);
+        let sent_dontwait = std::mem::take(&mut st.accept_dontwait);
+        match done.result {
+            fd @ 0.. => {
+                // SAFETY: a successful accept completion carries a new fd we own.
+                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+                if !st.closed {
+                    st.accepted.push_back(fd);
+                }
+                st.ready = true; // more may wait: accept until EAGAIN
             }
-        } else if -done.result != libc::ECANCELED && !st.closed {
-            st.accepted.push_back(Err(io::Error::from_raw_os_error(-done.result)));
+            errno => {
+                let errno = -errno;
+                if crate::driver::accept_error_skipped(errno) || dontwait_rejected(errno, sent_dontwait) {
+                    st.ready = true;
+                } else if errno != libc::EAGAIN && errno != libc::ECANCELED && !st.closed && st.error.is_none() {
+                    st.error = Some(io::Error::from_raw_os_error(errno));
+                }
+            }
         }
-        let last = st.accept_op.completed(done);
-        if st.accepted.len() >= ACCEPT_BACKLOG || last {
-            self.sync_accept(&mut st, ring);
+        self.sync_accept(&mut st, ring);
+        if !st.accepted.is_empty() || st.error.is_some() {
+            wake(&mut st.waker);
         }
-        wake(&mut st.waker);
     }
 }
 
@@ -143,8 +202,10 @@ impl Owner for ListenerShared {
         self.sync_accept(&mut st, ring);
     }
 
-    /// The multishot accept is the listener's only op.
-    fn on_completion(self: Arc<Self>, _tag: OpTag, done: &Completion, ring: &mut Ring) {
-        self.on_accept(done, ring);
+    fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {
+        match tag {
+            WATCH => self.on_ready(done, ring),
+            _ => self.on_accept(done, ring),
+        }
     }
 }

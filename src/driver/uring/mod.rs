@@ -16,6 +16,7 @@ use io_uring::{types, IoUring};
 
 use super::{DriverConfig, DriverCounters};
 
+mod accept_watch;
 mod armed;
 mod bufring;
 mod conn;

@@ -59,7 +59,7 @@ impl Stream {
     fn read_with(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
         self.shared.check_alive()?;
         let mut st = self.state();
-        match st.take_readable(self.as_raw_fd(), buf, consume) {
+        match st.read.take_readable(self.as_raw_fd(), buf, consume) {
             Poll::Ready(result) => {
                 let resume = st.recv_out_of_sync();
                 drop(st);
@@ -69,7 +69,7 @@ impl Stream {
                 Poll::Ready(result)
             }
             Poll::Pending => {
-                st.read_waiters.set_io(cx);
+                st.read.read_waiters.set_io(cx);
                 let arm = st.recv_out_of_sync();
                 drop(st);
                 if arm {
@@ -82,12 +82,12 @@ impl Stream {
 
     /// Reads into the unfilled part of `buf` without waiting.
     pub(crate) fn try_read(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
-        self.try_read_with(|st, fd| st.take_readable(fd, buf, true))
+        self.try_read_with(|st, fd| st.read.take_readable(fd, buf, true))
     }
 
     /// Reads into `bufs` in order without waiting.
     pub(crate) fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.try_read_with(|st, fd| st.take_readable_vectored(fd, bufs))
+        self.try_read_with(|st, fd| st.read.take_readable_vectored(fd, bufs))
     }
 
     /// The one non-blocking read path: `take` under the state lock, then arm
@@ -111,11 +111,11 @@ impl Stream {
     /// return `WouldBlock`.
     pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let mut st = self.state();
-        if !st.rx.is_empty() || st.eof || st.read_error.is_some() || st.may_recv_now() {
-            return Poll::Ready(Ok(st.read_readiness()));
+        if !st.read.rx.is_empty() || st.read.eof || st.read.read_error.is_some() || st.read.may_recv_now() {
+            return Poll::Ready(Ok(st.read.read_readiness()));
         }
-        st.read_interest = true;
-        st.read_waiters.add_ready(cx);
+        st.read.read_interest = true;
+        st.read.read_waiters.add_ready(cx);
         drop(st);
         self.shared.kick()?;
         Poll::Pending
@@ -145,11 +145,11 @@ impl Stream {
     fn write_with(&self, bufs: &[IoSlice<'_>], cx: Option<&mut Context<'_>>) -> Poll<io::Result<usize>> {
         self.shared.check_alive()?;
         let mut st = self.state();
-        let taken = st.take_writable(self.as_raw_fd(), bufs);
+        let taken = st.write.take_writable(self.as_raw_fd(), bufs);
         match &taken {
             Poll::Ready(result) => {
                 // Queued bytes (not all went straight out) and no send yet.
-                let start = result.is_ok() && !st.tx.is_empty() && !st.send_op.is_armed();
+                let start = result.is_ok() && !st.write.tx.is_empty() && !st.write.send_op.is_armed();
                 drop(st);
                 if start {
                     // Queued bytes nobody will send: say so now.
@@ -158,7 +158,7 @@ impl Stream {
             }
             Poll::Pending => {
                 if let Some(cx) = cx {
-                    st.write_waiters.set_io(cx);
+                    st.write.write_waiters.set_io(cx);
                 }
             }
         }
@@ -169,37 +169,37 @@ impl Stream {
     /// return `WouldBlock`.
     pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let mut st = self.state();
-        if st.write_error.is_some() || st.tx.len() < SEND_HIGH_WATER {
+        if st.write.write_error.is_some() || st.write.tx.len() < SEND_HIGH_WATER {
             return Poll::Ready(Ok(st.write_readiness()));
         }
-        st.write_waiters.add_ready(cx);
+        st.write.write_waiters.add_ready(cx);
         Poll::Pending
     }
 
     pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut st = self.state();
-        if let Some(e) = st.write_error.take() {
+        if let Some(e) = st.write.write_error.take() {
             return Poll::Ready(Err(e));
         }
-        if st.tx.is_empty() {
+        if st.write.tx.is_empty() {
             return Poll::Ready(Ok(()));
         }
-        st.write_waiters.set_io(cx);
+        st.write.write_waiters.set_io(cx);
         Poll::Pending
     }
 
     pub(crate) fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut st = self.state();
-        if let Some(e) = st.write_error.take() {
+        if let Some(e) = st.write.write_error.take() {
             return Poll::Ready(Err(e));
         }
-        if st.shutdown == Shutdown::Done {
+        if st.write.shutdown == Shutdown::Done {
             return Poll::Ready(Ok(()));
         }
-        if st.shutdown == Shutdown::Open {
-            st.shutdown = Shutdown::Requested;
+        if st.write.shutdown == Shutdown::Open {
+            st.write.shutdown = Shutdown::Requested;
         }
-        st.write_waiters.set_io(cx);
+        st.write.write_waiters.set_io(cx);
         drop(st);
         self.shared.kick()?;
         Poll::Pending
