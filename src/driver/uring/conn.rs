@@ -137,8 +137,11 @@ impl ConnShared {
         let mut st = self.lock();
         st.write.send_op.completed(done);
         if done.result < 0 {
-            st.write.write_error = Some(io::Error::from_raw_os_error(-done.result));
+            let e = io::Error::from_raw_os_error(-done.result);
+            st.read.fail(&e);
+            st.write.write_error = Some(e);
             st.write.tx.clear();
+            st.read.read_waiters.wake();
         } else {
             st.write.tx.advance(done.result as usize);
             self.sync_send(&mut st, ring);
@@ -150,7 +153,10 @@ impl ConnShared {
         let mut st = self.lock();
         st.write.shutdown = Shutdown::Done;
         if done.result < 0 && -done.result != libc::ENOTCONN {
-            st.write.write_error = Some(io::Error::from_raw_os_error(-done.result));
+            let e = io::Error::from_raw_os_error(-done.result);
+            st.read.fail(&e);
+            st.write.write_error = Some(e);
+            st.read.read_waiters.wake();
         }
         st.write.write_waiters.wake();
     }

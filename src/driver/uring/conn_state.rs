@@ -64,7 +64,9 @@ pub(super) struct ReadSide {
     pub(super) read_interest: bool,
     /// The peer half-closed: reads return 0 once `rx` is drained.
     pub(super) eof: bool,
-    /// A receive failed; the next read returns it (once).
+    /// The connection failed (a receive, or a send or shutdown: the socket
+    /// hands its error to one call only, and the next read may see it shut):
+    /// every later read reports this, never a clean EOF. See `fail`.
     pub(super) read_error: Option<io::Error>,
     /// The reader's task and the tasks awaiting readability.
     pub(super) read_waiters: Waiters,
@@ -110,8 +112,8 @@ impl ReadSide {
         if !self.rx.is_empty() {
             return Poll::Ready(Ok(self.rx.copy_to(buf, consume)));
         }
-        if let Some(e) = self.read_error.take() {
-            return Poll::Ready(Err(e));
+        if let Some(e) = &self.read_error {
+            return Poll::Ready(Err(copy_error(e)));
         }
         if self.eof {
             return Poll::Ready(Ok(0));
@@ -182,21 +184,32 @@ impl ReadSide {
                 self.readable = false;
                 None
             }
-            Err(e) => Some(Err(e)),
+            Err(e) => {
+                self.fail(&e);
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// An op or call on the connection failed with `e`: later reads report it
+    /// (the first failure wins). Bytes already received are still read first.
+    pub(super) fn fail(&mut self, e: &io::Error) {
+        if self.read_error.is_none() {
+            self.read_error = Some(copy_error(e));
         }
     }
 }
 
-impl WriteSide {
+impl ConnState {
     /// Queues as much of `bufs` (in order) as fits; Pending when the queue
     /// is full. With nothing queued or in flight, a large write first goes
     /// straight to the socket from the caller's memory (bytes never reorder:
     /// the state lock is held and nothing earlier is waiting).
     pub(super) fn take_writable(&mut self, fd: RawFd, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        if let Some(e) = self.write_error.take() {
+        if let Some(e) = self.write.write_error.take() {
             return Poll::Ready(Err(e));
         }
-        if self.shutdown != Shutdown::Open {
+        if self.write.shutdown != Shutdown::Open {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
         let total: usize = bufs.iter().map(|buf| buf.len()).sum();
@@ -204,25 +217,26 @@ impl WriteSide {
             return Poll::Ready(Ok(0));
         }
         let mut sent = 0;
-        if total >= DIRECT_SEND_MIN && self.tx.is_empty() && !self.send_op.is_armed() {
+        if total >= DIRECT_SEND_MIN && self.write.tx.is_empty() && !self.write.send_op.is_armed() {
             match send_slices(fd, bufs, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) {
                 Ok(n) => sent = n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Poll::Ready(Err(e)),
+                Err(e) => {
+                    self.read.fail(&e);
+                    return Poll::Ready(Err(e));
+                }
             }
             if sent == total {
                 return Poll::Ready(Ok(sent));
             }
         }
-        let room = SEND_HIGH_WATER.saturating_sub(self.tx.len());
+        let room = SEND_HIGH_WATER.saturating_sub(self.write.tx.len());
         if room == 0 {
             return if sent > 0 { Poll::Ready(Ok(sent)) } else { Poll::Pending };
         }
-        Poll::Ready(Ok(sent + self.tx.push_slices(bufs, sent, room)))
+        Poll::Ready(Ok(sent + self.write.tx.push_slices(bufs, sent, room)))
     }
-}
 
-impl ConnState {
     /// The write half's readiness once it is ready: room, and whether the
     /// connection failed (a send or receive got an error).
     pub(super) fn write_readiness(&self) -> Ready {
@@ -256,6 +270,14 @@ impl ConnState {
     /// have just switched the connection back to the multishot receive).
     pub(super) fn recv_out_of_sync(&self) -> bool {
         self.wants_recv() || self.wants_poll() || (self.read.poll_op.is_live() && !self.read.mode.on_demand())
+    }
+}
+
+/// A second report of a recorded error (`io::Error` is not `Clone`).
+fn copy_error(e: &io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(errno) => io::Error::from_raw_os_error(errno),
+        None => io::Error::new(e.kind(), e.to_string()),
     }
 }
 

@@ -145,7 +145,7 @@ impl Stream {
     fn write_with(&self, bufs: &[IoSlice<'_>], cx: Option<&mut Context<'_>>) -> Poll<io::Result<usize>> {
         self.shared.check_alive()?;
         let mut st = self.state();
-        let taken = st.write.take_writable(self.as_raw_fd(), bufs);
+        let taken = st.take_writable(self.as_raw_fd(), bufs);
         match &taken {
             Poll::Ready(result) => {
                 // Queued bytes (not all went straight out) and no send yet.
