@@ -10,13 +10,14 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use ringline::io::Interest;
 use ringline::net::unix::{ReuniteError, SocketAddr, UCred};
-use ringline::net::{UnixListener, UnixStream};
+use ringline::net::{UnixDatagram, UnixListener, UnixStream};
 use ringline::runtime::{Builder, DriverCounters, Handle};
 use ringline::time::{sleep, timeout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -96,6 +97,7 @@ fn types_are_send_sync() {
     assert_send_sync::<ringline::net::unix::OwnedReadHalf>();
     assert_send_sync::<ringline::net::unix::OwnedWriteHalf>();
     assert_send_sync::<ReuniteError>();
+    assert_send_sync::<UnixDatagram>();
 }
 
 #[ringline::test]
@@ -309,6 +311,158 @@ async fn std_round_trip_keeps_the_connection() {
     assert_eq!(back.local_addr().unwrap().as_pathname(), Some(dir.path("std.sock").as_path()));
 }
 
+// --- datagrams ---
+
+#[ringline::test]
+async fn datagram_pair_keeps_message_boundaries() {
+    let (a, b) = UnixDatagram::pair().unwrap();
+    assert!(a.local_addr().unwrap().is_unnamed() && a.peer_addr().unwrap().is_unnamed());
+    for msg in [&b"one"[..], b"second message", b"3"] {
+        assert_eq!(within("send", a.send(msg)).await.unwrap(), msg.len());
+    }
+    let mut buf = [0; 64];
+    for msg in [&b"one"[..], b"second message", b"3"] {
+        let n = within("recv", b.recv(&mut buf)).await.unwrap();
+        assert_eq!(&buf[..n], msg);
+    }
+    assert_eq!(b.try_recv(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+}
+
+#[ringline::test]
+async fn datagram_send_to_and_recv_from_carry_addresses() {
+    let dir = SockDir::new();
+    let (server_path, client_path) = (dir.path("server.sock"), dir.path("client.sock"));
+    let server = UnixDatagram::bind(&server_path).unwrap();
+    let client = UnixDatagram::bind(&client_path).unwrap();
+    assert_eq!(server.local_addr().unwrap().as_pathname(), Some(server_path.as_path()));
+
+    within("send_to", client.send_to(b"ping", &server_path)).await.unwrap();
+    let mut buf = [0; 16];
+    let (n, from) = within("recv_from", server.recv_from(&mut buf)).await.unwrap();
+    assert_eq!((&buf[..n], from.as_pathname()), (&b"ping"[..], Some(client_path.as_path())));
+
+    within("reply", server.send_to(b"pong", from.as_pathname().unwrap())).await.unwrap();
+    let (n, from) = within("recv_from", client.recv_from(&mut buf)).await.unwrap();
+    assert_eq!((&buf[..n], from.as_pathname()), (&b"pong"[..], Some(server_path.as_path())));
+
+    // An unbound sender is unnamed; a missing target is NotFound.
+    let unbound = UnixDatagram::unbound().unwrap();
+    assert_eq!(unbound.try_send_to(b"anon", &server_path).unwrap(), 4);
+    let (_, from) = within("recv_from", server.recv_from(&mut buf)).await.unwrap();
+    assert!(from.is_unnamed());
+    let err = within("send_to", unbound.send_to(b"x", dir.path("nobody.sock"))).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    assert_eq!(UnixDatagram::bind(&server_path).unwrap_err().kind(), io::ErrorKind::AddrInUse);
+}
+
+#[ringline::test]
+async fn datagram_connect_send_recv_and_truncation() {
+    let dir = SockDir::new();
+    let path = dir.path("conn.sock");
+    let server = UnixDatagram::bind(&path).unwrap();
+    let client = UnixDatagram::unbound().unwrap();
+    assert_eq!(client.peer_addr().unwrap_err().kind(), io::ErrorKind::NotConnected);
+    client.connect(&path).unwrap();
+    assert_eq!(client.peer_addr().unwrap().as_pathname(), Some(path.as_path()));
+    within("send", client.send(&[7u8; 100])).await.unwrap();
+    within("send", client.send(b"next")).await.unwrap();
+    // A buffer smaller than the message gets its first bytes; the rest is
+    // dropped, and the next receive gets the next message.
+    let mut small = [0; 10];
+    assert_eq!(within("recv", server.recv(&mut small)).await.unwrap(), 10);
+    assert_eq!(small, [7u8; 10]);
+    let mut buf = Vec::with_capacity(16);
+    let (n, _) = within("recv_buf_from", server.recv_buf_from(&mut buf)).await.unwrap();
+    assert_eq!((n, &buf[..]), (4, &b"next"[..]));
+}
+
+#[ringline::test]
+async fn datagram_readiness_and_poll_api() {
+    let (a, b) = UnixDatagram::pair().unwrap();
+    within("writable", a.writable()).await.unwrap();
+    let n = std::future::poll_fn(|cx| a.poll_send(cx, b"polled")).await.unwrap();
+    assert_eq!(n, 6);
+    let ready = within("ready", b.ready(Interest::READABLE | Interest::WRITABLE)).await.unwrap();
+    assert!(ready.is_readable() || ready.is_writable());
+    within("readable", b.readable()).await.unwrap();
+    let mut storage = [0; 16];
+    let mut buf = tokio::io::ReadBuf::new(&mut storage);
+    within("poll_recv", std::future::poll_fn(|cx| b.poll_recv(cx, &mut buf))).await.unwrap();
+    assert_eq!(buf.filled(), b"polled");
+}
+
+#[cfg(target_os = "linux")]
+#[ringline::test]
+async fn datagram_abstract_namespace_round_trip() {
+    let (server_path, client_path) = (abstract_path("dgram-server"), abstract_path("dgram-client"));
+    let server = UnixDatagram::bind(&server_path).unwrap();
+    let client = UnixDatagram::bind(&client_path).unwrap();
+    within("send_to", client.send_to(b"abs", &server_path)).await.unwrap();
+    let mut buf = [0; 8];
+    let (n, from) = within("recv_from", server.recv_from(&mut buf)).await.unwrap();
+    let client_name = &client_path.to_str().unwrap().as_bytes()[1..];
+    assert_eq!((&buf[..n], from.as_abstract_name()), (&b"abs"[..], Some(client_name)));
+}
+
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datagram_shared_by_many_receivers_and_senders_loses_nothing() {
+    const TASKS: usize = 4;
+    const EACH: usize = 200;
+    let (rx, tx) = UnixDatagram::pair().unwrap();
+    let (rx, tx) = (Arc::new(rx), Arc::new(tx));
+    let got = Arc::new(AtomicUsize::new(0));
+    let mut receivers = Vec::new();
+    for _ in 0..TASKS {
+        let (rx, got) = (rx.clone(), got.clone());
+        receivers.push(ringline::spawn(async move {
+            let mut buf = [0; 8];
+            while got.load(Ordering::SeqCst) < TASKS * EACH {
+                // Bounded, so a receiver whose last message went to another
+                // task stops waiting.
+                if let Ok(n) = timeout(Duration::from_millis(50), rx.recv(&mut buf)).await {
+                    assert_eq!(n.unwrap(), 8);
+                    got.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }));
+    }
+    let mut senders = Vec::new();
+    for t in 0..TASKS {
+        let tx = tx.clone();
+        senders.push(ringline::spawn(async move {
+            for i in 0..EACH {
+                tx.send(&((t * EACH + i) as u64).to_le_bytes()).await.unwrap();
+            }
+        }));
+    }
+    within("senders", async {
+        for s in senders {
+            s.await.unwrap();
+        }
+    })
+    .await;
+    timeout(Duration::from_secs(10), async {
+        for r in receivers {
+            r.await.unwrap();
+        }
+    })
+    .await
+    .expect("receivers timed out");
+    assert_eq!(got.load(Ordering::SeqCst), TASKS * EACH, "a Unix datagram pair drops nothing");
+}
+
+#[ringline::test]
+async fn datagram_std_round_trip() {
+    let (a, b) = std::os::unix::net::UnixDatagram::pair().unwrap();
+    let a = UnixDatagram::from_std(a).unwrap();
+    let b = UnixDatagram::try_from(b).unwrap();
+    within("send", a.send(b"std")).await.unwrap();
+    let b = b.into_std().unwrap();
+    let mut buf = [0; 8];
+    // Non-blocking, as tokio hands it back; the message waited in the socket.
+    assert_eq!(b.recv(&mut buf).unwrap(), 3);
+}
+
 // --- dropping in-flight futures leaks nothing ---
 
 /// Runs `f` on a fresh two-worker runtime and checks that the driver's
@@ -371,6 +525,30 @@ fn dropped_unix_write_to_a_peer_that_never_reads_leaks_nothing() {
             }
         }
         assert!(blocked, "writes to a peer that never reads must eventually wait");
+        drop((a, b));
+    });
+}
+
+#[test]
+fn dropped_datagram_receives_and_waits_leak_nothing() {
+    leaves_no_trace(|| async {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        let mut buf = [0; 16];
+        for _ in 0..20 {
+            assert!(timeout(Duration::from_millis(2), a.recv(&mut buf)).await.is_err());
+            assert!(timeout(Duration::ZERO, a.readable()).await.is_err());
+            assert!(timeout(Duration::ZERO, a.ready(Interest::READABLE)).await.is_err());
+        }
+        // A poll_* wait left pending when the socket is dropped.
+        let mut storage = [0; 16];
+        let mut rb = tokio::io::ReadBuf::new(&mut storage);
+        let waker = futures_util::task::noop_waker();
+        assert!(a.poll_recv(&mut std::task::Context::from_waker(&waker), &mut rb).is_pending());
+        // Nothing was lost to the dropped receives.
+        b.send(b"still here").await.unwrap();
+        let n = within("recv", a.recv(&mut buf)).await.unwrap();
+        assert_eq!(&buf[..n], b"still here");
+        assert!(a.poll_recv(&mut std::task::Context::from_waker(&waker), &mut rb).is_pending());
         drop((a, b));
     });
 }

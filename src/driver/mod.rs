@@ -19,6 +19,7 @@ use crate::io::{Interest, Ready};
 
 pub(crate) mod context;
 mod counters;
+pub(crate) mod datagram;
 pub(crate) mod op;
 pub(crate) mod poll;
 pub(crate) mod recv;

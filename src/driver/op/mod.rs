@@ -26,6 +26,8 @@ use std::task::{ready, Context, Poll};
 use super::poll::{Direction, Registration};
 
 pub(crate) mod connect;
+#[cfg(all(target_os = "linux", feature = "uring"))]
+pub(crate) mod poll_ready;
 
 /// An operation both backends can run.
 pub(crate) trait OpAble: Send + Unpin + 'static {

@@ -56,7 +56,7 @@ impl Drop for Registered {
 impl Registration {
     /// Wraps a non-blocking socket; it registers on first use, assuming
     /// `initial` readiness until its first event.
-    pub(super) fn new(fd: OwnedFd, initial: Ready) -> Registration {
+    pub(crate) fn new(fd: OwnedFd, initial: Ready) -> Registration {
         Registration { registered: OnceLock::new(), registering: Mutex::new(()), initial, fd }
     }
 
@@ -87,7 +87,7 @@ impl Registration {
     }
 
     /// Runs `op` if `dir` is ready, else fails with `WouldBlock`; never waits.
-    pub(super) fn try_io<R>(&self, dir: Direction, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    pub(crate) fn try_io<R>(&self, dir: Direction, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
         match self.drive(None, dir, || op().map(|result| (result, Readiness::Kept))) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
@@ -96,7 +96,7 @@ impl Registration {
 
     /// Ready with the readiness bits of `dir` once it is (believed) ready;
     /// the readiness stays set.
-    pub(super) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<Ready>> {
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<Ready>> {
         let io = &self.registered()?.io;
         io.poll_ready(Some(cx), dir, WaitFor::Readiness).map_ok(|event| event.ready())
     }
@@ -143,7 +143,7 @@ impl Registration {
     }
 
     /// Leaves the poller and gives the (still non-blocking) socket back.
-    pub(super) fn into_fd(self) -> OwnedFd {
+    pub(crate) fn into_fd(self) -> OwnedFd {
         let Registration { registered, fd, .. } = self;
         drop(registered);
         fd

@@ -2,16 +2,20 @@
 //! address type, peer credentials and the halves a
 //! [`UnixStream`](crate::net::UnixStream) splits into.
 //!
-//! The sockets themselves are [`UnixStream`](crate::net::UnixStream) and
-//! [`UnixListener`](crate::net::UnixListener) in `ringline::net`. They run on
-//! the same driver streams and listeners as TCP, on both backends.
+//! The sockets themselves are [`UnixStream`](crate::net::UnixStream),
+//! [`UnixListener`](crate::net::UnixListener) and
+//! [`UnixDatagram`](crate::net::UnixDatagram) in `ringline::net`. Streams and
+//! listeners run on the same driver objects as TCP; datagrams on the
+//! driver's readiness-driven datagram socket. All work on both backends.
 
+mod datagram;
 mod listener;
 mod socketaddr;
 mod split;
 mod stream;
 mod ucred;
 
+pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
 pub use socketaddr::SocketAddr;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
