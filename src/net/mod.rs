@@ -19,6 +19,6 @@ pub mod unix;
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 #[cfg(unix)]
-pub use unix::{UnixDatagram, UnixListener, UnixStream};
+pub use unix::{datagram::UnixDatagram, listener::UnixListener, stream::UnixStream};
 
 pub(crate) use addr::to_socket_addrs;

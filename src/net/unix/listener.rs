@@ -10,7 +10,8 @@ use std::task::{ready, Context, Poll};
 use socket2::{Domain, SockRef, Socket, Type};
 
 use super::socketaddr::{from_path, from_sock_addr, to_sock_addr};
-use super::{SocketAddr, UnixStream};
+use super::stream::UnixStream;
+use super::SocketAddr;
 use crate::driver;
 
 /// The backlog `bind` listens with, as tokio (through mio) does.

@@ -8,16 +8,13 @@
 //! listeners run on the same driver objects as TCP; datagrams on the
 //! driver's readiness-driven datagram socket. All work on both backends.
 
-mod datagram;
-mod listener;
+pub(crate) mod datagram;
+pub(crate) mod listener;
 mod socketaddr;
 mod split;
-mod stream;
+pub(crate) mod stream;
 mod ucred;
 
-pub use datagram::UnixDatagram;
-pub use listener::UnixListener;
 pub use socketaddr::SocketAddr;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
-pub use stream::UnixStream;
 pub use ucred::{gid_t, pid_t, uid_t, UCred};

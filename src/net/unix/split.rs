@@ -4,6 +4,7 @@
 //! move to different tasks and be put back together with
 //! [`OwnedReadHalf::reunite`]. The same halves as TCP's (`net/halves.rs`).
 
-use super::{SocketAddr, UnixStream};
+use super::stream::UnixStream;
+use super::SocketAddr;
 
 crate::net::halves::stream_halves!(stream: UnixStream, addr: SocketAddr, path: "ringline::net::unix");
