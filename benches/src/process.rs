@@ -98,7 +98,7 @@ impl Server {
     /// Starts the server on a free loopback port and waits until it accepts.
     pub fn start(spec: &ServerSpec) -> io::Result<Server> {
         let port = free_port()?;
-        Server::start_at(spec, port, Target::Tcp(SocketAddr::from(([127, 0, 0, 1], port))))
+        Server::start_at(spec, port, Target::Ip(SocketAddr::from(([127, 0, 0, 1], port))))
     }
 
     /// Starts a server that listens on the Unix socket `path` (its workload
@@ -119,7 +119,7 @@ impl Server {
     /// Whether a connection to the server goes through now.
     fn accepts(&self) -> bool {
         match &self.target {
-            Target::Tcp(addr) => TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_ok(),
+            Target::Ip(addr) => TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_ok(),
             Target::Unix(path) => UnixStream::connect(path).is_ok(),
         }
     }
@@ -147,7 +147,7 @@ impl Server {
     /// For a server started with [`start_unix`](Server::start_unix).
     pub fn addr(&self) -> SocketAddr {
         match &self.target {
-            Target::Tcp(addr) => *addr,
+            Target::Ip(addr) => *addr,
             Target::Unix(path) => panic!("the server at {} listens on a Unix socket", path.display()),
         }
     }

@@ -19,7 +19,6 @@ use crate::io::{Interest, Ready};
 
 pub(crate) mod context;
 mod counters;
-pub(crate) mod datagram;
 pub(crate) mod op;
 pub(crate) mod poll;
 pub(crate) mod recv;
@@ -63,6 +62,9 @@ macro_rules! on_backend {
         }
     };
 }
+
+mod dgram;
+pub(crate) use dgram::Datagram;
 
 /// A worker's driver: owned and driven (`&mut`) by that worker's thread only.
 pub(crate) enum Driver {
@@ -200,21 +202,7 @@ impl Stream {
     /// ready; the task waits on every half it asked for, so whichever comes
     /// first wakes it.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
-        let mut ready = Ready::EMPTY;
-        if interest.is_readable() {
-            if let Poll::Ready(read) = self.poll_read_ready(cx)? {
-                ready |= read;
-            }
-        }
-        if interest.is_writable() {
-            if let Poll::Ready(write) = self.poll_write_ready(cx)? {
-                ready |= write;
-            }
-        }
-        if ready.is_empty() {
-            return Poll::Pending;
-        }
-        Poll::Ready(Ok(ready & interest.mask()))
+        ready_of(cx, interest, |cx| self.poll_read_ready(cx), |cx| self.poll_write_ready(cx))
     }
 
     /// Reads into the unfilled part of `buf` without waiting.
@@ -332,4 +320,30 @@ pub(crate) fn accept_error_skipped(errno: i32) -> bool {
             | libc::ENETUNREACH
             | libc::EINTR
     )
+}
+
+/// Ready with the readiness of the directions in `interest` once either is
+/// ready (the task waits on every direction it asked for, so whichever
+/// comes first wakes it).
+fn ready_of(
+    cx: &mut Context<'_>,
+    interest: Interest,
+    read: impl FnOnce(&mut Context<'_>) -> Poll<io::Result<Ready>>,
+    write: impl FnOnce(&mut Context<'_>) -> Poll<io::Result<Ready>>,
+) -> Poll<io::Result<Ready>> {
+    let mut ready = Ready::EMPTY;
+    if interest.is_readable() {
+        if let Poll::Ready(got) = read(cx)? {
+            ready |= got;
+        }
+    }
+    if interest.is_writable() {
+        if let Poll::Ready(got) = write(cx)? {
+            ready |= got;
+        }
+    }
+    if ready.is_empty() {
+        return Poll::Pending;
+    }
+    Poll::Ready(Ok(ready & interest.mask()))
 }

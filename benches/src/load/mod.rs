@@ -15,6 +15,7 @@ use hdrhistogram::Histogram;
 
 pub mod epoll;
 pub mod protocol;
+pub mod udp;
 pub mod uring;
 
 pub use protocol::Protocol;
@@ -49,15 +50,27 @@ impl Engine {
 /// Where a server listens: a TCP address or a Unix socket path.
 #[derive(Clone, Debug)]
 pub enum Target {
-    /// TCP, on loopback.
-    Tcp(SocketAddr),
+    /// An IP address (TCP or UDP), on loopback.
+    Ip(SocketAddr),
     /// A Unix stream socket.
     Unix(PathBuf),
 }
 
+impl Target {
+    /// The IP address, for loads that only speak IP (UDP).
+    pub fn ip_addr(&self) -> io::Result<SocketAddr> {
+        match self {
+            Target::Ip(addr) => Ok(*addr),
+            Target::Unix(path) => {
+                Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} is not an IP address", path.display())))
+            }
+        }
+    }
+}
+
 impl From<SocketAddr> for Target {
     fn from(addr: SocketAddr) -> Target {
-        Target::Tcp(addr)
+        Target::Ip(addr)
     }
 }
 
@@ -174,7 +187,7 @@ pub fn connect_many(addr: SocketAddr, n: usize) -> io::Result<Vec<TcpStream>> {
 /// blocking connects for a Unix socket.
 pub fn connect_target(target: &Target, n: usize) -> io::Result<Vec<Socket>> {
     match target {
-        Target::Tcp(addr) => Ok(connect_many(*addr, n)?.into_iter().map(Socket::Tcp).collect()),
+        Target::Ip(addr) => Ok(connect_many(*addr, n)?.into_iter().map(Socket::Tcp).collect()),
         Target::Unix(path) => (0..n).map(|_| UnixStream::connect(path).map(Socket::Unix)).collect(),
     }
 }
@@ -302,6 +315,27 @@ mod tests {
     fn epoll_engine_round_trips() {
         check(Engine::Epoll, 64);
         check(Engine::Epoll, 16 * 1024);
+    }
+
+    #[test]
+    fn udp_round_trips() {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let addr = server.local_addr().expect("addr");
+        thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while let Ok((n, from)) = server.recv_from(&mut buf) {
+                let _ = server.send_to(&buf[..n], from);
+            }
+        });
+        let spec = LoadSpec {
+            addr: addr.into(),
+            conns: 4,
+            warmup: Duration::from_millis(20),
+            duration: Duration::from_millis(150),
+            engine: Engine::Epoll,
+        };
+        let result = udp::run(&spec, 1400).expect("load run");
+        assert!(result.round_trips > 10, "only {} round trips", result.round_trips);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|unix-echo|http|spawn|timers [--workers N] [--port P]
+//! --workload echo|udp-echo|unix-echo|http|spawn|timers [--workers N] [--port P]
 //! [--path SOCKET] [--cpu C] [--buf BYTES] [--count N]`.
 //!
-//! Servers (echo, http) listen on 127.0.0.1:P until killed; unix-echo
-//! listens on the Unix socket at SOCKET. In-process
+//! Servers (echo, udp-echo, http) listen on 127.0.0.1:P until killed;
+//! unix-echo listens on the Unix socket at SOCKET. In-process
 //! benchmarks (spawn, timers) print one `RESULT key=value ...` line and exit.
 
 use std::collections::HashMap;
@@ -37,6 +37,7 @@ const TIMER_SEED: u64 = 0x5eed;
 enum Task {
     Echo { buf: usize },
     UnixEcho { buf: usize, path: PathBuf },
+    UdpEcho { buf: usize },
     Http,
     Spawn { count: usize },
     Timers { count: usize },
@@ -57,6 +58,7 @@ pub fn main(mut args: Args) -> Result<(), String> {
     let task = match workload.as_str() {
         "echo" => Task::Echo { buf },
         "unix-echo" => Task::UnixEcho { buf, path: path.ok_or("unix-echo needs --path")?.into() },
+        "udp-echo" => Task::UdpEcho { buf },
         "http" => Task::Http,
         "spawn" => Task::Spawn { count: count.unwrap_or(1_000_000) },
         "timers" => Task::Timers { count: count.unwrap_or(100_000) },
@@ -103,6 +105,7 @@ macro_rules! runner {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
                 Task::UnixEcho { buf, path } => $rt::block_on(workers, $rt::unix_echo(path, buf))?.map(|()| None),
+                Task::UdpEcho { buf } => $rt::block_on(workers, $rt::udp_echo(addr, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
                 Task::Spawn { count } => {
                     let secs = $rt::block_on(workers, async move {

@@ -19,6 +19,7 @@ pub mod idle;
 pub mod spawn;
 pub mod syscalls;
 pub mod timers;
+pub mod udp_echo;
 pub mod unix_echo;
 
 /// A named benchmark.
@@ -35,6 +36,7 @@ pub struct Workload {
 pub const ALL: &[Workload] = &[
     echo::WORKLOAD,
     unix_echo::WORKLOAD,
+    udp_echo::WORKLOAD,
     http::WORKLOAD,
     spawn::WORKLOAD,
     timers::WORKLOAD,

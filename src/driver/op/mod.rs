@@ -9,7 +9,8 @@
 //! On io_uring the op (boxed, so pointers into it stay put) and its socket
 //! belong to the driver's slab until the CQE: dropping the future only asks
 //! for a cancel (ARCHITECTURE.md rules 1 and 3). On mio the op runs on the
-//! caller's task through the registration's one retry loop.
+//! caller's task through the registration's one retry loop, as one of
+//! possibly several tasks waiting on the socket.
 //!
 //! Adding an op is one file in this folder: see `connect.rs`.
 
@@ -26,8 +27,7 @@ use std::task::{ready, Context, Poll};
 use super::poll::{Direction, Registration};
 
 pub(crate) mod connect;
-#[cfg(all(target_os = "linux", feature = "uring"))]
-pub(crate) mod poll_ready;
+pub(crate) mod send_to;
 
 /// An operation both backends can run.
 pub(crate) trait OpAble: Send + Unpin + 'static {
@@ -92,7 +92,7 @@ impl<T: OpAble> Future for Op<'_, T> {
             }
             Inner::Poll { io, op } => {
                 let call = op.as_mut().expect("op polled after completion");
-                let res = ready!(io.poll_io(cx, T::DIRECTION, || call.poll_call(io.fd().as_fd())));
+                let res = ready!(io.poll_io_shared(cx, T::DIRECTION, || call.poll_call(io.fd().as_fd())));
                 Poll::Ready((res, op.take().expect("checked above")))
             }
         }

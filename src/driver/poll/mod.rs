@@ -20,6 +20,7 @@ use slab::Slab;
 
 use super::{DriverConfig, DriverCounters};
 
+mod dgram;
 mod listener;
 mod registration;
 mod scheduled_io;
@@ -27,6 +28,7 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use dgram::Datagram;
 pub(crate) use listener::Listener;
 pub(crate) use stream::Stream;
 

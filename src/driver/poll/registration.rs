@@ -56,7 +56,7 @@ impl Drop for Registered {
 impl Registration {
     /// Wraps a non-blocking socket; it registers on first use, assuming
     /// `initial` readiness until its first event.
-    pub(crate) fn new(fd: OwnedFd, initial: Ready) -> Registration {
+    pub(super) fn new(fd: OwnedFd, initial: Ready) -> Registration {
         Registration { registered: OnceLock::new(), registering: Mutex::new(()), initial, fd }
     }
 
@@ -73,7 +73,19 @@ impl Registration {
         dir: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.drive(Some(cx), dir, || op().map(|result| (result, Readiness::Kept)))
+        self.drive(Some(cx), dir, WaitFor::Io, || op().map(|result| (result, Readiness::Kept)))
+    }
+
+    /// Like `poll_io`, for sockets several tasks use at once (a datagram
+    /// socket shared through an `Arc`): the next event wakes every waiting
+    /// task, not only the last one to wait, as tokio's readiness waiters do.
+    pub(crate) fn poll_io_shared<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.drive(Some(cx), dir, WaitFor::Readiness, || op().map(|result| (result, Readiness::Kept)))
     }
 
     /// Like `poll_io`, for a read that can tell when it has drained the
@@ -83,12 +95,12 @@ impl Registration {
         cx: &mut Context<'_>,
         op: impl FnMut() -> io::Result<(R, Readiness)>,
     ) -> Poll<io::Result<R>> {
-        self.drive(Some(cx), Direction::Read, op)
+        self.drive(Some(cx), Direction::Read, WaitFor::Io, op)
     }
 
     /// Runs `op` if `dir` is ready, else fails with `WouldBlock`; never waits.
-    pub(crate) fn try_io<R>(&self, dir: Direction, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
-        match self.drive(None, dir, || op().map(|result| (result, Readiness::Kept))) {
+    pub(super) fn try_io<R>(&self, dir: Direction, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+        match self.drive(None, dir, WaitFor::Io, || op().map(|result| (result, Readiness::Kept))) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }
@@ -96,23 +108,25 @@ impl Registration {
 
     /// Ready with the readiness bits of `dir` once it is (believed) ready;
     /// the readiness stays set.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<Ready>> {
+    pub(super) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<Ready>> {
         let io = &self.registered()?.io;
         io.poll_ready(Some(cx), dir, WaitFor::Readiness).map_ok(|event| event.ready())
     }
 
     /// The retry loop: wait for readiness (or, without a context, fail with
     /// `WouldBlock`), try the call, and on `WouldBlock` clear and go round.
+    /// A waiting task waits as `kind`.
     /// A call that went through and says it drained the socket clears too.
     fn drive<R>(
         &self,
         mut cx: Option<&mut Context<'_>>,
         dir: Direction,
+        kind: WaitFor,
         mut op: impl FnMut() -> io::Result<(R, Readiness)>,
     ) -> Poll<io::Result<R>> {
         let io = &self.registered()?.io;
         loop {
-            let event = ready!(io.poll_ready(cx.as_deref_mut(), dir, WaitFor::Io))?;
+            let event = ready!(io.poll_ready(cx.as_deref_mut(), dir, kind))?;
             match op() {
                 Ok((result, readiness)) => {
                     if readiness == Readiness::Drained {
@@ -143,7 +157,7 @@ impl Registration {
     }
 
     /// Leaves the poller and gives the (still non-blocking) socket back.
-    pub(crate) fn into_fd(self) -> OwnedFd {
+    pub(super) fn into_fd(self) -> OwnedFd {
         let Registration { registered, fd, .. } = self;
         drop(registered);
         fd

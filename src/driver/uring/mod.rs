@@ -21,6 +21,7 @@ mod armed;
 mod bufring;
 mod conn;
 mod conn_state;
+mod dgram;
 mod home_link;
 mod listener;
 mod oneshot;
@@ -34,6 +35,7 @@ mod stream;
 mod tests;
 mod wake;
 
+pub(crate) use dgram::Datagram;
 pub(crate) use listener::Listener;
 pub(crate) use oneshot::Oneshot;
 pub(crate) use probe::probe;
@@ -134,7 +136,7 @@ pub(crate) struct Driver {
 impl Driver {
     pub(crate) fn new(config: &DriverConfig) -> io::Result<Driver> {
         let uring = build_ring(config)?;
-        let bufs = BufRing::new(&uring, config.recv_buffers, config.recv_buffer_size)?;
+        let bufs = BufRing::new(&uring, bufring::RECV_GROUP, config.recv_buffers, config.recv_buffer_size)?;
         // SAFETY: eventfd(2) returns a new fd or -1.
         let wake_fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
         if wake_fd < 0 {
@@ -177,7 +179,7 @@ impl Driver {
                 wait = false;
             }
         }
-        self.ring.bufs.publish();
+        self.ring.publish_bufs();
         let entered = if wait {
             self.enter_and_wait(timeout)
         } else if self.needs_enter() {
@@ -193,7 +195,7 @@ impl Driver {
             assert!(quiet.contains(&e.raw_os_error().unwrap_or(0)), "io_uring_enter failed: {e}");
         }
         self.reap();
-        self.ring.bufs.publish();
+        self.ring.publish_bufs();
         self.publish_counters();
     }
 

@@ -6,12 +6,13 @@
 //! dropped future never frees memory in flight, and a stale completion for a
 //! reused slot is recognised by its generation and dropped.
 
+use std::io;
 use std::sync::Arc;
 
 use io_uring::{cqueue, opcode, squeue, IoUring};
 use slab::Slab;
 
-use super::bufring::BufRing;
+use super::bufring::{BufRing, DGRAM_GROUP};
 use super::sq_backlog::SqBacklog;
 
 /// Which of its ops a completion is for, as its owner numbers them.
@@ -68,6 +69,9 @@ pub(super) struct Ring {
     /// Declared first so it is dropped (closed) before the buffers it used.
     pub(super) uring: IoUring,
     pub(super) bufs: BufRing,
+    /// The datagram buffer group, made when the first datagram socket
+    /// receives (most programs never do).
+    dgram_bufs: Option<BufRing>,
     ops: Slab<OpSlot>,
     /// Entries waiting for room in the submission queue.
     backlog: SqBacklog,
@@ -75,6 +79,15 @@ pub(super) struct Ring {
     /// The driver is shutting down: completions must not arm new ops.
     stopping: bool,
 }
+
+/// Buffers in the datagram group: a burst of more datagrams than this between
+/// two driver ticks ends the multishot receive (ENOBUFS), which re-arms; the
+/// datagrams wait in the socket meanwhile.
+const DGRAM_BUFFERS: u16 = 64;
+/// Room for the largest UDP payload (65,527 bytes over IPv6), the kernel's
+/// 16-byte header and a `sockaddr_storage`, rounded to pages. The memory is
+/// virtual until written: a small datagram touches one page.
+const DGRAM_BUFFER_SIZE: u32 = 64 * 1024 + 4096;
 
 /// A completion, decoded.
 pub(super) struct Completion {
@@ -94,10 +107,27 @@ impl Ring {
         Ring {
             uring,
             bufs,
+            dgram_bufs: None,
             ops: Slab::with_capacity(256),
             backlog: SqBacklog::default(),
             next_generation: 1,
             stopping: false,
+        }
+    }
+
+    /// The datagram buffer group, registered with the kernel on first use.
+    pub(super) fn dgram_bufs(&mut self) -> io::Result<&mut BufRing> {
+        if self.dgram_bufs.is_none() {
+            self.dgram_bufs = Some(BufRing::new(&self.uring, DGRAM_GROUP, DGRAM_BUFFERS, DGRAM_BUFFER_SIZE)?);
+        }
+        Ok(self.dgram_bufs.as_mut().expect("made above"))
+    }
+
+    /// Publishes the buffers given back since the last call, in every group.
+    pub(super) fn publish_bufs(&mut self) {
+        self.bufs.publish();
+        if let Some(dgram) = &mut self.dgram_bufs {
+            dgram.publish();
         }
     }
 

@@ -148,3 +148,26 @@ fn shutdown_cancels_everything_in_flight_and_frees_it() {
     assert_eq!(driver.ring.in_flight(), 0);
     assert_eq!(drops.load(Ordering::SeqCst), 32);
 }
+
+#[test]
+fn send_to_op_sends_its_own_copy_of_the_datagram() {
+    use crate::driver::op::send_to::SendTo;
+    let mut driver = Driver::new(&DriverConfig::default()).unwrap();
+    let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = socket2::SockAddr::from(rx.local_addr().unwrap());
+    let mut payload = b"datagram".to_vec();
+    let mut op = Oneshot::on(driver.handle(), Arc::new(OwnedFd::from(tx)), SendTo::new(&payload, Some(&to)));
+    payload.fill(0); // the op sends its copy, not the caller's memory
+    let (result, _op) = loop {
+        turn(&mut driver);
+        if let Poll::Ready(done) = poll_once(&mut op) {
+            break done;
+        }
+    };
+    assert_eq!(result, 8);
+    let mut buf = [0u8; 16];
+    let n = rx.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"datagram");
+    assert_eq!(ops_in_flight(&driver), 0);
+}

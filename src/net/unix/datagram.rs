@@ -7,16 +7,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use bytes::BufMut;
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
-use tokio::io::ReadBuf;
 
 use super::socketaddr::{from_path, from_sock_addr, to_sock_addr};
 use super::SocketAddr;
-use crate::driver::datagram::{self, Datagram};
-use crate::driver::poll::Direction;
-use crate::driver::recv::read_into_buf_mut;
-use crate::io::{Interest, Ready};
+use crate::driver::{self, Datagram};
+use crate::net::datagram_api::{self, DatagramIo};
 
 /// A Unix datagram socket: each `send` arrives as one message, whole, at
 /// one `recv`.
@@ -101,7 +97,8 @@ impl UnixDatagram {
     }
 
     /// Turns this socket back into a standard-library one, in non-blocking
-    /// mode. Messages not yet received stay queued in the socket.
+    /// mode. Datagrams the runtime received but that were not read yet are
+    /// lost, as with tokio.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
         self.io.into_fd().map(std::os::unix::net::UnixDatagram::from)
     }
@@ -112,26 +109,6 @@ impl UnixDatagram {
         SockRef::from(self).connect(&to_sock_addr(&from_path(path.as_ref())?)?)
     }
 
-    /// Sends `buf` as one message to the connected peer; waits while the
-    /// socket has no room.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: a dropped `send` has sent nothing.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.io(Direction::Write, || datagram::send_to(self.io.as_fd(), buf, None)).await
-    }
-
-    /// Sends `buf` as one message to the connected peer, without waiting.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, || datagram::send_to(self.io.as_fd(), buf, None))
-    }
-
-    /// Polls to send `buf` as one message to the connected peer.
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, || datagram::send_to(self.io.as_fd(), buf, None))
-    }
-
     /// Sends `buf` as one message to the socket at `target`.
     ///
     /// # Cancel safety
@@ -139,130 +116,19 @@ impl UnixDatagram {
     /// Cancel safe: a dropped `send_to` has sent nothing.
     pub async fn send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
         let target = target_addr(target.as_ref())?;
-        self.io.io(Direction::Write, || datagram::send_to(self.io.as_fd(), buf, Some(&target))).await
+        self.io.send_to(buf, Some(&target)).await
     }
 
     /// Sends `buf` as one message to the socket at `target`, without waiting.
     pub fn try_send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
         let target = target_addr(target.as_ref())?;
-        self.io.try_io(Direction::Write, || datagram::send_to(self.io.as_fd(), buf, Some(&target)))
+        self.io.try_send_to(buf, Some(&target))
     }
 
     /// Polls to send `buf` as one message to the socket at `target`.
     pub fn poll_send_to<P: AsRef<Path>>(&self, cx: &mut Context<'_>, buf: &[u8], target: P) -> Poll<io::Result<usize>> {
         let target = target_addr(target.as_ref())?;
-        self.io.poll_io(cx, Direction::Write, || datagram::send_to(self.io.as_fd(), buf, Some(&target)))
-    }
-
-    /// Receives one message into `buf`: its length (cut to `buf`).
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: a dropped `recv` has received nothing.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.recv_from(buf).await.map(|(n, _)| n)
-    }
-
-    /// Receives one message into `buf`, without waiting.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_recv_from(buf).map(|(n, _)| n)
-    }
-
-    /// Polls to receive one message into `buf`.
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.poll_recv_from(cx, buf).map_ok(drop)
-    }
-
-    /// Receives one message into the spare capacity of `buf`, advancing it.
-    /// A `Vec<u8>` or `BytesMut` grows by at least 64 bytes if it is full.
-    pub async fn recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.recv_buf_from(buf).await.map(|(n, _)| n)
-    }
-
-    /// Receives one message into the spare capacity of `buf`, without waiting.
-    pub fn try_recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.try_recv_buf_from(buf).map(|(n, _)| n)
-    }
-
-    /// Receives one message into `buf`: its length and its sender's address.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: a dropped `recv_from` has received nothing.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let mut buf = ReadBuf::new(buf);
-        let from = self.io.io(Direction::Read, || datagram::recv_from(self.io.as_fd(), &mut buf)).await?;
-        Ok((buf.filled().len(), from_sock_addr(&from)?))
-    }
-
-    /// Receives one message into `buf`, without waiting.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let mut buf = ReadBuf::new(buf);
-        let from = self.try_recv_into(&mut buf)?;
-        Ok((buf.filled().len(), from_sock_addr(&from)?))
-    }
-
-    /// Polls to receive one message into `buf`; ready with its sender.
-    pub fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<SocketAddr>> {
-        let from =
-            std::task::ready!(self.io.poll_io(cx, Direction::Read, || datagram::recv_from(self.io.as_fd(), buf)))?;
-        Poll::Ready(from_sock_addr(&from))
-    }
-
-    /// Receives one message into the spare capacity of `buf`, advancing it:
-    /// its length and its sender's address.
-    pub async fn recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
-        loop {
-            match self.try_recv_buf_from(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable().await?,
-                other => return other,
-            }
-        }
-    }
-
-    /// Receives one message into the spare capacity of `buf`, without waiting.
-    pub fn try_recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
-        let mut from = None;
-        let n = read_into_buf_mut(buf, |buf| {
-            from = Some(self.try_recv_into(buf)?);
-            Ok(buf.filled().len())
-        })?;
-        Ok((n, from_sock_addr(&from.expect("set on success"))?))
-    }
-
-    fn try_recv_into(&self, buf: &mut ReadBuf<'_>) -> io::Result<SockAddr> {
-        self.io.try_io(Direction::Read, || datagram::recv_from(self.io.as_fd(), buf))
-    }
-
-    /// Waits until any of the readiness in `interest` holds and returns what
-    /// holds of it. Readiness may be spurious: a `try_*` call may still say
-    /// `WouldBlock`; then wait again.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe.
-    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        self.io.ready(interest).await
-    }
-
-    /// Waits until a message may be received (see [`ready`](UnixDatagram::ready)).
-    pub async fn readable(&self) -> io::Result<()> {
-        self.ready(Interest::READABLE).await.map(drop)
-    }
-
-    /// Waits until a message may be sent (see [`ready`](UnixDatagram::ready)).
-    pub async fn writable(&self) -> io::Result<()> {
-        self.ready(Interest::WRITABLE).await.map(drop)
-    }
-
-    /// Polls for read readiness. Only the most recent caller is woken.
-    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_ready(cx, Direction::Read).map_ok(drop)
-    }
-
-    /// Polls for write readiness. Only the most recent caller is woken.
-    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_ready(cx, Direction::Write).map_ok(drop)
+        self.io.poll_send_to(cx, buf, Some(&target))
     }
 
     /// The address this socket is bound to (unnamed if none).
@@ -275,14 +141,20 @@ impl UnixDatagram {
         from_sock_addr(&SockRef::from(self).peer_addr()?)
     }
 
-    /// Takes and clears the pending `SO_ERROR` of this socket.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        SockRef::from(self).take_error()
-    }
-
     /// Shuts down the read, write or both halves of the socket.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         SockRef::from(self).shutdown(how)
+    }
+}
+
+/// Receiving, connected sends and readiness: the same as `UdpSocket`'s.
+impl UnixDatagram {
+    datagram_api::datagram_methods!(addr: SocketAddr, conv: |from: SockAddr| from_sock_addr(&from));
+}
+
+impl DatagramIo for UnixDatagram {
+    fn datagram_io(&self) -> &driver::Datagram {
+        &self.io
     }
 }
 
