@@ -408,21 +408,24 @@ async fn datagram_abstract_namespace_round_trip() {
 async fn datagram_shared_by_many_receivers_and_senders_loses_nothing() {
     const TASKS: usize = 4;
     const EACH: usize = 200;
+    const STOP: &[u8] = b"stop";
     let (rx, tx) = UnixDatagram::pair().unwrap();
     let (rx, tx) = (Arc::new(rx), Arc::new(tx));
-    let got = Arc::new(AtomicUsize::new(0));
+    // Every receiver waits in `recv` with no timeout of its own, so a missed
+    // wake-up hangs the test (and the bound below fails it).
     let mut receivers = Vec::new();
     for _ in 0..TASKS {
-        let (rx, got) = (rx.clone(), got.clone());
+        let rx = rx.clone();
         receivers.push(ringline::spawn(async move {
+            let mut got = 0;
             let mut buf = [0; 8];
-            while got.load(Ordering::SeqCst) < TASKS * EACH {
-                // Bounded, so a receiver whose last message went to another
-                // task stops waiting.
-                if let Ok(n) = timeout(Duration::from_millis(50), rx.recv(&mut buf)).await {
-                    assert_eq!(n.unwrap(), 8);
-                    got.fetch_add(1, Ordering::SeqCst);
+            loop {
+                let n = rx.recv(&mut buf).await.unwrap();
+                if &buf[..n] == STOP {
+                    return got;
                 }
+                assert_eq!(n, 8);
+                got += 1;
             }
         }));
     }
@@ -435,20 +438,24 @@ async fn datagram_shared_by_many_receivers_and_senders_loses_nothing() {
             }
         }));
     }
-    within("senders", async {
+    let total = timeout(Duration::from_secs(20), async {
         for s in senders {
             s.await.unwrap();
         }
-    })
-    .await;
-    timeout(Duration::from_secs(10), async {
-        for r in receivers {
-            r.await.unwrap();
+        // A Unix datagram socket keeps order: every data message is
+        // received before the first stop; each receiver takes one stop.
+        for _ in 0..TASKS {
+            tx.send(STOP).await.unwrap();
         }
+        let mut total = 0;
+        for r in receivers {
+            total += r.await.unwrap();
+        }
+        total
     })
     .await
-    .expect("receivers timed out");
-    assert_eq!(got.load(Ordering::SeqCst), TASKS * EACH, "a Unix datagram pair drops nothing");
+    .expect("a receiver missed a wake-up");
+    assert_eq!(total, TASKS * EACH, "a Unix datagram pair drops nothing");
 }
 
 #[ringline::test]
