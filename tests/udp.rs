@@ -303,3 +303,16 @@ fn udp_socket_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<UdpSocket>();
 }
+
+#[test]
+fn ipv6_senders_come_back_whole() {
+    runtime().block_on(async {
+        let rx = UdpSocket::bind("[::1]:0").await.unwrap();
+        let tx = UdpSocket::bind("[::1]:0").await.unwrap();
+        tx.send_to(b"six", rx.local_addr().unwrap()).await.unwrap();
+        let mut buf = [0u8; 8];
+        let (n, from) = timeout(STEP, rx.recv_from(&mut buf)).await.unwrap().unwrap();
+        assert_eq!((&buf[..n], from), (&b"six"[..], tx.local_addr().unwrap()));
+        assert!(from.is_ipv6());
+    });
+}
