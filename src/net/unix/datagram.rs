@@ -24,9 +24,9 @@ use crate::net::datagram_api::{self, DatagramIo};
 /// `recv` is cut to fit and the rest is dropped, as with tokio.
 ///
 /// `UnixDatagram` is `Send + Sync`: share it through an `Arc` between tasks
-/// that receive and tasks that send; every task waiting in an `async`
-/// method is woken when its turn may have come. Each `poll_*` method wakes
-/// only the most recent caller.
+/// that receive and tasks that send (every task waiting to receive is woken
+/// when a message arrives; one of them gets it). It runs on the same driver
+/// datagram socket as [`UdpSocket`](crate::net::UdpSocket).
 ///
 /// # Examples
 ///

@@ -5,8 +5,8 @@
 //! The sockets themselves are [`UnixStream`](crate::net::UnixStream),
 //! [`UnixListener`](crate::net::UnixListener) and
 //! [`UnixDatagram`](crate::net::UnixDatagram) in `ringline::net`. Streams and
-//! listeners run on the same driver objects as TCP; datagrams on the
-//! driver's readiness-driven datagram socket. All work on both backends.
+//! listeners run on the same driver objects as TCP, datagrams on the same
+//! as UDP, on both backends.
 
 pub(crate) mod datagram;
 pub(crate) mod listener;
