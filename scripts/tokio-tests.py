@@ -39,6 +39,7 @@ tokio-stream = "0.1"
 tokio-test = "0.4"
 tempfile = "3.1"
 socket2 = { version = "0.6", features = ["all"] }
+libc = "0.2"
 nix = { version = "0.31", default-features = false, features = ["aio", "fs", "socket"] }
 """
 
