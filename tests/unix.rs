@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use ringline::io::Interest;
 use ringline::net::unix::{ReuniteError, SocketAddr, UCred};
-use ringline::net::{UnixDatagram, UnixListener, UnixStream};
+use ringline::net::{UnixDatagram, UnixListener, UnixSocket, UnixStream};
 use ringline::runtime::{Builder, DriverCounters, Handle};
 use ringline::time::{sleep, timeout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -98,6 +98,7 @@ fn types_are_send_sync() {
     assert_send_sync::<ringline::net::unix::OwnedWriteHalf>();
     assert_send_sync::<ReuniteError>();
     assert_send_sync::<UnixDatagram>();
+    assert_send_sync::<UnixSocket>();
 }
 
 #[ringline::test]
@@ -468,6 +469,53 @@ async fn datagram_std_round_trip() {
     let mut buf = [0; 8];
     // Non-blocking, as tokio hands it back; the message waited in the socket.
     assert_eq!(b.recv(&mut buf).unwrap(), 3);
+}
+
+// --- UnixSocket ---
+
+#[ringline::test]
+async fn unix_socket_becomes_listener_stream_and_datagram() {
+    let dir = SockDir::new();
+    let path = dir.path("socket.sock");
+    let socket = UnixSocket::new_stream().unwrap();
+    socket.bind(&path).unwrap();
+    let listener = socket.listen(16).unwrap();
+    assert_eq!(listener.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+    echo_server(listener);
+
+    // A client bound to a path of its own before connecting.
+    let client_path = dir.path("client.sock");
+    let client = UnixSocket::new_stream().unwrap();
+    client.bind(&client_path).unwrap();
+    let mut stream = within("connect", client.connect(&path)).await.unwrap();
+    assert_eq!(stream.local_addr().unwrap().as_pathname(), Some(client_path.as_path()));
+    within("write", stream.write_all(b"configured")).await.unwrap();
+    within("shutdown", stream.shutdown()).await.unwrap();
+    let mut got = Vec::new();
+    within("read", stream.read_to_end(&mut got)).await.unwrap();
+    assert_eq!(got, b"configured");
+
+    let dgram_path = dir.path("dgram.sock");
+    let socket = UnixSocket::new_datagram().unwrap();
+    socket.bind(&dgram_path).unwrap();
+    let dgram = socket.datagram().unwrap();
+    let sender = UnixDatagram::unbound().unwrap();
+    within("send_to", sender.send_to(b"d", &dgram_path)).await.unwrap();
+    let mut buf = [0; 4];
+    assert_eq!(within("recv", dgram.recv(&mut buf)).await.unwrap(), 1);
+}
+
+#[ringline::test]
+async fn unix_socket_of_the_wrong_type_says_so() {
+    let dir = SockDir::new();
+    let err = UnixSocket::new_datagram().unwrap().listen(16).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::Other);
+    let err = within("connect", UnixSocket::new_datagram().unwrap().connect(dir.path("x.sock"))).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::Other);
+    assert_eq!(UnixSocket::new_stream().unwrap().datagram().unwrap_err().kind(), io::ErrorKind::Other);
+    // A stream socket connecting to nothing: NotFound, as with connect().
+    let err = within("connect", UnixSocket::new_stream().unwrap().connect(dir.path("x.sock"))).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound);
 }
 
 // --- dropping in-flight futures leaks nothing ---

@@ -22,6 +22,6 @@ pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]
-pub use unix::{datagram::UnixDatagram, listener::UnixListener, stream::UnixStream};
+pub use unix::{datagram::UnixDatagram, listener::UnixListener, socket::UnixSocket, stream::UnixStream};
 
 pub(crate) use addr::to_socket_addrs;

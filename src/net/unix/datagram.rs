@@ -82,7 +82,7 @@ impl UnixDatagram {
         Ok((UnixDatagram::from_fd(a.into())?, UnixDatagram::from_fd(b.into())?))
     }
 
-    fn from_fd(fd: OwnedFd) -> io::Result<UnixDatagram> {
+    pub(super) fn from_fd(fd: OwnedFd) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram { io: Datagram::new(fd)? })
     }
 

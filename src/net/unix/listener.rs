@@ -76,7 +76,7 @@ impl UnixListener {
         UnixListener::from_fd(socket.into())
     }
 
-    fn from_fd(fd: OwnedFd) -> io::Result<UnixListener> {
+    pub(super) fn from_fd(fd: OwnedFd) -> io::Result<UnixListener> {
         Ok(UnixListener { io: driver::Listener::new(fd)? })
     }
 

@@ -3,13 +3,15 @@
 //! [`UnixStream`](crate::net::UnixStream) splits into.
 //!
 //! The sockets themselves are [`UnixStream`](crate::net::UnixStream),
-//! [`UnixListener`](crate::net::UnixListener) and
-//! [`UnixDatagram`](crate::net::UnixDatagram) in `ringline::net`. Streams and
+//! [`UnixListener`](crate::net::UnixListener),
+//! [`UnixDatagram`](crate::net::UnixDatagram) and
+//! [`UnixSocket`](crate::net::UnixSocket) in `ringline::net`. Streams and
 //! listeners run on the same driver objects as TCP, datagrams on the same
 //! as UDP, on both backends.
 
 pub(crate) mod datagram;
 pub(crate) mod listener;
+pub(crate) mod socket;
 mod socketaddr;
 mod split;
 pub(crate) mod stream;

@@ -64,9 +64,13 @@ impl UnixStream {
     ///
     /// Outside the context of a ringline runtime.
     pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
-        let addr = to_sock_addr(addr)?;
         let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
-        driver::Stream::connect(socket.into(), &addr).await.map(UnixStream::from_io)
+        UnixStream::connect_fd(socket.into(), addr).await
+    }
+
+    /// Connects a fresh (possibly bound) stream socket to `addr`.
+    pub(super) async fn connect_fd(fd: OwnedFd, addr: &SocketAddr) -> io::Result<UnixStream> {
+        driver::Stream::connect(fd, &to_sock_addr(addr)?).await.map(UnixStream::from_io)
     }
 
     /// Creates an unnamed pair of connected streams.
