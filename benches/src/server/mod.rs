@@ -1,15 +1,17 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|udp-echo|http|spawn|timers|fs-random|fs-random-at|fs-seq|fs-small
-//! [--workers N] [--port P] [--cpu C] [--buf BYTES] [--count N] [--tasks N]
-//! [--path PATH]`.
+//! --workload echo|udp-echo|unix-echo|http|spawn|timers|fs-random|fs-random-at|fs-seq|fs-small
+//! [--workers N] [--port P] [--path PATH] [--cpu C] [--buf BYTES] [--count N]
+//! [--tasks N]`.
 //!
-//! Servers (echo, udp-echo, http) listen on 127.0.0.1:P until killed.
-//! In-process benchmarks (spawn, timers, fs-*) print one `RESULT key=value ...`
-//! line and exit.
+//! Servers (echo, udp-echo, http) listen on 127.0.0.1:P until killed;
+//! unix-echo listens on the Unix socket at PATH. In-process benchmarks
+//! (spawn, timers, fs-*, on the file or directory at PATH) print one
+//! `RESULT key=value ...` line and exit.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::args::Args;
@@ -38,9 +40,10 @@ mod on_ringline {
 const TIMER_SEED: u64 = 0x5eed;
 
 /// What the server process does.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Task {
     Echo { buf: usize },
+    UnixEcho { buf: usize, path: PathBuf },
     UdpEcho { buf: usize },
     Http,
     Spawn { count: usize },
@@ -49,7 +52,7 @@ enum Task {
 }
 
 /// A file benchmark: which, on what, with how many tasks.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct FsTask {
     kind: FsKind,
     /// Concurrent tasks (for the raw ring: reads in flight).
@@ -58,6 +61,8 @@ struct FsTask {
     count: usize,
     /// Block size of a read (or of a small file).
     block: usize,
+    /// The data file, or the directory for `Small`.
+    path: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -82,32 +87,30 @@ pub fn main(mut args: Args) -> Result<(), String> {
     let buf: usize = args.value("buf")?.unwrap_or(16 * 1024);
     let count: Option<usize> = args.value("count")?;
     let tasks: usize = args.value("tasks")?.unwrap_or(1);
-    let path: Option<std::path::PathBuf> = args.value("path")?;
+    let path: Option<PathBuf> = args.value("path")?;
     args.finish()?;
-    let fs = |kind, block| {
-        Task::Fs(FsTask {
+    let fs = |kind, block| -> Result<Task, String> {
+        Ok(Task::Fs(FsTask {
             kind,
             tasks,
             count: count.unwrap_or(100_000),
             block: if buf == 16 * 1024 { block } else { buf },
-        })
+            path: path.clone().ok_or("fs workloads need --path")?,
+        }))
     };
 
     let task = match workload.as_str() {
         "echo" => Task::Echo { buf },
+        "unix-echo" => Task::UnixEcho { buf, path: path.clone().ok_or("unix-echo needs --path")? },
         "udp-echo" => Task::UdpEcho { buf },
         "http" => Task::Http,
         "spawn" => Task::Spawn { count: count.unwrap_or(1_000_000) },
         "timers" => Task::Timers { count: count.unwrap_or(100_000) },
-        "fs-random" => fs(FsKind::Random, 4096),
-        "fs-random-at" => fs(FsKind::RandomAt, 4096),
-        "fs-seq" => fs(FsKind::Sequential, 1 << 20),
-        "fs-small" => fs(FsKind::Small, 4096),
+        "fs-random" => fs(FsKind::Random, 4096)?,
+        "fs-random-at" => fs(FsKind::RandomAt, 4096)?,
+        "fs-seq" => fs(FsKind::Sequential, 1 << 20)?,
+        "fs-small" => fs(FsKind::Small, 4096)?,
         other => return Err(format!("unknown workload {other:?}")),
-    };
-    let path = match task {
-        Task::Fs(_) => path.ok_or("fs workloads need --path")?,
-        _ => std::path::PathBuf::new(),
     };
     if let Some(cpu) = cpu {
         process::pin_to_cpu(cpu).map_err(|e| format!("pin to cpu {cpu}: {e}"))?;
@@ -116,9 +119,9 @@ pub fn main(mut args: Args) -> Result<(), String> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
 
     let result = match runtime.as_str() {
-        "tokio" => run_tokio(task, workers, addr, path),
+        "tokio" => run_tokio(task, workers, addr),
         #[cfg(feature = "ringline")]
-        "ringline" => run_ringline(task, workers, addr, path),
+        "ringline" => run_ringline(task, workers, addr),
         #[cfg(not(feature = "ringline"))]
         "ringline" => Err(io::Error::other("built without the `ringline` feature")),
         "raw-uring" | "raw-uring-fixed" | "raw-uring-zc" => match task {
@@ -129,7 +132,7 @@ pub fn main(mut args: Args) -> Result<(), String> {
                 };
                 raw_uring::echo(addr, variant).map(|()| None)
             }
-            Task::Fs(FsTask { kind: FsKind::Random, tasks, count, block }) => {
+            Task::Fs(FsTask { kind: FsKind::Random, tasks, count, block, path }) => {
                 raw_uring_fs::random_reads(&path, tasks, count, block).map(|t| Some(secs_result(t)))
             }
             _ => Err(io::Error::other("the raw io_uring loop serves only echo and fs-random")),
@@ -150,9 +153,10 @@ pub fn main(mut args: Args) -> Result<(), String> {
 /// positional-read benchmark.
 macro_rules! runner {
     ($name:ident, $rt:ident, $read_at:path) => {
-        fn $name(task: Task, workers: usize, addr: SocketAddr, path: std::path::PathBuf) -> io::Result<Option<String>> {
+        fn $name(task: Task, workers: usize, addr: SocketAddr) -> io::Result<Option<String>> {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
+                Task::UnixEcho { buf, path } => $rt::block_on(workers, $rt::unix_echo(path, buf))?.map(|()| None),
                 Task::UdpEcho { buf } => $rt::block_on(workers, $rt::udp_echo(addr, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
                 Task::Spawn { count } => {
@@ -169,7 +173,7 @@ macro_rules! runner {
                     })?;
                     Ok(Some(timer_result(total, lateness)))
                 }
-                Task::Fs(FsTask { kind, tasks, count, block }) => {
+                Task::Fs(FsTask { kind, tasks, count, block, path }) => {
                     let took = $rt::block_on(workers, async move {
                         match kind {
                             FsKind::Random => $rt::fs_random_reads(path, tasks, count, block).await,
