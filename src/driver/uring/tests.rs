@@ -113,6 +113,23 @@ fn op_dropped_before_submission_is_never_submitted() {
 }
 
 #[test]
+fn detached_op_is_submitted_runs_to_its_completion_and_is_freed_once() {
+    let mut driver = Driver::new(&DriverConfig::default()).unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (op, writer) = read_op(&driver, &drops);
+    op.detach(); // before the driver has even submitted it
+    turn(&mut driver);
+    assert_eq!(ops_in_flight(&driver), 1, "a detached op is still submitted, not cancelled");
+    // SAFETY: writes 3 bytes from a valid buffer to our pipe.
+    assert_eq!(unsafe { libc::write(writer.as_raw_fd(), b"abc".as_ptr().cast(), 3) }, 3);
+    for _ in 0..10 {
+        turn(&mut driver);
+    }
+    assert_eq!(ops_in_flight(&driver), 0);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
 fn stale_completion_for_a_reused_slot_is_ignored() {
     let mut driver = Driver::new(&DriverConfig::default()).unwrap();
     let first = driver.ring.submit(opcode::Nop::new().build(), InFlight::nobody());
