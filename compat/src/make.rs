@@ -57,19 +57,17 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    fn serve_connection(
+    async fn serve_connection(
         self,
         stream: TcpStream,
         builder: Arc<auto::Builder<RinglineExecutor>>,
         watcher: Watcher,
-    ) -> impl Future<Output = ()> + Send + 'static {
-        async move {
-            let service = TowerToHyperService::new(self);
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            // Connection errors (a peer that vanished, a malformed request
-            // already answered with 400) end this connection only.
-            let _ = watcher.watch(conn).await;
-        }
+    ) {
+        let service = TowerToHyperService::new(self);
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        // Connection errors (a peer that vanished, a malformed request
+        // already answered with 400) end this connection only.
+        let _ = watcher.watch(conn).await;
     }
 }
 
@@ -93,11 +91,9 @@ where
 {
     type Service = S;
 
-    fn service_for(&mut self, peer: SocketAddr) -> impl Future<Output = Option<S>> + Send + '_ {
-        async move {
-            poll_fn(|cx| self.poll_ready(cx)).await.ok()?;
-            self.call(peer).await.ok()
-        }
+    async fn service_for(&mut self, peer: SocketAddr) -> Option<S> {
+        poll_fn(|cx| self.poll_ready(cx)).await.ok()?;
+        self.call(peer).await.ok()
     }
 }
 
