@@ -8,9 +8,12 @@
 //! (tokio has them only with its `net` feature), with tokio's names and
 //! meanings.
 
+pub(crate) mod blocking;
 mod interest;
 mod ready;
+mod stdio;
 
 pub use interest::Interest;
 pub use ready::Ready;
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use tokio::io::*;

@@ -34,6 +34,7 @@ mod driver;
 pub mod io;
 pub mod net;
 pub mod runtime;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

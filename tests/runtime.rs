@@ -653,6 +653,28 @@ fn spawn_blocking_many_at_once() {
     assert_eq!(total, 28);
 }
 
+/// tokio issue 8056: after one job has finished, its thread idles; a second
+/// job parks that thread, and a third, queued before the thread woke, must
+/// still get a thread of its own rather than wait behind the parked one.
+#[test]
+fn spawn_blocking_queued_behind_a_parked_job_still_runs() {
+    let _lock = shared();
+    for round in 0..200 {
+        let rt = current();
+        rt.block_on(async {
+            spawn_blocking(|| {}).await.expect("first job");
+            let (tx, mut rx) = ringline::sync::mpsc::channel::<()>(1);
+            let parked = spawn_blocking(move || rx.blocking_recv());
+            let third = spawn_blocking(move || tx.blocking_send(()).expect("the parked job receives"));
+            timeout(WAIT, third)
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: the third job never ran"))
+                .expect("third job");
+            assert_eq!(timeout(WAIT, parked).await.expect("parked job woke").expect("parked job"), Some(()));
+        });
+    }
+}
+
 // --------------------------------------------------------------- yield_now
 
 #[test]

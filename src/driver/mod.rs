@@ -302,3 +302,21 @@ impl AsFd for Listener {
         unsafe { BorrowedFd::borrow_raw(self.as_raw_fd()) }
     }
 }
+
+/// Errors that concern one connection that was reset while it waited
+/// (ECONNABORTED, and the network errors accept(2) says to treat like EAGAIN):
+/// skipped, the next connection is accepted. Both backends skip them.
+pub(crate) fn accept_error_skipped(errno: i32) -> bool {
+    matches!(
+        errno,
+        libc::ECONNABORTED
+            | libc::EPROTO
+            | libc::ENETDOWN
+            | libc::ENOPROTOOPT
+            | libc::EHOSTDOWN
+            | libc::EHOSTUNREACH
+            | libc::EOPNOTSUPP
+            | libc::ENETUNREACH
+            | libc::EINTR
+    )
+}

@@ -30,11 +30,24 @@ struct PoolInner {
     config: BlockingConfig,
 }
 
+/// The pool's bookkeeping, under one lock.
+///
+/// `idle` counts waiting threads that no job has claimed yet; `push` claims one
+/// by moving it from `idle` to `notified` before signalling, so a second job
+/// pushed before that thread wakes sees no idle thread and starts another
+/// (tokio issue 8056: a count decremented only by the waking thread let two
+/// jobs claim the same thread, and the second waited behind the first).
 #[derive(Default)]
 struct PoolState {
+    /// Jobs not yet taken by a thread.
     jobs: VecDeque<Runnable>,
+    /// Threads alive (running, idle or notified).
     threads: usize,
+    /// Threads waiting for work that no job has claimed.
     idle: usize,
+    /// Signals sent to claimed threads that no thread has consumed yet.
+    notified: usize,
+    /// Set by `shutdown`: no new jobs, idle threads exit.
     shutdown: bool,
 }
 
@@ -88,6 +101,8 @@ impl PoolInner {
         }
         st.jobs.push_back(job);
         if st.idle > 0 {
+            st.idle -= 1;
+            st.notified += 1;
             self.work_available.notify_one();
         } else if st.threads < self.config.max_threads {
             st.threads += 1;
@@ -125,14 +140,35 @@ impl PoolInner {
                 break;
             }
             st.idle += 1;
-            let (guard, waited) =
-                self.work_available.wait_timeout(st, self.config.keep_alive).unwrap_or_else(|e| e.into_inner());
+            let (guard, claimed) = self.wait_for_claim(st);
             st = guard;
-            st.idle -= 1;
-            if waited.timed_out() && st.jobs.is_empty() {
+            if !claimed {
                 break;
             }
         }
         st.threads -= 1;
+    }
+
+    /// Waits (as an idle thread) until a job claims this thread (true), or
+    /// until keep-alive passes or shutdown starts with no claim (false, and
+    /// the thread is no longer counted idle). Spurious wake-ups keep waiting.
+    fn wait_for_claim<'a>(
+        &'a self,
+        mut st: std::sync::MutexGuard<'a, PoolState>,
+    ) -> (std::sync::MutexGuard<'a, PoolState>, bool) {
+        loop {
+            let (guard, waited) =
+                self.work_available.wait_timeout(st, self.config.keep_alive).unwrap_or_else(|e| e.into_inner());
+            st = guard;
+            if st.notified > 0 {
+                // `push` already moved a thread from idle to notified.
+                st.notified -= 1;
+                return (st, true);
+            }
+            if st.shutdown || waited.timed_out() {
+                st.idle -= 1;
+                return (st, false);
+            }
+        }
     }
 }

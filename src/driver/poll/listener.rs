@@ -30,7 +30,12 @@ impl Listener {
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
         self.io.poll_io(cx, Direction::Read, || {
             // socket2 uses accept4(2) with SOCK_CLOEXEC where it exists.
-            let (socket, addr) = SockRef::from(self.io.fd()).accept()?;
+            let (socket, addr) = loop {
+                match SockRef::from(self.io.fd()).accept() {
+                    Err(e) if e.raw_os_error().is_some_and(crate::driver::accept_error_skipped) => continue,
+                    accepted => break accepted?,
+                }
+            };
             let peer = addr.as_socket().ok_or_else(|| {
                 io::Error::new(io::ErrorKind::InvalidInput, "accepted a connection without an IP peer address")
             })?;

@@ -1,5 +1,7 @@
-//! A listening socket on io_uring: one multishot accept, armed while someone
-//! accepts, feeding a queue of accepted sockets.
+//! A listening socket on io_uring: while someone accepts, a watch on its
+//! epoll fd says when connections arrive and one-shot accepts take them,
+//! feeding a queue of accepted sockets (see `accept_watch` for why no accept
+//! stays pending in the ring).
 
 use std::collections::VecDeque;
 use std::io;
@@ -8,8 +10,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use io_uring::{opcode, types};
-
+use super::accept_watch::{accept_entry, dontwait_rejected, AcceptWatch};
 use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, Ring};
 use super::stream::set_nonblocking;
@@ -24,20 +25,48 @@ pub(crate) struct Listener {
 }
 
 pub(crate) struct ListenerShared {
+    /// The listening socket.
     fd: OwnedFd,
+    /// Its epoll fd, which the ring polls instead of the socket.
+    watch: AcceptWatch,
+    /// The driver whose ring carries the ops.
     home: HomeLink,
     state: Mutex<ListenerState>,
 }
 
 #[derive(Default)]
 struct ListenerState {
-    accepted: VecDeque<io::Result<OwnedFd>>,
-    accept_op: Option<u64>,
-    cancelling: bool,
-    /// Someone is accepting: keep an accept armed.
+    /// Accepted sockets not yet handed out.
+    accepted: VecDeque<OwnedFd>,
+    /// The one error to hand out (EMFILE, ...): no accept is submitted until
+    /// `poll_accept` has returned it and is asked again, so each error
+    /// answers one accept call, and the next call retries for real.
+    error: Option<io::Error>,
+    /// The multishot poll of the epoll fd.
+    watch_op: Option<InFlightOp>,
+    /// The one-shot accept.
+    accept_op: Option<InFlightOp>,
+    /// A connection may be waiting: submit an accept when none is in flight.
+    ready: bool,
+    /// Someone is accepting: keep the watch armed.
     interest: bool,
     waker: Option<Waker>,
     closed: bool,
+}
+
+/// An op of the listener's in the ring.
+struct InFlightOp {
+    user_data: u64,
+    /// A cancel for it has been submitted.
+    cancelling: bool,
+    /// (Accepts) it carries IORING_ACCEPT_DONTWAIT.
+    dontwait: bool,
+}
+
+impl InFlightOp {
+    fn new(user_data: u64, dontwait: bool) -> Option<InFlightOp> {
+        Some(InFlightOp { user_data, cancelling: false, dontwait })
+    }
 }
 
 impl Listener {
@@ -45,6 +74,7 @@ impl Listener {
         set_nonblocking(&fd, false)?;
         Ok(Listener {
             shared: Arc::new(ListenerShared {
+                watch: AcceptWatch::new(&fd)?,
                 fd,
                 home: HomeLink::default(),
                 state: Mutex::new(ListenerState::default()),
@@ -54,19 +84,20 @@ impl Listener {
 
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
         let mut st = self.shared.lock();
-        while let Some(accepted) = st.accepted.pop_front() {
-            let fd = match accepted {
-                Ok(fd) => fd,
-                Err(e) => return Poll::Ready(Err(e)),
-            };
+        while let Some(fd) = st.accepted.pop_front() {
             // A connection reset before we looked has no peer: skip it.
             if let Some(peer) = socket2::SockRef::from(&fd).peer_addr().ok().and_then(|a| a.as_socket()) {
                 return Poll::Ready(Ok((fd, peer)));
             }
         }
-        st.interest = true;
+        if let Some(e) = st.error.take() {
+            // The next call retries for real.
+            st.ready = true;
+            return Poll::Ready(Err(e));
+        }
         set_waker(&mut st.waker, cx);
-        let arm = st.accept_op.is_none();
+        let arm = !st.interest || st.watch_op.is_none() || (st.ready && st.accept_op.is_none());
+        st.interest = true;
         drop(st);
         if arm {
             self.shared.kick()?;
@@ -114,38 +145,71 @@ impl ListenerShared {
     }
 
     fn sync_accept(self: &Arc<Self>, st: &mut ListenerState, ring: &mut Ring) {
-        let wanted = st.interest && !st.closed && st.accepted.len() < ACCEPT_BACKLOG && ring.accepting_ops();
-        match st.accept_op {
-            None if wanted => {
-                let entry = opcode::AcceptMulti::new(types::Fd(self.fd.as_raw_fd())).flags(libc::SOCK_CLOEXEC).build();
-                st.accept_op = Some(ring.submit(entry, InFlight::Accept(self.clone())));
+        let wanted = st.interest
+            && !st.closed
+            && st.error.is_none()
+            && st.accepted.len() < ACCEPT_BACKLOG
+            && ring.accepting_ops();
+        if !wanted {
+            for op in [&mut st.watch_op, &mut st.accept_op].into_iter().flatten() {
+                if !op.cancelling {
+                    op.cancelling = true;
+                    ring.cancel(op.user_data);
+                }
             }
-            Some(user_data) if !wanted && !st.cancelling => {
-                st.cancelling = true;
-                ring.cancel(user_data);
-            }
-            _ => {}
+            return;
+        }
+        if st.watch_op.is_none() {
+            // Armed on a listener with connections waiting, it completes at
+            // once; until it does, try an accept anyway.
+            st.ready = true;
+            st.watch_op =
+                InFlightOp::new(ring.submit(self.watch.poll_entry(), InFlight::AcceptReady(self.clone())), false);
+        }
+        if st.ready && st.accept_op.is_none() {
+            st.ready = false;
+            let (entry, dontwait) = accept_entry(self.fd.as_raw_fd());
+            st.accept_op = InFlightOp::new(ring.submit(entry, InFlight::Accept(self.clone())), dontwait);
         }
     }
 
+    /// A completion of the epoll watch: a connection may be waiting.
+    pub(super) fn on_ready(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+        let mut st = self.lock();
+        if !done.more() {
+            st.watch_op = None; // ended (cancelled, or overflow): re-armed if wanted
+        }
+        if done.result >= 0 {
+            st.ready = true;
+        }
+        self.sync_accept(&mut st, ring);
+    }
+
+    /// The completion of a one-shot accept.
     pub(super) fn on_accept(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        if done.result >= 0 {
-            // SAFETY: a successful accept completion carries a new fd we own.
-            let fd = unsafe { OwnedFd::from_raw_fd(done.result) };
-            if !st.closed {
-                st.accepted.push_back(Ok(fd));
+        let sent_dontwait = st.accept_op.take().is_some_and(|op| op.dontwait);
+        match done.result {
+            fd @ 0.. => {
+                // SAFETY: a successful accept completion carries a new fd we own.
+                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+                if !st.closed {
+                    st.accepted.push_back(fd);
+                }
+                st.ready = true; // more may wait: accept until EAGAIN
             }
-        } else if -done.result != libc::ECANCELED && !st.closed {
-            st.accepted.push_back(Err(io::Error::from_raw_os_error(-done.result)));
+            errno => {
+                let errno = -errno;
+                if crate::driver::accept_error_skipped(errno) || dontwait_rejected(errno, sent_dontwait) {
+                    st.ready = true;
+                } else if errno != libc::EAGAIN && errno != libc::ECANCELED && !st.closed && st.error.is_none() {
+                    st.error = Some(io::Error::from_raw_os_error(errno));
+                }
+            }
         }
-        if !done.more() {
-            st.accept_op = None;
-            st.cancelling = false;
+        self.sync_accept(&mut st, ring);
+        if !st.accepted.is_empty() || st.error.is_some() {
+            wake(&mut st.waker);
         }
-        if st.accepted.len() >= ACCEPT_BACKLOG || !done.more() {
-            self.sync_accept(&mut st, ring);
-        }
-        wake(&mut st.waker);
     }
 }

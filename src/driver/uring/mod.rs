@@ -16,6 +16,7 @@ use io_uring::{opcode, types, IoUring};
 
 use super::{DriverConfig, DriverCounters};
 
+mod accept_watch;
 mod bufring;
 mod conn;
 mod conn_state;
@@ -281,6 +282,7 @@ impl Driver {
             InFlight::Send(conn) => conn.on_send(&completion, &mut self.ring),
             InFlight::Shutdown(conn) => conn.on_shutdown(&completion),
             InFlight::Accept(listener) => listener.on_accept(&completion, &mut self.ring),
+            InFlight::AcceptReady(listener) => listener.on_ready(&completion, &mut self.ring),
             InFlight::Oneshot(op) => op.complete(completion.result),
             InFlight::Cancel => {}
         }

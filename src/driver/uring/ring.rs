@@ -28,8 +28,10 @@ pub(super) enum InFlight {
     Send(Arc<ConnShared>),
     /// A `shutdown(SHUT_WR)` of a stream.
     Shutdown(Arc<ConnShared>),
-    /// A multishot accept on a listener.
+    /// A one-shot accept on a listener.
     Accept(Arc<ListenerShared>),
+    /// A multishot poll of a listener's epoll fd.
+    AcceptReady(Arc<ListenerShared>),
     /// Any single-completion op (connect, ...): its resources live in the Arc.
     Oneshot(Arc<dyn OneshotCompletion>),
     /// An `ASYNC_CANCEL` request; its own completion carries nothing.
@@ -158,6 +160,7 @@ impl InFlight {
             InFlight::Send(c) => InFlight::Send(c.clone()),
             InFlight::Shutdown(c) => InFlight::Shutdown(c.clone()),
             InFlight::Accept(l) => InFlight::Accept(l.clone()),
+            InFlight::AcceptReady(l) => InFlight::AcceptReady(l.clone()),
             InFlight::Oneshot(o) => InFlight::Oneshot(o.clone()),
             InFlight::Cancel => InFlight::Cancel,
         }
