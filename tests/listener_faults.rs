@@ -95,7 +95,11 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = lines.recv_timeout(left).map_err(|_| "the child server never listened".to_owned())?;
+            let Ok(line) = lines.recv_timeout(left) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("the child server never listened".to_owned());
+            };
             // libtest may print its "test child_server ... " on the same line.
             if let Some((_, port)) = line.split_once("listening ") {
                 let port = port.trim().parse().expect("a port");

@@ -148,8 +148,11 @@ impl ConnShared {
         let mut st = self.lock();
         st.send_op = None;
         if done.result < 0 {
-            st.write_error = Some(io::Error::from_raw_os_error(-done.result));
+            let e = io::Error::from_raw_os_error(-done.result);
+            st.fail(&e);
+            st.write_error = Some(e);
             st.tx.clear();
+            st.read_waiters.wake();
         } else {
             st.tx.advance(done.result as usize);
             self.sync_send(&mut st, ring);
@@ -161,7 +164,10 @@ impl ConnShared {
         let mut st = self.lock();
         st.shutdown = Shutdown::Done;
         if done.result < 0 && -done.result != libc::ENOTCONN {
-            st.write_error = Some(io::Error::from_raw_os_error(-done.result));
+            let e = io::Error::from_raw_os_error(-done.result);
+            st.fail(&e);
+            st.write_error = Some(e);
+            st.read_waiters.wake();
         }
         st.write_waiters.wake();
     }

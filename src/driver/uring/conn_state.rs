@@ -51,6 +51,9 @@ pub(super) struct ConnState {
     /// A reader has asked for bytes: keep a receive armed.
     pub(super) read_interest: bool,
     pub(super) eof: bool,
+    /// The connection failed (a receive, or a send or shutdown: the socket
+    /// hands its error to one call only, and the next read may see it shut):
+    /// every later read reports this, never a clean EOF. See `fail`.
     pub(super) read_error: Option<io::Error>,
     pub(super) read_waiters: Waiters,
     pub(super) tx: SendQueue,
@@ -83,8 +86,8 @@ impl ConnState {
         if !self.rx.is_empty() {
             return Poll::Ready(Ok(self.rx.copy_to(buf, consume)));
         }
-        if let Some(e) = self.read_error.take() {
-            return Poll::Ready(Err(e));
+        if let Some(e) = &self.read_error {
+            return Poll::Ready(Err(copy_error(e)));
         }
         if self.eof {
             return Poll::Ready(Ok(0));
@@ -165,7 +168,18 @@ impl ConnState {
                 self.readable = false;
                 None
             }
-            Err(e) => Some(Err(e)),
+            Err(e) => {
+                self.fail(&e);
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// An op or call on the connection failed with `e`: later reads report it
+    /// (the first failure wins). Bytes already received are still read first.
+    pub(super) fn fail(&mut self, e: &io::Error) {
+        if self.read_error.is_none() {
+            self.read_error = Some(copy_error(e));
         }
     }
 
@@ -189,7 +203,10 @@ impl ConnState {
             match send_slices(fd, bufs, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) {
                 Ok(n) => sent = n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Poll::Ready(Err(e)),
+                Err(e) => {
+                    self.fail(&e);
+                    return Poll::Ready(Err(e));
+                }
             }
             if sent == total {
                 return Poll::Ready(Ok(sent));
@@ -227,6 +244,14 @@ impl ConnState {
         self.wants_recv()
             || self.wants_poll()
             || (self.poll_op.is_some() && !self.poll_cancelling && !self.mode.on_demand())
+    }
+}
+
+/// A second report of a recorded error (`io::Error` is not `Clone`).
+fn copy_error(e: &io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(errno) => io::Error::from_raw_os_error(errno),
+        None => io::Error::new(e.kind(), e.to_string()),
     }
 }
 

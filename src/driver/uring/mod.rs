@@ -27,6 +27,7 @@ mod probe;
 mod queues;
 mod recv_mode;
 mod ring;
+mod sq_backlog;
 mod stream;
 #[cfg(test)]
 mod tests;
@@ -183,7 +184,8 @@ impl Driver {
 
     pub(crate) fn park(&mut self, timeout: Option<Duration>, has_work: &dyn Fn() -> bool) {
         self.flush_kicks();
-        let mut wait = timeout != Some(Duration::ZERO);
+        // SQEs still waiting for room: enter without sleeping, reap, retry.
+        let mut wait = self.ring.flush_backlog() && timeout != Some(Duration::ZERO);
         if wait {
             self.handle.parked.store(true, Ordering::SeqCst);
             if has_work() || !self.handle.kicks.lock().expect("kick queue poisoned").is_empty() {
@@ -203,7 +205,7 @@ impl Driver {
             self.handle.parked.store(false, Ordering::SeqCst);
         }
         if let Err(e) = entered {
-            let quiet = [libc::EINTR, libc::ETIME, libc::EBUSY, libc::EAGAIN];
+            let quiet = [libc::EINTR, libc::ETIME, libc::EBUSY, libc::EAGAIN, libc::ENOMEM];
             assert!(quiet.contains(&e.raw_os_error().unwrap_or(0)), "io_uring_enter failed: {e}");
         }
         self.reap();

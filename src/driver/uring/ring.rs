@@ -15,6 +15,7 @@ use super::bufring::BufRing;
 use super::conn::ConnShared;
 use super::listener::ListenerShared;
 use super::oneshot::OneshotCompletion;
+use super::sq_backlog::SqBacklog;
 
 /// What an in-flight operation is for, and what it keeps alive.
 pub(super) enum InFlight {
@@ -49,6 +50,8 @@ pub(super) struct Ring {
     pub(super) uring: IoUring,
     pub(super) bufs: BufRing,
     ops: Slab<OpSlot>,
+    /// Entries waiting for room in the submission queue.
+    backlog: SqBacklog,
     next_generation: u32,
     /// The driver is shutting down: completions must not arm new ops.
     stopping: bool,
@@ -69,7 +72,14 @@ impl Completion {
 
 impl Ring {
     pub(super) fn new(uring: IoUring, bufs: BufRing) -> Ring {
-        Ring { uring, bufs, ops: Slab::with_capacity(256), next_generation: 1, stopping: false }
+        Ring {
+            uring,
+            bufs,
+            ops: Slab::with_capacity(256),
+            backlog: SqBacklog::default(),
+            next_generation: 1,
+            stopping: false,
+        }
     }
 
     /// From now on I/O objects arm no new ops (shutdown).
@@ -91,20 +101,17 @@ impl Ring {
         let slot = self.ops.insert(OpSlot { generation, op });
         let user_data = (u64::from(generation) << 32) | slot as u64;
         let entry = entry.user_data(user_data);
-        loop {
-            // SAFETY: the entry's pointers reference memory owned by `op`, which
-            // the slab keeps alive until the final completion for user_data.
-            let pushed = unsafe { self.uring.submission().push(&entry) };
-            if pushed.is_ok() {
-                return user_data;
-            }
-            // Submission queue full: hand what is queued to the kernel, retry.
-            if let Err(e) = self.uring.submit() {
-                if e.raw_os_error() != Some(libc::EBUSY) && e.raw_os_error() != Some(libc::EINTR) {
-                    panic!("io_uring_enter failed while the submission queue was full: {e}");
-                }
-            }
-        }
+        // SAFETY: the entry's pointers reference memory owned by `op`, which
+        // the slab keeps alive until the final completion for user_data.
+        unsafe { self.backlog.push(&mut self.uring, entry) };
+        user_data
+    }
+
+    /// Moves SQEs that did not fit earlier into the submission queue; false
+    /// while some still wait (the driver must then not sleep).
+    pub(super) fn flush_backlog(&mut self) -> bool {
+        // SAFETY: every waiting entry's memory is owned by its op in the slab.
+        self.backlog.is_empty() || unsafe { self.backlog.flush(&mut self.uring) }
     }
 
     /// Asks the kernel to cancel the op with `user_data`. Its own completion
