@@ -1,8 +1,8 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|http|spawn|timers [--workers N] [--port P] [--cpu C]
+//! --workload echo|http|axum|h2|tonic|spawn|timers [--workers N] [--port P] [--cpu C]
 //! [--buf BYTES] [--count N]`.
 //!
-//! Servers (echo, http) listen on 127.0.0.1:P until killed. In-process
+//! Servers (echo, http, axum, h2, tonic) listen on 127.0.0.1:P until killed. In-process
 //! benchmarks (spawn, timers) print one `RESULT key=value ...` line and exit.
 
 use std::collections::HashMap;
@@ -14,6 +14,7 @@ use crate::args::Args;
 use crate::process;
 use crate::stats;
 
+mod compat;
 mod raw_uring;
 
 mod on_tokio {
@@ -35,6 +36,7 @@ const TIMER_SEED: u64 = 0x5eed;
 enum Task {
     Echo { buf: usize },
     Http,
+    Compat(compat::App),
     Spawn { count: usize },
     Timers { count: usize },
 }
@@ -53,6 +55,9 @@ pub fn main(mut args: Args) -> Result<(), String> {
     let task = match workload.as_str() {
         "echo" => Task::Echo { buf },
         "http" => Task::Http,
+        "axum" => Task::Compat(compat::App::Axum),
+        "h2" => Task::Compat(compat::App::HyperH2),
+        "tonic" => Task::Compat(compat::App::Tonic),
         "spawn" => Task::Spawn { count: count.unwrap_or(1_000_000) },
         "timers" => Task::Timers { count: count.unwrap_or(100_000) },
         other => return Err(format!("unknown workload {other:?}")),
@@ -93,11 +98,12 @@ pub fn main(mut args: Args) -> Result<(), String> {
 
 /// Defines `run_<runtime>` for one of the runtime modules above.
 macro_rules! runner {
-    ($name:ident, $rt:ident) => {
+    ($name:ident, $rt:ident, $compat:path) => {
         fn $name(task: Task, workers: usize, addr: SocketAddr) -> io::Result<Option<String>> {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
+                Task::Compat(app) => $compat(app, workers, addr).map(|()| None),
                 Task::Spawn { count } => {
                     let secs = $rt::block_on(workers, async move {
                         $rt::spawn_join(count).await; // warm-up
@@ -117,9 +123,9 @@ macro_rules! runner {
     };
 }
 
-runner!(run_tokio, on_tokio);
+runner!(run_tokio, on_tokio, compat::run_tokio);
 #[cfg(feature = "ringline")]
-runner!(run_ringline, on_ringline);
+runner!(run_ringline, on_ringline, compat::run_ringline);
 
 fn timer_result(total: Duration, mut lateness_us: Vec<u64>) -> String {
     lateness_us.sort_unstable();

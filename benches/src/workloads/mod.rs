@@ -14,6 +14,7 @@ use crate::report::{Metric, Report, Row};
 use crate::runtime::Runtime;
 use crate::stats;
 
+pub mod compat;
 pub mod echo;
 pub mod http;
 pub mod idle;
@@ -32,8 +33,17 @@ pub struct Workload {
 }
 
 /// Every workload, in the order `bench all` runs them.
-pub const ALL: &[Workload] =
-    &[echo::WORKLOAD, http::WORKLOAD, spawn::WORKLOAD, timers::WORKLOAD, idle::WORKLOAD, syscalls::WORKLOAD];
+pub const ALL: &[Workload] = &[
+    echo::WORKLOAD,
+    http::WORKLOAD,
+    compat::AXUM,
+    compat::H2,
+    compat::TONIC,
+    spawn::WORKLOAD,
+    timers::WORKLOAD,
+    idle::WORKLOAD,
+    syscalls::WORKLOAD,
+];
 
 /// Finds a workload by name.
 pub fn find(name: &str) -> Option<&'static Workload> {
@@ -181,7 +191,7 @@ fn row(case: &Case, runtime: Runtime, samples: &[Sample]) -> Row {
 
 /// "64 B", "16 KiB".
 pub fn size_label(bytes: usize) -> String {
-    if bytes >= 1024 && bytes % 1024 == 0 {
+    if bytes >= 1024 && bytes.is_multiple_of(1024) {
         format!("{} KiB", bytes / 1024)
     } else {
         format!("{bytes} B")
