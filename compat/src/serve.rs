@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use ringline::net::TcpListener;
+use ringline::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 use crate::make::{ConnService, IntoConnService};
 use crate::rt::{RinglineExecutor, RinglineTimer};
@@ -86,8 +87,9 @@ where
         self
     }
 
-    /// How long an HTTP/1.1 client may take to send a request's headers
-    /// before the connection is closed; `None` waits forever. Default
+    /// How long a client may take to send a request's headers before the
+    /// connection is closed: a new connection's first bytes (any protocol)
+    /// and each HTTP/1.1 request head; `None` waits forever. Default
     /// [`DEFAULT_HEADER_READ_TIMEOUT`].
     pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.header_read_timeout = timeout;
@@ -103,6 +105,7 @@ where
         let Serve { listener, mut service, signal, header_read_timeout, .. } = self;
         let builder = Arc::new(http_builder(header_read_timeout));
         let graceful = GracefulShutdown::new();
+        let (stopping, stop) = watch::channel(false);
         let mut signal = signal.unwrap_or_else(|| Box::pin(std::future::pending()));
         loop {
             let accepted = tokio::select! {
@@ -123,10 +126,15 @@ where
             };
             let Some(conn_service) = service.service_for(peer).await else { continue };
             let _ = stream.set_nodelay(true);
-            let conn = conn_service.serve_connection(stream, builder.clone(), graceful.watcher());
-            drop(ringline::spawn(conn));
+            let (builder, watcher, mut stop) = (builder.clone(), graceful.watcher(), stop.clone());
+            drop(ringline::spawn(async move {
+                if first_bytes(&stream, header_read_timeout, &mut stop).await {
+                    conn_service.serve_connection(stream, builder, watcher).await;
+                }
+            }));
         }
         drop(listener);
+        let _ = stopping.send(true);
         graceful.shutdown().await;
         Ok(())
     }
@@ -151,6 +159,26 @@ impl<M, Marker> std::fmt::Debug for Serve<M, Marker> {
             .field("listener", &self.listener)
             .field("header_read_timeout", &self.header_read_timeout)
             .finish_non_exhaustive()
+    }
+}
+
+/// Waits for a new connection's first bytes; false when `limit` passes or the
+/// server shuts down first. (hyper-util's auto builder reads them to tell
+/// HTTP/1.1 from HTTP/2 with no timeout of its own, and hyper's header-read
+/// timeout starts only after that: a client that connects and stays silent
+/// would otherwise hold its connection, and hold up graceful shutdown,
+/// forever.)
+async fn first_bytes(stream: &TcpStream, limit: Option<Duration>, stop: &mut watch::Receiver<bool>) -> bool {
+    let readable = async {
+        match limit {
+            Some(limit) => ringline::time::timeout(limit, stream.readable()).await.is_ok_and(|r| r.is_ok()),
+            None => stream.readable().await.is_ok(),
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = stop.wait_for(|stopping| *stopping) => false,
+        ready = readable => ready,
     }
 }
 

@@ -285,6 +285,8 @@ fn graceful_shutdown_waits_for_the_slow_request_in_flight() {
     let rt = runtime(2);
     let (addr, stop, server) = start_axum(&rt, Arc::default());
     rt.block_on(async move {
+        // A client that never sends a byte does not hold up the shutdown.
+        let _silent = ringline::net::TcpStream::connect(addr).await.expect("connect");
         let slow = ringline::spawn(async move { raw_exchange(addr, b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n").await });
         ringline::time::sleep(Duration::from_millis(100)).await;
         let _ = stop.send(());
@@ -294,6 +296,34 @@ fn graceful_shutdown_waits_for_the_slow_request_in_flight() {
         result.expect("serve returned after the slow request").expect("server task").expect("serve result");
         let refused = ringline::net::TcpStream::connect(addr).await;
         assert!(refused.is_err(), "the listener is closed after shutdown");
+    });
+}
+
+#[test]
+fn header_read_timeout_closes_silent_and_slow_clients() {
+    let rt = runtime(2);
+    let listener = rt.block_on(ringline::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server =
+        ringline_compat::serve(listener, app(Arc::default())).header_read_timeout(Some(Duration::from_millis(200)));
+    let _server = rt.spawn(server.into_future());
+    rt.block_on(async {
+        // Silent (not one byte: the protocol is unknown yet), then a request
+        // head that never ends.
+        for sent in [&b""[..], b"GET / HTTP/1.1\r\nhost: x\r\n"] {
+            let mut stream = ringline::net::TcpStream::connect(addr).await.expect("connect");
+            stream.write_all(sent).await.expect("write");
+            let mut buf = vec![0; 1024];
+            let closed = ringline::time::timeout(Duration::from_secs(5), async {
+                loop {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {} // a 408 or the like, then the close
+                    }
+                }
+            });
+            closed.await.unwrap_or_else(|_| panic!("the server kept a connection that sent {sent:?}"));
+        }
     });
 }
 

@@ -9,8 +9,9 @@ use super::blocking::BlockingPool;
 use super::bridge::{BridgeGuard, BridgeHandle};
 use super::context::{self, ContextGuard};
 use super::worker::WorkerShared;
+use super::JoinHandle;
+use crate::driver::context::Drivers;
 use crate::driver::{Backend, DriverCounters};
-use crate::task::JoinHandle;
 
 /// A handle to a runtime, like `tokio::runtime::Handle`: spawn onto it, enter
 /// it, ask which backend it runs.
@@ -25,7 +26,9 @@ pub(crate) struct Shared {
     pub(crate) workers: Box<[Arc<WorkerShared>]>,
     /// Round-robin cursor for placement ties and non-worker I/O.
     next: AtomicUsize,
-    pub(crate) backend: Backend,
+    /// Every worker's driver (and the backend they run), for the driver
+    /// layer's thread-local.
+    pub(crate) drivers: Arc<Drivers>,
     pub(crate) blocking: BlockingPool,
     /// The tokio context every thread of this runtime enters (`tokio-bridge`).
     pub(crate) bridge: BridgeHandle,
@@ -38,7 +41,8 @@ impl Shared {
         blocking: BlockingPool,
         bridge: BridgeHandle,
     ) -> Shared {
-        Shared { workers, next: AtomicUsize::new(0), backend, blocking, bridge }
+        let drivers = Arc::new(Drivers::new(backend, workers.iter().map(|w| w.driver.clone()).collect()));
+        Shared { workers, next: AtomicUsize::new(0), drivers, blocking, bridge }
     }
 }
 
@@ -112,7 +116,7 @@ impl Handle {
 
     /// Which backend this runtime drives its I/O with.
     pub fn backend(&self) -> Backend {
-        self.inner.backend
+        self.inner.drivers.backend()
     }
 
     /// Whether this runtime runs the tokio-context bridge (cargo feature
@@ -170,7 +174,7 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
-            .field("backend", &self.inner.backend)
+            .field("backend", &self.inner.drivers.backend())
             .field("workers", &self.inner.workers.len())
             .finish()
     }

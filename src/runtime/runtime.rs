@@ -11,7 +11,7 @@ use super::bridge::Bridge;
 use super::context;
 use super::handle::{EnterGuard, Handle};
 use super::worker::Worker;
-use crate::task::JoinHandle;
+use super::JoinHandle;
 
 /// A ringline runtime, like `tokio::runtime::Runtime`.
 ///

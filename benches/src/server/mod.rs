@@ -1,8 +1,8 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|http|axum|h2|tonic|spawn|timers [--workers N] [--port P] [--cpu C]
+//! --workload echo|udp-echo|http|axum|h2|tonic|spawn|timers [--workers N] [--port P] [--cpu C]
 //! [--buf BYTES] [--count N]`.
 //!
-//! Servers (echo, http, axum, h2, tonic) listen on 127.0.0.1:P until killed. In-process
+//! Servers (echo, udp-echo, http, axum, h2, tonic) listen on 127.0.0.1:P until killed. In-process
 //! benchmarks (spawn, timers) print one `RESULT key=value ...` line and exit.
 
 use std::collections::HashMap;
@@ -35,6 +35,7 @@ const TIMER_SEED: u64 = 0x5eed;
 #[derive(Clone, Copy, Debug)]
 enum Task {
     Echo { buf: usize },
+    UdpEcho { buf: usize },
     Http,
     Compat(compat::App),
     Spawn { count: usize },
@@ -54,6 +55,7 @@ pub fn main(mut args: Args) -> Result<(), String> {
 
     let task = match workload.as_str() {
         "echo" => Task::Echo { buf },
+        "udp-echo" => Task::UdpEcho { buf },
         "http" => Task::Http,
         "axum" => Task::Compat(compat::App::Axum),
         "h2" => Task::Compat(compat::App::HyperH2),
@@ -102,6 +104,7 @@ macro_rules! runner {
         fn $name(task: Task, workers: usize, addr: SocketAddr) -> io::Result<Option<String>> {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
+                Task::UdpEcho { buf } => $rt::block_on(workers, $rt::udp_echo(addr, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
                 Task::Compat(app) => $compat(app, workers, addr).map(|()| None),
                 Task::Spawn { count } => {

@@ -21,6 +21,7 @@ pub mod idle;
 pub mod spawn;
 pub mod syscalls;
 pub mod timers;
+pub mod udp_echo;
 
 /// A named benchmark.
 pub struct Workload {
@@ -35,6 +36,7 @@ pub struct Workload {
 /// Every workload, in the order `bench all` runs them.
 pub const ALL: &[Workload] = &[
     echo::WORKLOAD,
+    udp_echo::WORKLOAD,
     http::WORKLOAD,
     compat::AXUM,
     compat::H2,
