@@ -54,7 +54,13 @@ pub fn run_tokio(app: App, workers: usize, addr: SocketAddr) -> io::Result<()> {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         match app {
-            App::Axum => axum::serve(listener, router()).await,
+            App::Axum => {
+                use axum::serve::ListenerExt;
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true); // as ringline_compat::serve does
+                });
+                axum::serve(listener, router()).await
+            }
             App::HyperH2 => loop {
                 let (stream, _) = listener.accept().await?;
                 let _ = stream.set_nodelay(true);
@@ -68,7 +74,9 @@ pub fn run_tokio(app: App, workers: usize, addr: SocketAddr) -> io::Result<()> {
                 fn sleep(d: Duration) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
                     Box::pin(tokio::time::sleep(d))
                 }
-                let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+                // TCP_NODELAY, as ringline_compat::serve sets it (tonic's
+                // builder option applies only to listeners it binds).
+                let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
                 tonic::transport::Server::builder()
                     .add_service(greeter(sleep))
                     .serve_with_incoming(incoming)
