@@ -368,6 +368,44 @@ fn hyper_utils_own_tokio_connector_works_through_the_bridge() {
     });
 }
 
+/// A plain tower service (no axum): answers every request with its path.
+#[derive(Clone)]
+struct PathEcho;
+
+impl tower_service::Service<http::Request<Incoming>> for PathEcho {
+    type Response = http::Response<Full<Bytes>>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<Incoming>) -> Self::Future {
+        std::future::ready(Ok(http::Response::new(Full::new(Bytes::from(req.uri().path().to_owned())))))
+    }
+}
+
+#[test]
+fn serve_takes_every_service_shape() {
+    let rt = runtime(2);
+    let bind = || rt.block_on(ringline::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let (a, b, c, d) = (bind(), bind(), bind(), bind());
+    let addrs = [&a, &b, &c, &d].map(|l| l.local_addr().expect("addr"));
+    let router = || Router::new().route("/", get(|| async { "hello" }));
+    rt.spawn(ringline_compat::serve(a, router()).into_future());
+    rt.spawn(ringline_compat::serve(b, router().into_make_service()).into_future());
+    rt.spawn(ringline_compat::serve(c, router().into_make_service_with_connect_info::<SocketAddr>()).into_future());
+    rt.spawn(ringline_compat::serve(d, PathEcho).into_future());
+    rt.block_on(async {
+        for (addr, want) in addrs.iter().zip(["hello", "hello", "hello", "/"]) {
+            let response = client(false).get(format!("http://{addr}/").parse().unwrap()).await.expect("response");
+            let body = response.into_body().collect().await.expect("body").to_bytes();
+            assert_eq!(body, want);
+        }
+    });
+}
+
 #[test]
 fn connector_errors_like_tokio() {
     let rt = runtime(1);

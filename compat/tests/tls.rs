@@ -220,6 +220,13 @@ fn https_connector_under_hypers_client_negotiates_h2() {
     let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
     let addr = start_ringline_tls_server(&rt);
     rt.block_on(async {
+        // The default connector (webpki roots) leaves http:// plain; the
+        // test CA is not among its roots, so https:// to our server fails.
+        let client = Client::builder(RinglineExecutor::new()).build::<_, Empty<Bytes>>(HttpsConnector::new());
+        let plain = client.get(format!("http://{addr}/").parse().unwrap()).await;
+        assert!(plain.is_err(), "a TLS server does not answer plain HTTP");
+        let untrusted = client.get(format!("https://127.0.0.1:{}/", addr.port()).parse().unwrap()).await;
+        assert!(untrusted.is_err(), "the test CA is not a webpki root");
         for (alpn, version) in
             [(&[b"h2".as_slice(), b"http/1.1"][..], "HTTP/2.0"), (&[b"http/1.1".as_slice()][..], "HTTP/1.1")]
         {
