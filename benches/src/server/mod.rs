@@ -1,8 +1,8 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|udp-echo|unix-echo|http|spawn|timers [--workers N] [--port P]
+//! --workload echo|udp-echo|unix-echo|http|axum|h2|tonic|spawn|timers [--workers N] [--port P]
 //! [--path SOCKET] [--cpu C] [--buf BYTES] [--count N]`.
 //!
-//! Servers (echo, udp-echo, http) listen on 127.0.0.1:P until killed;
+//! Servers (echo, udp-echo, http, axum, h2, tonic) listen on 127.0.0.1:P until killed;
 //! unix-echo listens on the Unix socket at SOCKET. In-process
 //! benchmarks (spawn, timers) print one `RESULT key=value ...` line and exit.
 
@@ -16,6 +16,7 @@ use crate::args::Args;
 use crate::process;
 use crate::stats;
 
+mod compat;
 mod raw_uring;
 
 mod on_tokio {
@@ -39,6 +40,7 @@ enum Task {
     UnixEcho { buf: usize, path: PathBuf },
     UdpEcho { buf: usize },
     Http,
+    Compat(compat::App),
     Spawn { count: usize },
     Timers { count: usize },
 }
@@ -60,6 +62,9 @@ pub fn main(mut args: Args) -> Result<(), String> {
         "unix-echo" => Task::UnixEcho { buf, path: path.ok_or("unix-echo needs --path")?.into() },
         "udp-echo" => Task::UdpEcho { buf },
         "http" => Task::Http,
+        "axum" => Task::Compat(compat::App::Axum),
+        "h2" => Task::Compat(compat::App::HyperH2),
+        "tonic" => Task::Compat(compat::App::Tonic),
         "spawn" => Task::Spawn { count: count.unwrap_or(1_000_000) },
         "timers" => Task::Timers { count: count.unwrap_or(100_000) },
         other => return Err(format!("unknown workload {other:?}")),
@@ -100,13 +105,14 @@ pub fn main(mut args: Args) -> Result<(), String> {
 
 /// Defines `run_<runtime>` for one of the runtime modules above.
 macro_rules! runner {
-    ($name:ident, $rt:ident) => {
+    ($name:ident, $rt:ident, $compat:path) => {
         fn $name(task: Task, workers: usize, addr: SocketAddr) -> io::Result<Option<String>> {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
                 Task::UnixEcho { buf, path } => $rt::block_on(workers, $rt::unix_echo(path, buf))?.map(|()| None),
                 Task::UdpEcho { buf } => $rt::block_on(workers, $rt::udp_echo(addr, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
+                Task::Compat(app) => $compat(app, workers, addr).map(|()| None),
                 Task::Spawn { count } => {
                     let secs = $rt::block_on(workers, async move {
                         $rt::spawn_join(count).await; // warm-up
@@ -126,9 +132,9 @@ macro_rules! runner {
     };
 }
 
-runner!(run_tokio, on_tokio);
+runner!(run_tokio, on_tokio, compat::run_tokio);
 #[cfg(feature = "ringline")]
-runner!(run_ringline, on_ringline);
+runner!(run_ringline, on_ringline, compat::run_ringline);
 
 fn timer_result(total: Duration, mut lateness_us: Vec<u64>) -> String {
     lateness_us.sort_unstable();
