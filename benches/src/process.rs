@@ -278,10 +278,21 @@ pub fn wrk_available() -> bool {
 
 /// Runs `wrk` with `args` (it inherits our CPU pinning); returns its stdout.
 pub fn run_wrk(args: &[String], timeout: Duration) -> io::Result<String> {
-    let child = Command::new("wrk").args(args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
+    run_tool("wrk", args, timeout)
+}
+
+/// Whether `h2load` (Debian's nghttp2-client) is installed.
+pub fn h2load_available() -> bool {
+    Command::new("h2load").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Runs a load generator (`wrk`, `h2load`) to the end (killed past
+/// `timeout`) and returns its stdout.
+pub fn run_tool(program: &str, args: &[String], timeout: Duration) -> io::Result<String> {
+    let child = Command::new(program).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
     let out = wait_with_timeout(child, timeout)?;
     if !out.status.success() {
-        return Err(io::Error::other(format!("wrk failed: {}", out.status)));
+        return Err(io::Error::other(format!("{program} failed: {}", out.status)));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

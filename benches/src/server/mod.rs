@@ -1,12 +1,12 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|udp-echo|unix-echo|http|spawn|timers|fs-random|fs-random-at|fs-seq|fs-small
+//! --workload echo|udp-echo|unix-echo|http|axum|h2|tonic|spawn|timers|fs-random|fs-random-at|fs-seq|fs-small
 //! [--workers N] [--port P] [--path PATH] [--cpu C] [--buf BYTES] [--count N]
 //! [--tasks N]`.
 //!
-//! Servers (echo, udp-echo, http) listen on 127.0.0.1:P until killed;
-//! unix-echo listens on the Unix socket at PATH. In-process benchmarks
-//! (spawn, timers, fs-*, on the file or directory at PATH) print one
-//! `RESULT key=value ...` line and exit.
+//! Servers (echo, udp-echo, http, axum, h2, tonic) listen on 127.0.0.1:P
+//! until killed; unix-echo listens on the Unix socket at PATH. In-process
+//! benchmarks (spawn, timers, fs-*, on the file or directory at PATH) print
+//! one `RESULT key=value ...` line and exit.
 
 use std::collections::HashMap;
 use std::io;
@@ -18,6 +18,7 @@ use crate::args::Args;
 use crate::process;
 use crate::stats;
 
+mod compat;
 mod raw_uring;
 mod raw_uring_fs;
 #[cfg(feature = "ringline")]
@@ -46,6 +47,7 @@ enum Task {
     UnixEcho { buf: usize, path: PathBuf },
     UdpEcho { buf: usize },
     Http,
+    Compat(compat::App),
     Spawn { count: usize },
     Timers { count: usize },
     Fs(FsTask),
@@ -104,6 +106,9 @@ pub fn main(mut args: Args) -> Result<(), String> {
         "unix-echo" => Task::UnixEcho { buf, path: path.clone().ok_or("unix-echo needs --path")? },
         "udp-echo" => Task::UdpEcho { buf },
         "http" => Task::Http,
+        "axum" => Task::Compat(compat::App::Axum),
+        "h2" => Task::Compat(compat::App::HyperH2),
+        "tonic" => Task::Compat(compat::App::Tonic),
         "spawn" => Task::Spawn { count: count.unwrap_or(1_000_000) },
         "timers" => Task::Timers { count: count.unwrap_or(100_000) },
         "fs-random" => fs(FsKind::Random, 4096)?,
@@ -150,15 +155,16 @@ pub fn main(mut args: Args) -> Result<(), String> {
 }
 
 /// Defines `run_<runtime>` for one of the runtime modules above, with its
-/// positional-read benchmark.
+/// compat-server runner and its positional-read benchmark.
 macro_rules! runner {
-    ($name:ident, $rt:ident, $read_at:path) => {
+    ($name:ident, $rt:ident, $compat:path, $read_at:path) => {
         fn $name(task: Task, workers: usize, addr: SocketAddr) -> io::Result<Option<String>> {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
                 Task::UnixEcho { buf, path } => $rt::block_on(workers, $rt::unix_echo(path, buf))?.map(|()| None),
                 Task::UdpEcho { buf } => $rt::block_on(workers, $rt::udp_echo(addr, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
+                Task::Compat(app) => $compat(app, workers, addr).map(|()| None),
                 Task::Spawn { count } => {
                     let secs = $rt::block_on(workers, async move {
                         $rt::spawn_join(count).await; // warm-up
@@ -198,9 +204,9 @@ fn secs_result(took: Duration) -> String {
     format!("RESULT secs={}", took.as_secs_f64())
 }
 
-runner!(run_tokio, on_tokio, no_read_at);
+runner!(run_tokio, on_tokio, compat::run_tokio, no_read_at);
 #[cfg(feature = "ringline")]
-runner!(run_ringline, on_ringline, ringline_fs::random_read_at);
+runner!(run_ringline, on_ringline, compat::run_ringline, ringline_fs::random_read_at);
 
 fn timer_result(total: Duration, mut lateness_us: Vec<u64>) -> String {
     lateness_us.sort_unstable();

@@ -13,6 +13,7 @@ use crate::report::{Metric, Report, Row};
 use crate::runtime::Runtime;
 use crate::stats;
 
+pub mod compat;
 pub mod echo;
 pub mod fs;
 pub mod http;
@@ -39,6 +40,9 @@ pub const ALL: &[Workload] = &[
     unix_echo::WORKLOAD,
     udp_echo::WORKLOAD,
     http::WORKLOAD,
+    compat::AXUM,
+    compat::H2,
+    compat::TONIC,
     spawn::WORKLOAD,
     timers::WORKLOAD,
     idle::WORKLOAD,
@@ -192,7 +196,7 @@ fn row(case: &Case, runtime: Runtime, samples: &[Sample]) -> Row {
 
 /// "64 B", "16 KiB".
 pub fn size_label(bytes: usize) -> String {
-    if bytes >= 1024 && bytes % 1024 == 0 {
+    if bytes >= 1024 && bytes.is_multiple_of(1024) {
         format!("{} KiB", bytes / 1024)
     } else {
         format!("{bytes} B")
