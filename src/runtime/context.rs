@@ -56,6 +56,13 @@ pub(crate) fn current_handle() -> Option<Handle> {
     HANDLE.try_with(|h| h.borrow().clone()).ok().flatten()
 }
 
+/// Runs `f` with the runtime this thread is inside, without cloning its handle.
+pub(crate) fn with_current_handle<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+    let mut f = Some(f);
+    let done = HANDLE.try_with(|h| (f.take().expect("called once"))(h.borrow().as_ref()));
+    done.unwrap_or_else(|_| (f.take().expect("not called: thread-local gone"))(None))
+}
+
 fn with_worker<R>(f: impl FnOnce(&WorkerLocal) -> R) -> Option<R> {
     WORKER.try_with(|w| w.borrow().as_deref().map(f)).ok().flatten()
 }

@@ -2,14 +2,17 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::blocking::BlockingPool;
+use super::config::{Id, RuntimeConfig, RuntimeFlavor, UnhandledPanic};
 use super::context::{self, ContextGuard};
+use super::metrics::RuntimeMetrics;
 use super::worker::WorkerShared;
 use crate::driver::{Backend, DriverCounters};
 use crate::task::JoinHandle;
+use crate::time::Clock;
 
 /// A handle to a runtime, like `tokio::runtime::Handle`: spawn onto it, enter
 /// it, ask which backend it runs.
@@ -24,13 +27,31 @@ pub(crate) struct Shared {
     pub(crate) workers: Box<[Arc<WorkerShared>]>,
     /// Round-robin cursor for placement ties and non-worker I/O.
     next: AtomicUsize,
-    pub(crate) backend: Backend,
     pub(crate) blocking: BlockingPool,
+    /// The runtime's clock (pausable on the current-thread runtime).
+    pub(crate) clock: Clock,
+    /// What it was built with.
+    pub(crate) config: RuntimeConfig,
+    /// A task panicked and `UnhandledPanic::ShutdownRuntime` is set.
+    pub(crate) panicked: AtomicBool,
 }
 
 impl Shared {
-    pub(crate) fn new(workers: Box<[Arc<WorkerShared>]>, backend: Backend, blocking: BlockingPool) -> Shared {
-        Shared { workers, next: AtomicUsize::new(0), backend, blocking }
+    pub(crate) fn new(
+        workers: Box<[Arc<WorkerShared>]>,
+        blocking: BlockingPool,
+        clock: Clock,
+        config: RuntimeConfig,
+    ) -> Shared {
+        Shared { workers, next: AtomicUsize::new(0), blocking, clock, config, panicked: AtomicBool::new(false) }
+    }
+
+    /// A spawned task of this runtime panicked.
+    pub(crate) fn task_panicked(&self) {
+        if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
+            self.panicked.store(true, Ordering::Release);
+            self.workers.iter().for_each(|w| w.driver.unpark());
+        }
     }
 }
 
@@ -88,7 +109,12 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.inner.blocking.spawn(f)
+        // As tokio: a paused clock does not jump while a blocking job runs.
+        let inhibit = crate::time::inhibit_auto_advance(self);
+        self.inner.blocking.spawn(move || {
+            let _inhibit = inhibit;
+            f()
+        })
     }
 
     /// Runs `future` to completion on the current thread (which must not be
@@ -100,7 +126,30 @@ impl Handle {
 
     /// Which backend this runtime drives its I/O with.
     pub fn backend(&self) -> Backend {
-        self.inner.backend
+        self.inner.config.backend
+    }
+
+    /// The runtime's flavor, like tokio's `Handle::runtime_flavor`.
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.inner.config.multi_thread {
+            true => RuntimeFlavor::MultiThread,
+            false => RuntimeFlavor::CurrentThread,
+        }
+    }
+
+    /// The runtime's id, unique in this process.
+    pub fn id(&self) -> Id {
+        self.inner.config.id
+    }
+
+    /// The name given with [`Builder::name`](super::Builder::name), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.config.name.as_deref()
+    }
+
+    /// The runtime's metrics.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(self.clone())
     }
 
     /// Number of worker threads.
@@ -149,7 +198,7 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
-            .field("backend", &self.inner.backend)
+            .field("backend", &self.inner.config.backend)
             .field("workers", &self.inner.workers.len())
             .finish()
     }

@@ -3,8 +3,10 @@
 
 mod blocking;
 mod builder;
+mod config;
 pub(crate) mod context;
 mod handle;
+mod metrics;
 mod park;
 #[allow(clippy::module_inception)]
 mod runtime;
@@ -13,7 +15,9 @@ mod worker;
 
 pub use crate::driver::{Backend, DriverCounters};
 pub use builder::Builder;
+pub use config::{is_rt_shutdown_err, Id, RuntimeFlavor, UnhandledPanic};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use metrics::RuntimeMetrics;
 pub use runtime::Runtime;
 
 pub(crate) use worker::WorkerId;

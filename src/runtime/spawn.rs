@@ -35,7 +35,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F: Future> Future for Tracked<F> {
+impl<T, F: Future<Output = crate::task::TaskOutput<T>>> Future for Tracked<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
@@ -43,7 +43,13 @@ impl<F: Future> Future for Tracked<F> {
         if let Some(abort) = this.abort.take() {
             *this.registered = context::track_task(this.worker.id, &abort);
         }
-        this.inner.poll(cx)
+        let output = this.inner.poll(cx);
+        if let Poll::Ready(Err(e)) = &output {
+            if e.is_panic() {
+                context::with_current_handle(|rt| rt.map(|rt| rt.inner.task_panicked()));
+            }
+        }
+        output
     }
 }
 

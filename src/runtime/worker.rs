@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_task::Runnable;
 use futures_util::future::AbortHandle;
@@ -21,7 +21,7 @@ use slab::Slab;
 use super::context;
 use super::handle::Handle;
 use crate::driver::{self, Driver};
-use crate::time::{TimerEntry, TimerQueue};
+use crate::time::{AutoAdvance, TimerEntry, TimerQueue, INHIBITED_PARK};
 
 /// Tasks run per tick before the worker checks timers and I/O again.
 const TASK_BUDGET: usize = 256;
@@ -89,6 +89,11 @@ impl WorkerShared {
         self.driver.unpark();
     }
 
+    /// Tasks queued here by other threads and not yet taken.
+    pub(crate) fn remote_queue_depth(&self) -> usize {
+        self.remote_tasks.lock().expect("remote queue poisoned").len()
+    }
+
     fn has_remote_work(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
             || !self.remote_tasks.lock().expect("remote queue poisoned").is_empty()
@@ -139,11 +144,12 @@ impl Wake for MainWaker {
 
 impl Worker {
     pub(crate) fn new(shared: Arc<WorkerShared>, runtime: Handle, driver: Driver) -> Worker {
+        let origin = runtime.inner.clock.now();
         let local = Rc::new(WorkerLocal {
             shared,
             runtime,
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
-            timers: RefCell::new(TimerQueue::new()),
+            timers: RefCell::new(TimerQueue::with_origin(origin)),
             tasks: RefCell::new(Slab::new()),
             shutting_down: Cell::new(false),
         });
@@ -167,13 +173,18 @@ impl Worker {
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
+        let runtime = self.local.runtime.clone();
+        let panicked = || runtime.inner.panicked.load(Ordering::Acquire);
         loop {
             if main.woken.swap(false, Ordering::SeqCst) {
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                     return output;
                 }
             }
-            self.tick(&|| main.woken.load(Ordering::SeqCst));
+            self.tick(&|| main.woken.load(Ordering::SeqCst) || panicked());
+            if panicked() {
+                panic!("a spawned task panicked and the runtime is configured to shut down on unhandled panic");
+            }
         }
     }
 
@@ -181,6 +192,7 @@ impl Worker {
     /// submit I/O and wait for completions (not at all if work is ready).
     fn tick(&mut self, extra_work: &dyn Fn() -> bool) {
         let local = &*self.local;
+        let clock = &local.runtime.inner.clock;
         local.shared.ticks.fetch_add(1, Ordering::Relaxed);
         self.take_remote_work();
         for _ in 0..TASK_BUDGET {
@@ -192,12 +204,36 @@ impl Worker {
                 None => break,
             }
         }
-        local.timers.borrow_mut().fire_expired(Instant::now());
-        let busy = !local.run_queue.borrow().is_empty() || extra_work();
-        let timeout = if busy { Some(Duration::ZERO) } else { local.timers.borrow().next_timeout(Instant::now()) };
+        local.timers.borrow_mut().fire_expired(clock.now());
         let shared = &local.shared;
-        self.driver.park(timeout, &|| shared.has_remote_work() || extra_work());
-        local.timers.borrow_mut().fire_expired(Instant::now());
+        let has_work = || !local.run_queue.borrow().is_empty() || shared.has_remote_work() || extra_work();
+        let busy = !local.run_queue.borrow().is_empty() || extra_work();
+        let timeout = if busy { Some(Duration::ZERO) } else { local.timers.borrow().next_timeout(clock.now()) };
+        let park_has_work = || shared.has_remote_work() || extra_work();
+        match clock.auto_advance() {
+            // Paused time, nothing to run: look for I/O without waiting, and
+            // if that brings no work either, jump to the next timer (tokio's
+            // auto-advance).
+            AutoAdvance::Allowed if timeout.is_some_and(|t| !t.is_zero()) => {
+                self.driver.park(Some(Duration::ZERO), &park_has_work);
+                if !has_work() {
+                    let wait = timeout.expect("checked above");
+                    clock.advance(wait).expect("auto-advance only while paused");
+                }
+            }
+            AutoAdvance::Inhibited => {
+                let wait = timeout.map_or(INHIBITED_PARK, |t| t.min(INHIBITED_PARK));
+                self.driver.park(Some(wait), &park_has_work);
+            }
+            _ if timeout == Some(Duration::ZERO) => self.driver.park(timeout, &park_has_work),
+            _ => {
+                let hooks = &local.runtime.inner.config.hooks;
+                hooks.park.as_deref().inspect(|hook| hook());
+                self.driver.park(timeout, &park_has_work);
+                hooks.unpark.as_deref().inspect(|hook| hook());
+            }
+        }
+        local.timers.borrow_mut().fire_expired(clock.now());
     }
 
     fn take_remote_work(&self) {

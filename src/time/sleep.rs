@@ -141,7 +141,7 @@ impl Future for Sleep {
         }
         if this.registration.is_none() {
             let deadline = this.deadline.into_std();
-            if deadline <= std::time::Instant::now() {
+            if deadline <= super::clock::now() {
                 this.elapsed = true;
                 return Poll::Ready(());
             }

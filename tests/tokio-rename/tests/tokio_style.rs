@@ -288,3 +288,14 @@ fn tokio_main_binary_exits_zero() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("hello, ringline"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn paused_time_under_the_rename() {
+    let start = Instant::now();
+    let wall = std::time::Instant::now();
+    sleep(Duration::from_secs(3600)).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(3600));
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(3601));
+    assert!(wall.elapsed() < Duration::from_secs(5));
+}
