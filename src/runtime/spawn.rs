@@ -6,7 +6,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::future::AbortHandle;
+use futures_util::future::AbortHandle as RawAbortHandle;
+
+use crate::task::AbortHandle;
 
 use super::context;
 use super::worker::WorkerShared;
@@ -18,7 +20,7 @@ pin_project_lite::pin_project! {
     struct Tracked<F> {
         #[pin]
         inner: F,
-        abort: Option<AbortHandle>,
+        abort: Option<RawAbortHandle>,
         // Key in `worker`'s task registry, once registered.
         registered: Option<usize>,
         worker: Arc<WorkerShared>,
@@ -59,7 +61,8 @@ fn tracked<F: Future>(
 ) -> (Tracked<impl Future<Output = crate::task::TaskOutput<F::Output>>>, AbortHandle) {
     let (task, abort) = crate::task::wrap(future);
     worker.live_tasks.fetch_add(1, Ordering::Relaxed);
-    let tracked = Tracked { inner: task, abort: Some(abort.clone()), registered: None, worker: worker.clone() };
+    let raw = Some(abort.raw().clone());
+    let tracked = Tracked { inner: task, abort: raw, registered: None, worker: worker.clone() };
     (tracked, abort)
 }
 

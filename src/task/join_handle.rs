@@ -8,6 +8,8 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
+use super::Id;
+
 /// The task's output as the executor stores it.
 pub(crate) type TaskOutput<T> = Result<T, JoinError>;
 
@@ -24,11 +26,17 @@ pub struct JoinHandle<T> {
 #[derive(Clone)]
 pub struct AbortHandle {
     inner: futures_util::future::AbortHandle,
+    id: Id,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: async_task::Task<TaskOutput<T>>, abort: futures_util::future::AbortHandle) -> Self {
-        JoinHandle { task: Some(task.fallible()), abort: AbortHandle { inner: abort } }
+    pub(crate) fn new(task: async_task::Task<TaskOutput<T>>, abort: AbortHandle) -> Self {
+        JoinHandle { task: Some(task.fallible()), abort }
+    }
+
+    /// The task's [`Id`].
+    pub fn id(&self) -> Id {
+        self.abort.id
     }
 
     /// Aborts the task: it is dropped at its next scheduling point, and
@@ -59,7 +67,7 @@ impl<T> Future for JoinHandle<T> {
             Poll::Ready(output) => {
                 self.task = None;
                 // None: the runtime dropped the task before it finished.
-                Poll::Ready(output.unwrap_or_else(|| Err(JoinError::cancelled())))
+                Poll::Ready(output.unwrap_or_else(|| Err(JoinError::cancelled(self.abort.id))))
             }
         }
     }
@@ -80,6 +88,20 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 impl AbortHandle {
+    pub(crate) fn new(inner: futures_util::future::AbortHandle, id: Id) -> AbortHandle {
+        AbortHandle { inner, id }
+    }
+
+    /// The raw handle the runtime aborts the task with at shutdown.
+    pub(crate) fn raw(&self) -> &futures_util::future::AbortHandle {
+        &self.inner
+    }
+
+    /// The task's [`Id`].
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
     /// Aborts the task; see [`JoinHandle::abort`].
     pub fn abort(&self) {
         self.inner.abort();
@@ -100,6 +122,7 @@ impl fmt::Debug for AbortHandle {
 /// Why a task did not produce its output.
 pub struct JoinError {
     repr: Repr,
+    id: Id,
 }
 
 enum Repr {
@@ -108,12 +131,17 @@ enum Repr {
 }
 
 impl JoinError {
-    pub(crate) fn cancelled() -> JoinError {
-        JoinError { repr: Repr::Cancelled }
+    pub(crate) fn cancelled(id: Id) -> JoinError {
+        JoinError { repr: Repr::Cancelled, id }
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError { repr: Repr::Panic(Mutex::new(payload)) }
+    pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError { repr: Repr::Panic(Mutex::new(payload)), id }
+    }
+
+    /// The [`Id`] of the task that failed.
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// The task was aborted or dropped by runtime shutdown.
@@ -149,9 +177,9 @@ impl JoinError {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => write!(f, "task was cancelled"),
-            (Repr::Panic(_), Some(msg)) => write!(f, "task panicked with message {msg:?}"),
-            (Repr::Panic(_), None) => write!(f, "task panicked"),
+            (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
+            (Repr::Panic(_), Some(msg)) => write!(f, "task {} panicked with message {msg:?}", self.id),
+            (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id),
         }
     }
 }
@@ -159,8 +187,11 @@ impl fmt::Display for JoinError {
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled"),
-            Repr::Panic(_) => write!(f, "JoinError::Panic({:?}, ...)", self.panic_message()),
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(msg) => write!(f, "JoinError::Panic({:?}, {msg:?}, ...)", self.id),
+                None => write!(f, "JoinError::Panic({:?}, ...)", self.id),
+            },
         }
     }
 }
@@ -169,6 +200,9 @@ impl std::error::Error for JoinError {}
 
 impl From<JoinError> for io::Error {
     fn from(src: JoinError) -> io::Error {
-        io::Error::other(src.to_string())
+        io::Error::other(match src.repr {
+            Repr::Cancelled => "task was cancelled",
+            Repr::Panic(_) => "task panicked",
+        })
     }
 }

@@ -12,12 +12,23 @@ use std::task::{ready, Context, Poll};
 
 use futures_util::future::{AbortHandle as RawAbortHandle, Abortable, CatchUnwind, FutureExt};
 
+mod id;
 mod join_handle;
 mod join_set;
 mod yield_now;
 
+pub use id::{id, try_id, Id};
 pub use join_handle::{AbortHandle, JoinError, JoinHandle};
 pub use join_set::JoinSet;
+/// tokio's task-local storage, re-exported: it keeps its values in the
+/// future that [`LocalKey::scope`] returns, so it needs no runtime and works
+/// on ringline tasks as on tokio's. Declare keys with [`task_local!`](crate::task_local).
+pub use tokio::task::LocalKey;
+
+/// Futures returned by task functions, like `tokio::task::futures`.
+pub mod futures {
+    pub use tokio::task::futures::TaskLocalFuture;
+}
 pub use yield_now::yield_now;
 
 pub(crate) use join_handle::TaskOutput;
@@ -77,12 +88,14 @@ where
     crate::runtime::Handle::current().spawn_blocking(f)
 }
 
-/// Wraps a task body so that its panic becomes a `JoinError` and it can be
-/// aborted; returns the wrapped future and its abort handle.
-pub(crate) fn wrap<F: Future>(future: F) -> (impl Future<Output = TaskOutput<F::Output>>, RawAbortHandle) {
+/// Wraps a task body so that its panic becomes a `JoinError`, it can be
+/// aborted and it has an [`Id`]; returns the wrapped future and its abort
+/// handle.
+pub(crate) fn wrap<F: Future>(future: F) -> (impl Future<Output = TaskOutput<F::Output>>, AbortHandle) {
     let (abort, registration) = RawAbortHandle::new_pair();
     let guarded = Abortable::new(AssertUnwindSafe(future).catch_unwind(), registration);
-    (Wrapped { guarded, finished: abort.clone() }, abort)
+    let id = Id::next();
+    (Wrapped { guarded, finished: abort.clone(), id }, AbortHandle::new(abort, id))
 }
 
 pin_project_lite::pin_project! {
@@ -95,6 +108,7 @@ pin_project_lite::pin_project! {
         #[pin]
         guarded: Abortable<CatchUnwind<AssertUnwindSafe<F>>>,
         finished: RawAbortHandle,
+        id: Id,
     }
 }
 
@@ -103,10 +117,11 @@ impl<F: Future> Future for Wrapped<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let _current = this.id.enter();
         let output = match ready!(this.guarded.poll(cx)) {
             Ok(Ok(output)) => Ok(output),
-            Ok(Err(payload)) => Err(JoinError::panic(payload)),
-            Err(_aborted) => Err(JoinError::cancelled()),
+            Ok(Err(payload)) => Err(JoinError::panic(*this.id, payload)),
+            Err(_aborted) => Err(JoinError::cancelled(*this.id)),
         };
         // Marks the handle so `AbortHandle::is_finished` reports completion.
         this.finished.abort();
@@ -128,7 +143,7 @@ mod tests {
         let body_size = std::mem::size_of_val(&body);
         let (task, _abort) = wrap(body);
         // Every task of every connection pays for this: the body, its abort
-        // registration and abort handle, and no second copy of the body.
-        assert!(std::mem::size_of_val(&task) <= body_size + 32, "{} vs {body_size}", std::mem::size_of_val(&task));
+        // registration, abort handle and id, and no second copy of the body.
+        assert!(std::mem::size_of_val(&task) <= body_size + 40, "{} vs {body_size}", std::mem::size_of_val(&task));
     }
 }

@@ -1,0 +1,100 @@
+//! Task ids (`task::{Id, id, try_id}`, `JoinHandle::id`, `AbortHandle::id`,
+//! `JoinError::id`) and task-local storage (`task_local!`).
+
+use std::collections::HashSet;
+
+use ringline::task::{self, JoinSet};
+
+#[ringline::test]
+async fn ids_match_inside_and_outside() {
+    let handle = ringline::spawn(async { task::id() });
+    let id = handle.id();
+    assert_eq!(handle.abort_handle().id(), id);
+    assert_eq!(handle.await.unwrap(), id);
+}
+
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_are_unique() {
+    let mut set = JoinSet::new();
+    for _ in 0..100 {
+        set.spawn(async { task::id() });
+    }
+    let mut seen = HashSet::new();
+    while let Some(id) = set.join_next().await {
+        assert!(seen.insert(id.unwrap()));
+    }
+    assert_eq!(seen.len(), 100);
+}
+
+#[ringline::test]
+async fn no_id_outside_a_task() {
+    // The future `block_on` runs is not a task, as in tokio.
+    assert_eq!(task::try_id(), None);
+    let local = task::spawn_local(async { task::try_id() });
+    let id = local.id();
+    assert_eq!(local.await.unwrap(), Some(id));
+    let blocking = task::spawn_blocking(task::try_id);
+    let id = blocking.id();
+    assert_eq!(blocking.await.unwrap(), Some(id));
+}
+
+#[test]
+#[should_panic(expected = "Can't get a task id when not inside a task")]
+fn id_outside_a_task_panics() {
+    task::id();
+}
+
+#[ringline::test]
+async fn join_errors_carry_the_id() {
+    let panicked = ringline::spawn(async { panic!("boom") });
+    let id = panicked.id();
+    let err = panicked.await.unwrap_err();
+    assert_eq!(err.id(), id);
+    assert_eq!(err.to_string(), format!("task {id} panicked with message \"boom\""));
+
+    let aborted = ringline::spawn(std::future::pending::<()>());
+    let id = aborted.id();
+    aborted.abort();
+    let err = aborted.await.unwrap_err();
+    assert!(err.is_cancelled());
+    assert_eq!(err.id(), id);
+    assert_eq!(format!("{err:?}"), format!("JoinError::Cancelled({id:?})"));
+}
+
+ringline::task_local! {
+    static REQUEST: u32;
+    static NAME: String;
+}
+
+#[ringline::test]
+async fn task_local_scope_survives_awaits() {
+    let got = REQUEST
+        .scope(7, async {
+            ringline::task::yield_now().await;
+            ringline::time::sleep(std::time::Duration::from_millis(1)).await;
+            REQUEST.get()
+        })
+        .await;
+    assert_eq!(got, 7);
+    assert!(REQUEST.try_with(|v| *v).is_err(), "not set outside the scope");
+}
+
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_local_in_spawned_tasks() {
+    let handle = ringline::spawn(NAME.scope("inner".to_string(), async {
+        ringline::task::yield_now().await;
+        NAME.with(|n| n.clone())
+    }));
+    assert_eq!(handle.await.unwrap(), "inner");
+    // A task spawned inside a scope does not inherit it (tokio's behaviour).
+    let outer =
+        REQUEST.scope(1, async { ringline::spawn(async { REQUEST.try_with(|v| *v).is_err() }).await.unwrap() }).await;
+    assert!(outer);
+}
+
+#[test]
+fn task_local_sync_scope() {
+    let v = REQUEST.sync_scope(3, || REQUEST.get() + 1);
+    assert_eq!(v, 4);
+    assert!(REQUEST.try_get().is_err());
+}
