@@ -155,7 +155,7 @@ where
     F: std::future::Future + 'static,
     F::Output: 'static,
 {
-    let worker =
-        with_worker(|w| w.shared.clone()).expect("`spawn_local` called from outside of a ringline worker thread");
+    let worker = with_worker(|w| w.shared.clone())
+        .expect("`spawn_local` called from outside of a `task::LocalSet` or a ringline worker thread");
     super::spawn::spawn_local_on(&worker, future)
 }

@@ -15,11 +15,13 @@ use futures_util::future::{AbortHandle as RawAbortHandle, Abortable, CatchUnwind
 mod id;
 mod join_handle;
 mod join_set;
+mod local;
 mod yield_now;
 
 pub use id::{id, try_id, Id};
 pub use join_handle::{AbortHandle, JoinError, JoinHandle};
 pub use join_set::JoinSet;
+pub use local::{LocalEnterGuard, LocalSet};
 /// tokio's task-local storage, re-exported: it keeps its values in the
 /// future that [`LocalKey::scope`] returns, so it needs no runtime and works
 /// on ringline tasks as on tokio's. Declare keys with [`task_local!`](crate::task_local).
@@ -57,20 +59,25 @@ where
     crate::runtime::Handle::current().spawn(future)
 }
 
-/// Spawns a `!Send` task on the current worker thread.
+/// Spawns a `!Send` task on the current thread: onto the [`LocalSet`] that
+/// is running (or entered) here, else onto the current worker.
 ///
-/// Unlike tokio no `LocalSet` is needed: every ringline worker runs local tasks.
+/// Unlike tokio no `LocalSet` is needed on a worker: every ringline worker
+/// runs local tasks.
 ///
 /// # Panics
-/// When the current thread is not a ringline worker (e.g. inside
-/// `Runtime::block_on` of a multi-thread runtime).
+/// When no `LocalSet` runs here and the current thread is not a ringline
+/// worker (e.g. inside `Runtime::block_on` of a multi-thread runtime).
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    crate::runtime::context::spawn_local(future)
+    match local::spawn_on_current(future) {
+        Ok(handle) => handle,
+        Err(future) => crate::runtime::context::spawn_local(future),
+    }
 }
 
 /// Runs a blocking closure on the runtime's blocking thread pool, like
