@@ -177,7 +177,10 @@ impl Worker {
         let panicked = || runtime.inner.panicked.load(Ordering::Acquire);
         loop {
             if main.woken.swap(false, Ordering::SeqCst) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                let budget = crate::task::coop::budget();
+                let polled = future.as_mut().poll(&mut cx);
+                drop(budget);
+                if let Poll::Ready(output) = polled {
                     return output;
                 }
             }

@@ -12,12 +12,14 @@ use std::task::{ready, Context, Poll};
 
 use futures_util::future::{AbortHandle as RawAbortHandle, Abortable, CatchUnwind, FutureExt};
 
+pub mod coop;
 mod id;
 mod join_handle;
 mod join_set;
 mod local;
 mod yield_now;
 
+pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use id::{id, try_id, Id};
 pub use join_handle::{AbortHandle, JoinError, JoinHandle};
 pub use join_set::JoinSet;
@@ -125,6 +127,7 @@ impl<F: Future> Future for Wrapped<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _current = this.id.enter();
+        let _budget = coop::budget();
         let output = match ready!(this.guarded.poll(cx)) {
             Ok(Ok(output)) => Ok(output),
             Ok(Err(payload)) => Err(JoinError::panic(*this.id, payload)),

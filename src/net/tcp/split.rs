@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::TcpStream;
 use crate::io::{Interest, Ready};
+use crate::task::coop;
 
 /// The read half of a [`TcpStream`], borrowed from [`TcpStream::split`].
 ///
@@ -124,13 +125,13 @@ impl WriteHalf<'_> {
 
 impl AsyncRead for ReadHalf<'_> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.0.io.poll_read(cx, buf)
+        coop::poll_io(cx, |cx| self.0.io.poll_read(cx, buf))
     }
 }
 
 impl AsyncWrite for WriteHalf<'_> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.0.io.poll_write(cx, buf)
+        coop::poll_io(cx, |cx| self.0.io.poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -138,7 +139,7 @@ impl AsyncWrite for WriteHalf<'_> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.0.io.poll_write_vectored(cx, bufs)
+        coop::poll_io(cx, |cx| self.0.io.poll_write_vectored(cx, bufs))
     }
 
     /// True, as for [`TcpStream`].

@@ -18,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::TcpStream;
 use crate::io::{Interest, Ready};
+use crate::task::coop;
 
 /// The read half of a [`TcpStream`], from [`TcpStream::into_split`].
 ///
@@ -187,13 +188,13 @@ impl Drop for OwnedWriteHalf {
 
 impl AsyncRead for OwnedReadHalf {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.inner.io.poll_read(cx, buf)
+        coop::poll_io(cx, |cx| self.inner.io.poll_read(cx, buf))
     }
 }
 
 impl AsyncWrite for OwnedWriteHalf {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.inner.io.poll_write(cx, buf)
+        coop::poll_io(cx, |cx| self.inner.io.poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -201,7 +202,7 @@ impl AsyncWrite for OwnedWriteHalf {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.inner.io.poll_write_vectored(cx, bufs)
+        coop::poll_io(cx, |cx| self.inner.io.poll_write_vectored(cx, bufs))
     }
 
     /// True, as for [`TcpStream`].

@@ -16,6 +16,7 @@ use super::{each_addr, split, split_owned, to_socket_addr};
 use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::driver;
 use crate::net::{to_socket_addrs, ToSocketAddrs};
+use crate::task::coop;
 
 /// A TCP stream between a local and a remote socket.
 ///
@@ -140,14 +141,14 @@ impl TcpStream {
     /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         let mut buf = ReadBuf::new(buf);
-        poll_fn(|cx| self.io.poll_peek(cx, &mut buf)).await
+        poll_fn(|cx| coop::poll_io(cx, |cx| self.io.poll_peek(cx, &mut buf))).await
     }
 
     /// Polls to receive data without removing it; on `Ready(Ok(n))` the `n`
     /// bytes are filled into `buf`. Only the waker of the most recent call is
     /// woken.
     pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<usize>> {
-        self.io.poll_peek(cx, buf)
+        coop::poll_io(cx, |cx| self.io.poll_peek(cx, buf))
     }
 
     /// Whether `TCP_NODELAY` is set (Nagle's algorithm disabled).
@@ -233,13 +234,13 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
 
 impl AsyncRead for TcpStream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_read(cx, buf)
+        coop::poll_io(cx, |cx| self.io.poll_read(cx, buf))
     }
 }
 
 impl AsyncWrite for TcpStream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write(cx, buf)
+        coop::poll_io(cx, |cx| self.io.poll_write(cx, buf))
     }
 
     /// Writes the bytes of `bufs`, in order, as one write (see
@@ -249,7 +250,7 @@ impl AsyncWrite for TcpStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_vectored(cx, bufs)
+        coop::poll_io(cx, |cx| self.io.poll_write_vectored(cx, bufs))
     }
 
     /// True: a vectored write takes every slice at once (one `sendmsg`, or
