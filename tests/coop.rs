@@ -1,8 +1,8 @@
 //! Cooperative scheduling: a task looping on operations that are always
 //! ready yields to the other tasks on its worker once its budget is spent.
 
-use std::rc::Rc;
 use std::cell::Cell;
+use std::rc::Rc;
 
 use ringline::io::AsyncWriteExt;
 use ringline::net::{TcpListener, TcpStream};

@@ -278,6 +278,7 @@ impl Builder {
             let clock = Clock::new(true, self.start_paused);
             let config = self.runtime_config(backend, runtime_id);
             let handle = Handle { inner: Arc::new(Shared::new(Box::new([shared.clone()]), blocking, clock, config)) };
+            shared.set_runtime(Arc::downgrade(&handle.inner));
             return Ok(Runtime::current_thread(handle.clone(), Worker::new(shared, handle, driver)));
         }
         self.build_multi_thread(backend, runtime_id, blocking)
@@ -331,6 +332,7 @@ impl Builder {
         let handle = Handle {
             inner: Arc::new(Shared::new(workers.clone(), blocking, clock, self.runtime_config(backend, runtime_id))),
         };
+        workers.iter().for_each(|w| w.set_runtime(Arc::downgrade(&handle.inner)));
         for (start, worker) in starts.into_iter().zip(workers.iter()) {
             let _ = start.send((worker.clone(), handle.clone()));
         }

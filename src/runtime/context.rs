@@ -5,10 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use async_task::Runnable;
-
 use super::handle::Handle;
-use super::worker::{WorkerId, WorkerLocal};
+use super::worker::{Queued, WorkerId, WorkerLocal, WorkerShared};
 use crate::driver::{self, Backend};
 use crate::time::{TimerEntry, TimerQueue};
 
@@ -67,15 +65,29 @@ fn with_worker<R>(f: impl FnOnce(&WorkerLocal) -> R) -> Option<R> {
     WORKER.try_with(|w| w.borrow().as_deref().map(f)).ok().flatten()
 }
 
-/// Queues `runnable` on this thread's run queue if this thread is worker `id`.
-pub(crate) fn schedule_local(id: WorkerId, runnable: Runnable) -> Result<(), Runnable> {
-    let mut runnable = Some(runnable);
+/// Queues `task` on this thread's run queue if this thread is worker `id`.
+pub(crate) fn schedule_local(id: WorkerId, task: Queued) -> Result<(), Queued> {
+    let mut task = Some(task);
     with_worker(|w| {
         if w.shared.id == id {
-            w.run_queue.borrow_mut().push_back(runnable.take().expect("runnable present"));
+            w.run_queue.borrow_mut().push_back(task.take().expect("task present"));
         }
     });
-    runnable.map_or(Ok(()), Err)
+    task.map_or(Ok(()), Err)
+}
+
+/// This thread's worker and its run queue, for `block_in_place`.
+pub(crate) fn with_current_worker<R>(
+    f: impl FnOnce(&Arc<WorkerShared>, &RefCell<std::collections::VecDeque<Queued>>) -> R,
+) -> Option<R> {
+    with_worker(|w| f(&w.shared, &w.run_queue))
+}
+
+/// Makes this thread stop being its worker (the runtime stays entered)
+/// until the guard drops: `block_in_place` runs its closure so.
+pub(crate) fn leave_worker() -> ContextGuard {
+    let prev_worker = WORKER.with(|w| w.borrow_mut().take());
+    ContextGuard { prev_worker: Some(prev_worker), prev_handle: current_handle() }
 }
 
 /// The worker whose thread this is.

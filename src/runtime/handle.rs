@@ -171,27 +171,39 @@ impl Handle {
     }
 
     /// The worker a new task goes to: the one with the fewest live tasks,
-    /// ties broken round-robin.
+    /// ties broken round-robin; a worker inside `block_in_place` only when
+    /// every worker is.
     pub(crate) fn place(&self) -> &Arc<WorkerShared> {
-        let workers = &self.inner.workers;
-        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
-        let mut best = start % workers.len();
-        let mut best_load = usize::MAX;
-        for i in 0..workers.len() {
-            let idx = (start + i) % workers.len();
-            let load = workers[idx].live_tasks.load(Ordering::Relaxed);
-            if load < best_load {
-                best = idx;
-                best_load = load;
-            }
-        }
-        &workers[best]
+        self.least_loaded(true).expect("a runtime has at least one worker")
     }
 
-    /// Some worker, round-robin (for I/O and timers from non-worker threads).
+    /// The least loaded worker not inside `block_in_place`, if any.
+    pub(crate) fn unblocked_worker(&self) -> Option<&Arc<WorkerShared>> {
+        self.least_loaded(false)
+    }
+
+    fn least_loaded(&self, or_blocked: bool) -> Option<&Arc<WorkerShared>> {
+        let workers = &self.inner.workers;
+        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        // (blocked, live tasks): an unblocked worker always wins.
+        let mut best: Option<(usize, (bool, usize))> = None;
+        for i in 0..workers.len() {
+            let idx = (start + i) % workers.len();
+            let load = (workers[idx].is_blocked(), workers[idx].live_tasks.load(Ordering::Relaxed));
+            if (or_blocked || !load.0) && best.is_none_or(|(_, b)| load < b) {
+                best = Some((idx, load));
+            }
+        }
+        best.map(|(idx, _)| &workers[idx])
+    }
+
+    /// Some worker, round-robin (for I/O and timers from non-worker threads),
+    /// skipping workers inside `block_in_place` while another is free.
     pub(crate) fn next_worker(&self) -> &Arc<WorkerShared> {
         let workers = &self.inner.workers;
-        &workers[self.inner.next.fetch_add(1, Ordering::Relaxed) % workers.len()]
+        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        let free = (0..workers.len()).map(|i| &workers[(start + i) % workers.len()]).find(|w| !w.is_blocked());
+        free.unwrap_or(&workers[start % workers.len()])
     }
 }
 

@@ -11,7 +11,7 @@ use futures_util::future::AbortHandle as RawAbortHandle;
 use crate::task::AbortHandle;
 
 use super::context;
-use super::worker::WorkerShared;
+use super::worker::{Queued, WorkerShared};
 use crate::task::JoinHandle;
 
 pin_project_lite::pin_project! {
@@ -74,7 +74,7 @@ where
 {
     let (task, abort) = tracked(worker, future);
     let target = worker.clone();
-    let (runnable, task) = async_task::spawn(task, move |r| target.schedule(r));
+    let (runnable, task) = async_task::spawn(task, move |r| target.schedule(Queued::sendable(r)));
     runnable.schedule();
     JoinHandle::new(task, abort)
 }
@@ -87,7 +87,7 @@ where
 {
     let (task, abort) = tracked(worker, future);
     let target = worker.clone();
-    let (runnable, task) = async_task::spawn_local(task, move |r| target.schedule(r));
+    let (runnable, task) = async_task::spawn_local(task, move |r| target.schedule(Queued::local(r)));
     runnable.schedule();
     JoinHandle::new(task, abort)
 }

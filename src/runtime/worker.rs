@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use futures_util::future::AbortHandle;
 use slab::Slab;
 
 use super::context;
-use super::handle::Handle;
+use super::handle::{Handle, Shared};
 use crate::driver::{self, Driver};
 use crate::time::{AutoAdvance, TimerEntry, TimerQueue, INHIBITED_PARK};
 
@@ -39,13 +39,33 @@ impl WorkerId {
     }
 }
 
+/// A task waiting to run, with whether it may run on another thread.
+pub(crate) struct Queued {
+    pub(crate) runnable: Runnable,
+    /// A `Send` task: while its worker is blocked (`block_in_place`) it runs
+    /// elsewhere. `!Send` (local) tasks wait for their worker.
+    pub(crate) sendable: bool,
+}
+
+impl Queued {
+    /// A task that may run on any thread.
+    pub(crate) fn sendable(runnable: Runnable) -> Queued {
+        Queued { runnable, sendable: true }
+    }
+
+    /// A task bound to its worker's thread.
+    pub(crate) fn local(runnable: Runnable) -> Queued {
+        Queued { runnable, sendable: false }
+    }
+}
+
 /// The part of a worker any thread may touch.
 pub(crate) struct WorkerShared {
     pub(crate) id: WorkerId,
     /// Wakes the worker and accepts its I/O objects.
     pub(crate) driver: driver::Handle,
     /// Tasks woken or spawned from other threads.
-    remote_tasks: Mutex<Vec<Runnable>>,
+    remote_tasks: Mutex<Vec<Queued>>,
     /// Timers registered from threads that are not workers.
     remote_timers: Mutex<Vec<Arc<TimerEntry>>>,
     /// Tasks placed here and not yet finished (for placement).
@@ -54,6 +74,10 @@ pub(crate) struct WorkerShared {
     stop: AtomicBool,
     /// Ticks run, for tests and metrics.
     ticks: AtomicU64,
+    /// The worker's thread is inside `block_in_place`.
+    blocked: AtomicBool,
+    /// The runtime, for handing `Send` tasks on while blocked; set once built.
+    runtime: OnceLock<Weak<Shared>>,
 }
 
 impl WorkerShared {
@@ -66,16 +90,62 @@ impl WorkerShared {
             live_tasks: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             ticks: AtomicU64::new(0),
+            blocked: AtomicBool::new(false),
+            runtime: OnceLock::new(),
         }
     }
 
+    /// Links the worker to its runtime (once, when the runtime is built).
+    pub(crate) fn set_runtime(&self, runtime: Weak<Shared>) {
+        let _ = self.runtime.set(runtime);
+    }
+
     /// Queues a runnable task: locally when called on this worker, else
-    /// remotely with a wake-up.
-    pub(crate) fn schedule(&self, runnable: Runnable) {
-        if let Err(runnable) = context::schedule_local(self.id, runnable) {
-            self.remote_tasks.lock().expect("remote queue poisoned").push(runnable);
+    /// remotely with a wake-up; a `Send` task goes elsewhere while this
+    /// worker is blocked.
+    pub(crate) fn schedule(&self, task: Queued) {
+        let task = match task.sendable && self.is_blocked() {
+            true => match self.spill(task) {
+                Ok(()) => return,
+                Err(task) => task,
+            },
+            false => task,
+        };
+        if let Err(task) = context::schedule_local(self.id, task) {
+            self.remote_tasks.lock().expect("remote queue poisoned").push(task);
             self.driver.unpark();
         }
+    }
+
+    /// Whether the worker's thread is inside `block_in_place`.
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.blocked.load(Ordering::Acquire)
+    }
+
+    /// Marks the worker blocked or not.
+    pub(crate) fn set_blocked(&self, blocked: bool) {
+        self.blocked.store(blocked, Ordering::Release);
+    }
+
+    /// Hands a `Send` task to a worker that is not blocked, or to the
+    /// blocking pool when every worker is; `Err` without a runtime.
+    pub(crate) fn spill(&self, task: Queued) -> Result<(), Queued> {
+        let Some(inner) = self.runtime.get().and_then(Weak::upgrade) else { return Err(task) };
+        let handle = Handle { inner };
+        match handle.unblocked_worker() {
+            Some(worker) => worker.schedule(task),
+            None => {
+                let _entered = context::enter(handle.clone());
+                let runnable = task.runnable;
+                drop(handle.spawn_blocking(move || runnable.run()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes every task queued here from other threads.
+    pub(crate) fn take_remote_tasks(&self) -> Vec<Queued> {
+        std::mem::take(&mut *self.remote_tasks.lock().expect("remote queue poisoned"))
     }
 
     /// Queues a timer registered from another thread.
@@ -105,7 +175,7 @@ impl WorkerShared {
 pub(crate) struct WorkerLocal {
     pub(crate) shared: Arc<WorkerShared>,
     pub(crate) runtime: Handle,
-    pub(crate) run_queue: RefCell<VecDeque<Runnable>>,
+    pub(crate) run_queue: RefCell<VecDeque<Queued>>,
     pub(crate) timers: RefCell<TimerQueue>,
     /// Abort handles of the tasks running here, to stop them at shutdown.
     pub(crate) tasks: RefCell<Slab<AbortHandle>>,
@@ -201,8 +271,8 @@ impl Worker {
         for _ in 0..TASK_BUDGET {
             let next = local.run_queue.borrow_mut().pop_front();
             match next {
-                Some(runnable) => {
-                    runnable.run();
+                Some(task) => {
+                    task.runnable.run();
                 }
                 None => break,
             }
@@ -241,8 +311,7 @@ impl Worker {
 
     fn take_remote_work(&self) {
         let local = &*self.local;
-        let tasks = std::mem::take(&mut *local.shared.remote_tasks.lock().expect("remote queue poisoned"));
-        local.run_queue.borrow_mut().extend(tasks);
+        local.run_queue.borrow_mut().extend(local.shared.take_remote_tasks());
         let timers = std::mem::take(&mut *local.shared.remote_timers.lock().expect("remote timers poisoned"));
         let mut queue = local.timers.borrow_mut();
         timers.into_iter().for_each(|entry| queue.register(entry));
@@ -261,12 +330,12 @@ impl Worker {
             let handles: Vec<AbortHandle> = self.local.tasks.borrow().iter().map(|(_, h)| h.clone()).collect();
             handles.iter().for_each(AbortHandle::abort);
             self.take_remote_work();
-            let queued: Vec<Runnable> = self.local.run_queue.borrow_mut().drain(..).collect();
+            let queued: Vec<Queued> = self.local.run_queue.borrow_mut().drain(..).collect();
             if queued.is_empty() {
                 break;
             }
-            queued.into_iter().for_each(|r| {
-                r.run();
+            queued.into_iter().for_each(|task| {
+                task.runnable.run();
             });
         }
         self.local.run_queue.borrow_mut().clear();

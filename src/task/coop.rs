@@ -41,6 +41,11 @@ fn set(budget: Option<u8>) -> BudgetGuard {
     BudgetGuard { prev: BUDGET.try_with(|b| b.replace(budget)).ok().flatten() }
 }
 
+/// No budget until dropped (blocking sections are not constrained).
+pub(crate) fn unconstrained_guard() -> BudgetGuard {
+    set(None)
+}
+
 /// Grants a fresh budget for one poll of a task (or of `block_on`'s future).
 pub(crate) fn budget() -> BudgetGuard {
     set(Some(INITIAL))

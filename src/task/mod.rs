@@ -19,6 +19,7 @@ mod join_set;
 mod local;
 mod yield_now;
 
+pub use crate::runtime::block_in_place::block_in_place;
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use id::{id, try_id, Id};
 pub use join_handle::{AbortHandle, JoinError, JoinHandle};
