@@ -84,17 +84,23 @@ pub(crate) struct RuntimeConfig {
 /// tokio's message for an operation refused because its runtime shuts down.
 pub(crate) const RUNTIME_SHUTTING_DOWN_ERROR: &str = "A Tokio 1.x context was found, but it is being shutdown.";
 
+/// The messages of the errors ringline's drivers give for I/O on an object
+/// whose runtime has shut down (mio, io_uring).
+const RINGLINE_SHUTDOWN_ERRORS: [&str; 2] = [
+    "the ringline runtime driving this I/O object has shut down",
+    "the ringline runtime this I/O object belongs to has shut down",
+];
+
 /// Whether `err` says the runtime is shutting down (tokio's
-/// `runtime::is_rt_shutdown_err`): an `Other` error carrying exactly tokio's
-/// message, as ringline's own shutdown errors do.
+/// `runtime::is_rt_shutdown_err`): an `Other` error carrying tokio's message
+/// or the one ringline's drivers give for I/O after shutdown.
 pub fn is_rt_shutdown_err(err: &io::Error) -> bool {
     match err.get_ref() {
-        Some(inner) => {
-            err.kind() == io::ErrorKind::Other
-                && inner.source().is_none()
-                && inner.to_string() == RUNTIME_SHUTTING_DOWN_ERROR
+        Some(inner) if err.kind() == io::ErrorKind::Other && inner.source().is_none() => {
+            let msg = inner.to_string();
+            msg == RUNTIME_SHUTTING_DOWN_ERROR || RINGLINE_SHUTDOWN_ERRORS.contains(&msg.as_str())
         }
-        None => false,
+        _ => false,
     }
 }
 
@@ -107,5 +113,6 @@ mod tests {
         assert!(is_rt_shutdown_err(&io::Error::other(RUNTIME_SHUTTING_DOWN_ERROR)));
         assert!(!is_rt_shutdown_err(&io::Error::other("something else")));
         assert!(!is_rt_shutdown_err(&io::Error::from(io::ErrorKind::Other)));
+        RINGLINE_SHUTDOWN_ERRORS.iter().for_each(|msg| assert!(is_rt_shutdown_err(&io::Error::other(*msg))));
     }
 }
