@@ -26,12 +26,16 @@ use super::RuntimeFlavor;
 /// runtime, or off the workers of a multi-thread runtime, `f` just runs.
 ///
 /// # Panics
-/// On the current-thread runtime, with tokio's message.
+/// On the current-thread runtime and inside a running `LocalSet`, with
+/// tokio's message.
 #[track_caller]
 pub fn block_in_place<F, R>(f: F) -> R
 where
     F: FnOnce() -> R,
 {
+    if crate::task::local_set_running() {
+        panic!("can call blocking only when running on the multi-threaded runtime");
+    }
     let worker = context::with_current_worker(|shared, _| shared.clone());
     let Some(worker) = worker else {
         return f();

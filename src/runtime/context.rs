@@ -35,17 +35,19 @@ impl Drop for ContextGuard {
     }
 }
 
-/// Marks this thread as running `local`'s worker (and its runtime).
+/// Marks this thread as running `local`'s worker (and its runtime). While
+/// the thread's locals are being destroyed (a runtime dropped by one of
+/// them) nothing is marked.
 pub(crate) fn enter_worker(local: Rc<WorkerLocal>) -> ContextGuard {
     let handle = local.runtime.clone();
-    let prev_worker = WORKER.with(|w| w.borrow_mut().replace(local));
-    let prev_handle = HANDLE.with(|h| h.borrow_mut().replace(handle));
+    let prev_worker = WORKER.try_with(|w| w.borrow_mut().replace(local)).ok().flatten();
+    let prev_handle = HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten();
     ContextGuard { prev_worker: Some(prev_worker), prev_handle }
 }
 
 /// Marks this thread as inside `handle`'s runtime without being a worker.
 pub(crate) fn enter(handle: Handle) -> ContextGuard {
-    let prev_handle = HANDLE.with(|h| h.borrow_mut().replace(handle));
+    let prev_handle = HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten();
     ContextGuard { prev_worker: None, prev_handle }
 }
 
@@ -168,6 +170,6 @@ where
     F::Output: 'static,
 {
     let worker = with_worker(|w| w.shared.clone())
-        .expect("`spawn_local` called from outside of a `task::LocalSet` or a ringline worker thread");
+        .expect("`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`");
     super::spawn::spawn_local_on(&worker, future)
 }

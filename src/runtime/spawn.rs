@@ -46,8 +46,8 @@ impl<T, F: Future<Output = crate::task::TaskOutput<T>>> Future for Tracked<F> {
             *this.registered = context::track_task(this.worker.id, &abort);
         }
         let output = this.inner.poll(cx);
-        if let Poll::Ready(Err(e)) = &output {
-            if e.is_panic() {
+        if let Poll::Ready(output) = &output {
+            if output.is_panic() {
                 context::with_current_handle(|rt| rt.map(|rt| rt.inner.task_panicked()));
             }
         }

@@ -10,8 +10,37 @@ use std::task::{Context, Poll};
 
 use super::Id;
 
-/// The task's output as the executor stores it.
-pub(crate) type TaskOutput<T> = Result<T, JoinError>;
+/// The task's output as the executor stores it until the `JoinHandle` takes
+/// it. An output nobody takes (the handle was dropped) is dropped with its
+/// task's id current, and a panic from its `Drop` is swallowed, as in tokio.
+pub(crate) struct TaskOutput<T> {
+    result: Option<Result<T, JoinError>>,
+    id: Id,
+}
+
+impl<T> TaskOutput<T> {
+    pub(crate) fn new(result: Result<T, JoinError>, id: Id) -> TaskOutput<T> {
+        TaskOutput { result: Some(result), id }
+    }
+
+    /// Whether the task panicked.
+    pub(crate) fn is_panic(&self) -> bool {
+        matches!(&self.result, Some(Err(e)) if e.is_panic())
+    }
+
+    fn take(mut self) -> Result<T, JoinError> {
+        self.result.take().expect("output taken once")
+    }
+}
+
+impl<T> Drop for TaskOutput<T> {
+    fn drop(&mut self) {
+        if self.result.is_some() {
+            let _current = self.id.enter();
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.result = None));
+        }
+    }
+}
 
 /// An owned permission to await a task's output, like tokio's `JoinHandle`.
 ///
@@ -61,13 +90,18 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let coop = std::task::ready!(super::coop::poll_proceed(cx));
         let task = self.task.as_mut().expect("JoinHandle polled after completion");
-        match Pin::new(task).poll(cx) {
+        let polled = Pin::new(task).poll(cx);
+        if polled.is_ready() {
+            coop.made_progress();
+        }
+        match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(output) => {
                 self.task = None;
                 // None: the runtime dropped the task before it finished.
-                Poll::Ready(output.unwrap_or_else(|| Err(JoinError::cancelled(self.abort.id))))
+                Poll::Ready(output.map_or_else(|| Err(JoinError::cancelled(self.abort.id)), TaskOutput::take))
             }
         }
     }

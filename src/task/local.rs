@@ -33,6 +33,30 @@ const MAX_TASKS_PER_TICK: usize = 61;
 thread_local! {
     /// The set running (or entered) on this thread.
     static CURRENT: RefCell<Option<Rc<Shared>>> = const { RefCell::new(None) };
+    /// How many sets are running their tasks on this thread (nested).
+    static RUNNING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether a `LocalSet` is running on this thread (`block_in_place` refuses
+/// to block it, as tokio's does).
+pub(crate) fn is_running() -> bool {
+    RUNNING.try_with(Cell::get).unwrap_or(0) > 0
+}
+
+/// Counts a set running on this thread while alive.
+struct Running;
+
+impl Running {
+    fn enter() -> Running {
+        let _ = RUNNING.try_with(|r| r.set(r.get() + 1));
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = RUNNING.try_with(|r| r.set(r.get() - 1));
+    }
 }
 
 /// A set of `!Send` tasks that run on the thread polling the set, like
@@ -152,6 +176,7 @@ impl LocalSet {
     /// Runs up to a tick's worth of tasks; true if more are ready.
     fn tick(&self) -> bool {
         let _entered = self.enter();
+        let _running = Running::enter();
         for _ in 0..MAX_TASKS_PER_TICK {
             match self.shared.queue.pop() {
                 Some(runnable) => {
@@ -164,9 +189,10 @@ impl LocalSet {
     }
 }
 
-/// Makes `shared` current; returns the previous set.
+/// Makes `shared` current; returns the previous set. Does nothing while
+/// the thread's locals are being destroyed (a set dropped by one of them).
 fn enter(shared: &Rc<Shared>) -> Option<Rc<Shared>> {
-    CURRENT.with(|c| c.borrow_mut().replace(shared.clone()))
+    CURRENT.try_with(|c| c.borrow_mut().replace(shared.clone())).ok().flatten()
 }
 
 /// Spawns onto the set entered on this thread; `Err` gives the future back
@@ -241,6 +267,7 @@ impl<F: Future> Future for RunUntil<'_, F> {
         let this = self.project();
         this.set.shared.queue.waker.register(cx.waker());
         let _entered = this.set.enter();
+        let _running = Running::enter();
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(output);
         }
@@ -286,6 +313,7 @@ impl Drop for LocalSet {
     fn drop(&mut self) {
         self.shared.closed.set(true);
         let _entered = self.enter();
+        let _running = Running::enter();
         for _ in 0..16 {
             let handles: Vec<RawAbortHandle> = self.shared.tasks.borrow().iter().map(|(_, h)| h.clone()).collect();
             handles.iter().for_each(RawAbortHandle::abort);

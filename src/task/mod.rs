@@ -37,6 +37,7 @@ pub mod futures {
 pub use yield_now::yield_now;
 
 pub(crate) use join_handle::TaskOutput;
+pub(crate) use local::is_running as local_set_running;
 
 /// Spawns a task on the current runtime, like `tokio::spawn`.
 ///
@@ -103,7 +104,7 @@ where
 /// handle.
 pub(crate) fn wrap<F: Future>(future: F) -> (impl Future<Output = TaskOutput<F::Output>>, AbortHandle) {
     let (abort, registration) = RawAbortHandle::new_pair();
-    let guarded = Abortable::new(AssertUnwindSafe(future).catch_unwind(), registration);
+    let guarded = Some(Abortable::new(AssertUnwindSafe(future).catch_unwind(), registration));
     let id = Id::next();
     (Wrapped { guarded, finished: abort.clone(), id }, AbortHandle::new(abort, id))
 }
@@ -115,10 +116,21 @@ pin_project_lite::pin_project! {
     /// future it captured and the same future being awaited side by side,
     /// which stored every task's body twice.
     struct Wrapped<F> {
+        // `None` once dropped: the body is dropped as soon as it finishes,
+        // with its task id current, as tokio does.
         #[pin]
-        guarded: Abortable<CatchUnwind<AssertUnwindSafe<F>>>,
+        guarded: Option<Abortable<CatchUnwind<AssertUnwindSafe<F>>>>,
         finished: RawAbortHandle,
         id: Id,
+    }
+
+    impl<F> PinnedDrop for Wrapped<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            let _current = this.id.enter();
+            // A panic here unwinds out of the task's drop, as it would anyway.
+            this.guarded.set(None);
+        }
     }
 }
 
@@ -126,17 +138,25 @@ impl<F: Future> Future for Wrapped<F> {
     type Output = TaskOutput<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let _current = this.id.enter();
+        let mut this = self.project();
+        let id = *this.id;
+        let _current = id.enter();
         let _budget = coop::budget();
-        let output = match ready!(this.guarded.poll(cx)) {
+        let guarded = this.guarded.as_mut().as_pin_mut().expect("task polled after it finished");
+        let mut output = match ready!(guarded.poll(cx)) {
             Ok(Ok(output)) => Ok(output),
-            Ok(Err(payload)) => Err(JoinError::panic(*this.id, payload)),
-            Err(_aborted) => Err(JoinError::cancelled(*this.id)),
+            Ok(Err(payload)) => Err(JoinError::panic(id, payload)),
+            Err(_aborted) => Err(JoinError::cancelled(id)),
         };
+        // Drop the body now, with the id current; a panic from its `Drop`
+        // becomes the task's error, as in tokio.
+        let mut guarded = this.guarded;
+        if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| guarded.set(None))) {
+            output = Err(JoinError::panic(id, payload));
+        }
         // Marks the handle so `AbortHandle::is_finished` reports completion.
         this.finished.abort();
-        Poll::Ready(output)
+        Poll::Ready(TaskOutput::new(output, id))
     }
 }
 
