@@ -138,3 +138,77 @@ async fn join_set_local_and_iterator_spawning() {
     out.sort();
     assert_eq!(out, vec![0, 1, 2, 3, 4, 10, 11, 100]);
 }
+
+#[test]
+#[should_panic(expected = "can call blocking only when running on the multi-threaded runtime")]
+fn block_in_place_inside_a_local_set_panics() {
+    let rt = Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    LocalSet::new().block_on(&rt, async { task::block_in_place(|| {}) });
+}
+
+#[test]
+fn runtime_and_set_dropped_by_a_thread_local() {
+    #[allow(dead_code)]
+    struct Both(ringline::runtime::Runtime, LocalSet);
+    thread_local! {
+        static BOTH: RefCell<Option<Both>> = const { RefCell::new(None) };
+    }
+    std::thread::spawn(|| {
+        let rt = Builder::new_current_thread().enable_all().build().unwrap();
+        let local = LocalSet::new();
+        local.block_on(&rt, async { task::spawn_local(async {}).await.unwrap() });
+        local.spawn_local(std::future::pending::<()>());
+        BOTH.with(|b| *b.borrow_mut() = Some(Both(rt, local)));
+        // Dropped while the thread's locals are destroyed: must not panic.
+    })
+    .join()
+    .expect("thread exits cleanly");
+}
+
+#[ringline::test]
+async fn join_set_spends_budget_but_try_join_next_does_not() {
+    use futures_util::FutureExt;
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut set = JoinSet::new();
+    for _ in 0..300 {
+        let done = done.clone();
+        set.spawn(async move {
+            done.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    while done.load(Ordering::SeqCst) < 300 {
+        task::yield_now().await;
+    }
+    let mut yields = 0;
+    let mut joined = 0;
+    while joined < 300 {
+        match set.join_next().now_or_never() {
+            Some(Some(r)) => {
+                r.unwrap();
+                joined += 1;
+            }
+            Some(None) => break,
+            None => {
+                yields += 1;
+                task::yield_now().await;
+            }
+        }
+    }
+    assert!(yields >= 1, "joining 300 finished tasks never ran out of budget");
+    let mut set = JoinSet::new();
+    done.store(0, Ordering::SeqCst);
+    for _ in 0..300 {
+        let done = done.clone();
+        set.spawn(async move {
+            done.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    while done.load(Ordering::SeqCst) < 300 {
+        task::yield_now().await;
+    }
+    let mut n = 0;
+    while set.try_join_next().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 300);
+}

@@ -98,3 +98,110 @@ fn task_local_sync_scope() {
     assert_eq!(v, 4);
     assert!(REQUEST.try_get().is_err());
 }
+
+/// Sends `task::try_id()` from its `Drop`.
+struct ReportIdOnDrop(Option<ringline::sync::oneshot::Sender<Option<task::Id>>>);
+
+impl Drop for ReportIdOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.take().unwrap().send(task::try_id());
+    }
+}
+
+#[ringline::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_drops_with_its_id_current() {
+    // Completed.
+    let (tx, rx) = ringline::sync::oneshot::channel();
+    let report = ReportIdOnDrop(Some(tx));
+    let handle = ringline::spawn(async move {
+        let _report = report;
+    });
+    let id = handle.id();
+    handle.await.unwrap();
+    assert_eq!(rx.await.unwrap(), Some(id));
+    // Aborted.
+    let (tx, rx) = ringline::sync::oneshot::channel();
+    let report = ReportIdOnDrop(Some(tx));
+    let handle = ringline::spawn(async move {
+        let _report = report;
+        std::future::pending::<()>().await;
+    });
+    let id = handle.id();
+    handle.abort();
+    assert!(handle.await.unwrap_err().is_cancelled());
+    assert_eq!(rx.await.unwrap(), Some(id));
+}
+
+#[ringline::test]
+async fn unclaimed_output_drops_with_its_id_current() {
+    let (tx, rx) = ringline::sync::oneshot::channel();
+    let handle = ringline::spawn(async move { ReportIdOnDrop(Some(tx)) });
+    let id = handle.id();
+    drop(handle); // before the task ran: its output is dropped when it finishes
+    assert_eq!(rx.await.unwrap(), Some(id));
+}
+
+#[ringline::test]
+async fn panicking_output_drop_is_swallowed() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("output drop");
+        }
+    }
+    let handle = ringline::spawn(async { PanicOnDrop });
+    while !handle.is_finished() {
+        task::yield_now().await;
+    }
+    drop(handle); // tokio swallows the panic
+    assert_eq!(ringline::spawn(async { 1 }).await.unwrap(), 1, "the worker goes on");
+}
+
+mod auto_traits {
+    //! tokio's auto traits (its `async_send_sync` and `unwindsafe` checks).
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    use std::rc::Rc;
+
+    use ringline::runtime::EnterGuard;
+    use ringline::task::JoinHandle;
+    use ringline::time::Sleep;
+
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    fn unwind_safe<T: UnwindSafe + RefUnwindSafe>() {}
+
+    /// Ambiguous (a compile error) exactly when `T: Send`.
+    trait AmbiguousIfSend<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSend<()> for T {}
+    impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
+
+    /// Ambiguous exactly when `T: Sync`.
+    trait AmbiguousIfSync<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSync<()> for T {}
+    impl<T: ?Sized + Sync> AmbiguousIfSync<u8> for T {}
+
+    /// Ambiguous exactly when `T: Unpin`.
+    trait AmbiguousIfUnpin<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfUnpin<()> for T {}
+    impl<T: ?Sized + Unpin> AmbiguousIfUnpin<u8> for T {}
+
+    #[test]
+    fn as_tokio() {
+        send::<JoinHandle<u32>>();
+        sync::<JoinHandle<std::cell::Cell<u32>>>();
+        <JoinHandle<Rc<u32>> as AmbiguousIfSend<_>>::check();
+        <JoinHandle<Rc<u32>> as AmbiguousIfSync<_>>::check();
+        unwind_safe::<JoinHandle<u32>>();
+        sync::<EnterGuard<'static>>();
+        <EnterGuard<'static> as AmbiguousIfSend<_>>::check();
+        <Sleep as AmbiguousIfUnpin<_>>::check();
+        send::<Sleep>();
+        sync::<Sleep>();
+    }
+}

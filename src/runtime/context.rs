@@ -45,6 +45,24 @@ pub(crate) fn enter_worker(local: Rc<WorkerLocal>) -> ContextGuard {
     ContextGuard { prev_worker: Some(prev_worker), prev_handle }
 }
 
+/// Restores the runtime entered before `enter_handle` when dropped. Holds no
+/// `Rc`, so the public `EnterGuard` can be `Sync` like tokio's.
+pub(crate) struct HandleGuard {
+    prev: Option<Handle>,
+}
+
+impl Drop for HandleGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = HANDLE.try_with(|h| *h.borrow_mut() = prev);
+    }
+}
+
+/// Marks this thread as inside `handle`'s runtime (for `Handle::enter`).
+pub(crate) fn enter_handle(handle: Handle) -> HandleGuard {
+    HandleGuard { prev: HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten() }
+}
+
 /// Marks this thread as inside `handle`'s runtime without being a worker.
 pub(crate) fn enter(handle: Handle) -> ContextGuard {
     let prev_handle = HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten();

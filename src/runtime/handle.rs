@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::blocking::BlockingPool;
 use super::config::{Id, RuntimeConfig, RuntimeFlavor, UnhandledPanic};
-use super::context::{self, ContextGuard};
+use super::context::{self, HandleGuard};
 use super::metrics::RuntimeMetrics;
 use super::worker::WorkerShared;
 use crate::driver::{Backend, DriverCounters};
@@ -69,8 +69,11 @@ impl std::error::Error for TryCurrentError {}
 
 /// Keeps a runtime entered on this thread; see [`Handle::enter`].
 pub struct EnterGuard<'a> {
-    _guard: ContextGuard,
+    _guard: HandleGuard,
     _handle: std::marker::PhantomData<&'a Handle>,
+    /// tokio's auto traits: `Sync` but not `Send` (it must drop on the
+    /// thread that entered).
+    _not_send: std::marker::PhantomData<std::sync::MutexGuard<'static, ()>>,
 }
 
 impl Handle {
@@ -91,7 +94,11 @@ impl Handle {
     /// Enters the runtime on this thread, so `spawn`, `net` and `time` work
     /// from synchronous code here until the guard drops.
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard { _guard: context::enter(self.clone()), _handle: std::marker::PhantomData }
+        EnterGuard {
+            _guard: context::enter_handle(self.clone()),
+            _handle: std::marker::PhantomData,
+            _not_send: std::marker::PhantomData,
+        }
     }
 
     /// Spawns a task on this runtime, on its least loaded worker.

@@ -4,6 +4,8 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::marker::PhantomData;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
@@ -49,7 +51,15 @@ impl<T> Drop for TaskOutput<T> {
 pub struct JoinHandle<T> {
     task: Option<async_task::FallibleTask<TaskOutput<T>>>,
     abort: AbortHandle,
+    /// tokio's auto traits: `Send` and `Sync` exactly when `T: Send`.
+    _output: PhantomData<Mutex<T>>,
 }
+
+/// As tokio's: a `JoinHandle` holds no state a panic could leave torn.
+impl<T> UnwindSafe for JoinHandle<T> {}
+impl<T> RefUnwindSafe for JoinHandle<T> {}
+/// The output is never pinned.
+impl<T> Unpin for JoinHandle<T> {}
 
 /// Aborts a task without owning its output, like tokio's `AbortHandle`.
 #[derive(Clone)]
@@ -60,7 +70,7 @@ pub struct AbortHandle {
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<TaskOutput<T>>, abort: AbortHandle) -> Self {
-        JoinHandle { task: Some(task.fallible()), abort }
+        JoinHandle { task: Some(task.fallible()), abort, _output: PhantomData }
     }
 
     /// The task's [`Id`].
