@@ -13,6 +13,7 @@
 //! wheel (a task that moved on still waits for its own socket's pending
 //! operation there).
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use super::context;
@@ -33,7 +34,7 @@ pub fn block_in_place<F, R>(f: F) -> R
 where
     F: FnOnce() -> R,
 {
-    if crate::task::local_set_running() {
+    if local_set_running() {
         panic!("can call blocking only when running on the multi-threaded runtime");
     }
     let worker = context::with_current_worker(|shared, _| shared.clone());
@@ -45,7 +46,7 @@ where
     }
     let _unblock = Blocked::enter(&worker);
     let _left = context::leave_worker();
-    let _unconstrained = crate::task::coop::unconstrained_guard();
+    let _unconstrained = super::coop::unconstrained_guard();
     f()
 }
 
@@ -80,5 +81,31 @@ impl Blocked {
 impl Drop for Blocked {
     fn drop(&mut self) {
         self.worker.set_blocked(false);
+    }
+}
+
+thread_local! {
+    /// How many `LocalSet`s are running their tasks on this thread (nested).
+    static LOCAL_SETS_RUNNING: Cell<usize> = const { Cell::new(0) };
+}
+
+fn local_set_running() -> bool {
+    LOCAL_SETS_RUNNING.try_with(Cell::get).unwrap_or(0) > 0
+}
+
+/// Held while a `LocalSet` runs its tasks on this thread: `block_in_place`
+/// then refuses to block it, as tokio's does.
+pub(crate) struct LocalSetRunning(());
+
+impl LocalSetRunning {
+    pub(crate) fn enter() -> LocalSetRunning {
+        let _ = LOCAL_SETS_RUNNING.try_with(|r| r.set(r.get() + 1));
+        LocalSetRunning(())
+    }
+}
+
+impl Drop for LocalSetRunning {
+    fn drop(&mut self) {
+        let _ = LOCAL_SETS_RUNNING.try_with(|r| r.set(r.get() - 1));
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::handle::Handle;
 use super::worker::{Queued, WorkerId, WorkerLocal, WorkerShared};
-use crate::driver::{self, Backend};
+use crate::driver;
 use crate::time::{TimerEntry, TimerQueue};
 
 thread_local! {
@@ -23,6 +23,9 @@ const NO_RUNTIME: &str = "there is no reactor running, must be called from the c
 pub(crate) struct ContextGuard {
     prev_worker: Option<Option<Rc<WorkerLocal>>>,
     prev_handle: Option<Handle>,
+    /// The driver layer's own record of the thread's drivers (none while
+    /// the thread's locals are being destroyed).
+    _drivers: Option<driver::context::EnterGuard>,
 }
 
 impl Drop for ContextGuard {
@@ -40,15 +43,25 @@ impl Drop for ContextGuard {
 /// them) nothing is marked.
 pub(crate) fn enter_worker(local: Rc<WorkerLocal>) -> ContextGuard {
     let handle = local.runtime.clone();
+    let index = local.shared.id.index();
+    let drivers = thread_alive().then(|| driver::context::enter(handle.inner.drivers.clone(), Some(index)));
     let prev_worker = WORKER.try_with(|w| w.borrow_mut().replace(local)).ok().flatten();
     let prev_handle = HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten();
-    ContextGuard { prev_worker: Some(prev_worker), prev_handle }
+    ContextGuard { prev_worker: Some(prev_worker), prev_handle, _drivers: drivers }
+}
+
+/// False while this thread's locals are being destroyed (a runtime dropped
+/// by one of them); then no context is entered.
+fn thread_alive() -> bool {
+    WORKER.try_with(|_| ()).is_ok() && HANDLE.try_with(|_| ()).is_ok()
 }
 
 /// Restores the runtime entered before `enter_handle` when dropped. Holds no
 /// `Rc`, so the public `EnterGuard` can be `Sync` like tokio's.
 pub(crate) struct HandleGuard {
     prev: Option<Handle>,
+    /// The driver layer's record, as in `ContextGuard`.
+    _drivers: Option<driver::context::EnterGuard>,
 }
 
 impl Drop for HandleGuard {
@@ -60,13 +73,16 @@ impl Drop for HandleGuard {
 
 /// Marks this thread as inside `handle`'s runtime (for `Handle::enter`).
 pub(crate) fn enter_handle(handle: Handle) -> HandleGuard {
-    HandleGuard { prev: HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten() }
+    let drivers = thread_alive().then(|| driver::context::enter(handle.inner.drivers.clone(), None));
+    let prev = HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten();
+    HandleGuard { prev, _drivers: drivers }
 }
 
 /// Marks this thread as inside `handle`'s runtime without being a worker.
 pub(crate) fn enter(handle: Handle) -> ContextGuard {
+    let drivers = thread_alive().then(|| driver::context::enter(handle.inner.drivers.clone(), None));
     let prev_handle = HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten();
-    ContextGuard { prev_worker: None, prev_handle }
+    ContextGuard { prev_worker: None, prev_handle, _drivers: drivers }
 }
 
 /// The runtime this thread is inside, if any.
@@ -106,8 +122,10 @@ pub(crate) fn with_current_worker<R>(
 /// Makes this thread stop being its worker (the runtime stays entered)
 /// until the guard drops: `block_in_place` runs its closure so.
 pub(crate) fn leave_worker() -> ContextGuard {
+    let handle = current_handle();
+    let drivers = handle.as_ref().map(|h| driver::context::enter(h.inner.drivers.clone(), None));
     let prev_worker = WORKER.with(|w| w.borrow_mut().take());
-    ContextGuard { prev_worker: Some(prev_worker), prev_handle: current_handle() }
+    ContextGuard { prev_worker: Some(prev_worker), prev_handle: handle, _drivers: drivers }
 }
 
 /// The worker whose thread this is.
@@ -131,22 +149,6 @@ pub(crate) fn register_remote_timer(entry: Arc<TimerEntry>) -> WorkerId {
     let worker = handle.next_worker();
     worker.register_timer(entry);
     worker.id
-}
-
-/// The driver new I/O objects polled on this thread should live on: this
-/// worker's, or (off the workers) one picked round-robin.
-#[track_caller]
-pub(crate) fn io_driver() -> driver::Handle {
-    if let Some(driver) = with_worker(|w| w.shared.driver.clone()) {
-        return driver;
-    }
-    current_handle().expect(NO_RUNTIME).next_worker().driver.clone()
-}
-
-/// The backend of the runtime this thread is inside.
-#[track_caller]
-pub(crate) fn backend() -> Backend {
-    current_handle().expect(NO_RUNTIME).backend()
 }
 
 /// The current runtime's handle.
@@ -182,7 +184,7 @@ pub(crate) fn untrack_task(id: WorkerId, key: usize) {
 
 /// Spawns a `!Send` task on this worker.
 #[track_caller]
-pub(crate) fn spawn_local<F>(future: F) -> crate::task::JoinHandle<F::Output>
+pub(crate) fn spawn_local<F>(future: F) -> super::JoinHandle<F::Output>
 where
     F: std::future::Future + 'static,
     F::Output: 'static,

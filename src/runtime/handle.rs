@@ -10,8 +10,9 @@ use super::config::{Id, RuntimeConfig, RuntimeFlavor, UnhandledPanic};
 use super::context::{self, HandleGuard};
 use super::metrics::RuntimeMetrics;
 use super::worker::WorkerShared;
+use super::JoinHandle;
+use crate::driver::context::Drivers;
 use crate::driver::{Backend, DriverCounters};
-use crate::task::JoinHandle;
 use crate::time::Clock;
 
 /// A handle to a runtime, like `tokio::runtime::Handle`: spawn onto it, enter
@@ -27,6 +28,9 @@ pub(crate) struct Shared {
     pub(crate) workers: Box<[Arc<WorkerShared>]>,
     /// Round-robin cursor for placement ties and non-worker I/O.
     next: AtomicUsize,
+    /// Every worker's driver (and the backend they run), for the driver
+    /// layer's thread-local.
+    pub(crate) drivers: Arc<Drivers>,
     pub(crate) blocking: BlockingPool,
     /// The runtime's clock (pausable on the current-thread runtime).
     pub(crate) clock: Clock,
@@ -43,7 +47,10 @@ impl Shared {
         clock: Clock,
         config: RuntimeConfig,
     ) -> Shared {
-        Shared { workers, next: AtomicUsize::new(0), blocking, clock, config, panicked: AtomicBool::new(false) }
+        let handles = workers.iter().map(|w| w.driver.clone()).collect();
+        let drivers = Arc::new(Drivers::new(config.backend, handles));
+        let panicked = AtomicBool::new(false);
+        Shared { workers, next: AtomicUsize::new(0), drivers, blocking, clock, config, panicked }
     }
 
     /// A spawned task of this runtime panicked.
@@ -133,7 +140,7 @@ impl Handle {
 
     /// Which backend this runtime drives its I/O with.
     pub fn backend(&self) -> Backend {
-        self.inner.config.backend
+        self.inner.drivers.backend()
     }
 
     /// The runtime's flavor, like tokio's `Handle::runtime_flavor`.
@@ -217,7 +224,7 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
-            .field("backend", &self.inner.config.backend)
+            .field("backend", &self.inner.drivers.backend())
             .field("workers", &self.inner.workers.len())
             .finish()
     }

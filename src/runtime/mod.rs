@@ -6,13 +6,17 @@ mod blocking;
 mod builder;
 mod config;
 pub(crate) mod context;
+pub(crate) mod coop;
 mod handle;
+pub(crate) mod join_handle;
 mod metrics;
 mod park;
 #[allow(clippy::module_inception)]
 mod runtime;
 mod spawn;
+pub(crate) mod task_id;
 mod worker;
+mod wrap;
 
 pub use crate::driver::{Backend, DriverCounters};
 pub use builder::Builder;
@@ -21,4 +25,6 @@ pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use metrics::RuntimeMetrics;
 pub use runtime::Runtime;
 
+pub(crate) use join_handle::JoinHandle;
 pub(crate) use worker::WorkerId;
+pub(crate) use wrap::wrap;

@@ -30,7 +30,7 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let mut cx = Context::from_waker(&waker);
     let mut future = std::pin::pin!(future);
     loop {
-        let budget = crate::task::coop::budget();
+        let budget = super::coop::budget();
         let polled = future.as_mut().poll(&mut cx);
         drop(budget);
         if let Poll::Ready(output) = polled {

@@ -8,11 +8,10 @@ use std::task::{Context, Poll};
 
 use futures_util::future::AbortHandle as RawAbortHandle;
 
-use crate::task::AbortHandle;
-
 use super::context;
+use super::join_handle::{AbortHandle, TaskOutput};
 use super::worker::{Queued, WorkerShared};
-use crate::task::JoinHandle;
+use super::JoinHandle;
 
 pin_project_lite::pin_project! {
     /// A task body plus its bookkeeping: registered with its worker (for
@@ -37,7 +36,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<T, F: Future<Output = crate::task::TaskOutput<T>>> Future for Tracked<F> {
+impl<T, F: Future<Output = TaskOutput<T>>> Future for Tracked<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
@@ -58,8 +57,8 @@ impl<T, F: Future<Output = crate::task::TaskOutput<T>>> Future for Tracked<F> {
 fn tracked<F: Future>(
     worker: &Arc<WorkerShared>,
     future: F,
-) -> (Tracked<impl Future<Output = crate::task::TaskOutput<F::Output>>>, AbortHandle) {
-    let (task, abort) = crate::task::wrap(future);
+) -> (Tracked<impl Future<Output = TaskOutput<F::Output>>>, AbortHandle) {
+    let (task, abort) = super::wrap(future);
     worker.live_tasks.fetch_add(1, Ordering::Relaxed);
     let raw = Some(abort.raw().clone());
     let tracked = Tracked { inner: task, abort: raw, registered: None, worker: worker.clone() };

@@ -37,6 +37,11 @@ impl WorkerId {
     pub(crate) fn new(runtime: u64, index: usize) -> WorkerId {
         WorkerId { runtime, index }
     }
+
+    /// The worker's place in its runtime's worker list.
+    pub(crate) fn index(self) -> usize {
+        self.index
+    }
 }
 
 /// A task waiting to run, with whether it may run on another thread.
@@ -247,7 +252,7 @@ impl Worker {
         let panicked = || runtime.inner.panicked.load(Ordering::Acquire);
         loop {
             if main.woken.swap(false, Ordering::SeqCst) {
-                let budget = crate::task::coop::budget();
+                let budget = super::coop::budget();
                 let polled = future.as_mut().poll(&mut cx);
                 drop(budget);
                 if let Poll::Ready(output) = polled {

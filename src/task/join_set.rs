@@ -57,7 +57,7 @@ impl<T> JoinSet<T> {
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
         let waker = futures_util::task::noop_waker();
         // Not subject to the task's budget, as in tokio.
-        let _unconstrained = super::coop::unconstrained_guard();
+        let _unconstrained = crate::runtime::coop::unconstrained_guard();
         match self.poll_join_next(&mut Context::from_waker(&waker)) {
             Poll::Ready(r) => r,
             Poll::Pending => None,

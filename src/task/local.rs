@@ -26,6 +26,7 @@ use futures_util::task::AtomicWaker;
 use slab::Slab;
 
 use super::JoinHandle;
+use crate::runtime::block_in_place::LocalSetRunning;
 
 /// Tasks a set runs per poll before it yields to the worker, as tokio's.
 const MAX_TASKS_PER_TICK: usize = 61;
@@ -33,30 +34,6 @@ const MAX_TASKS_PER_TICK: usize = 61;
 thread_local! {
     /// The set running (or entered) on this thread.
     static CURRENT: RefCell<Option<Rc<Shared>>> = const { RefCell::new(None) };
-    /// How many sets are running their tasks on this thread (nested).
-    static RUNNING: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Whether a `LocalSet` is running on this thread (`block_in_place` refuses
-/// to block it, as tokio's does).
-pub(crate) fn is_running() -> bool {
-    RUNNING.try_with(Cell::get).unwrap_or(0) > 0
-}
-
-/// Counts a set running on this thread while alive.
-struct Running;
-
-impl Running {
-    fn enter() -> Running {
-        let _ = RUNNING.try_with(|r| r.set(r.get() + 1));
-        Running
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = RUNNING.try_with(|r| r.set(r.get() - 1));
-    }
 }
 
 /// A set of `!Send` tasks that run on the thread polling the set, like
@@ -176,7 +153,7 @@ impl LocalSet {
     /// Runs up to a tick's worth of tasks; true if more are ready.
     fn tick(&self) -> bool {
         let _entered = self.enter();
-        let _running = Running::enter();
+        let _running = LocalSetRunning::enter();
         for _ in 0..MAX_TASKS_PER_TICK {
             match self.shared.queue.pop() {
                 Some(runnable) => {
@@ -213,7 +190,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let (task, abort) = super::wrap(future);
+    let (task, abort) = crate::runtime::wrap(future);
     let key = shared.tasks.borrow_mut().insert(abort.raw().clone());
     if shared.closed.get() {
         abort.abort();
@@ -267,7 +244,7 @@ impl<F: Future> Future for RunUntil<'_, F> {
         let this = self.project();
         this.set.shared.queue.waker.register(cx.waker());
         let _entered = this.set.enter();
-        let _running = Running::enter();
+        let _running = LocalSetRunning::enter();
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(output);
         }
@@ -313,7 +290,7 @@ impl Drop for LocalSet {
     fn drop(&mut self) {
         self.shared.closed.set(true);
         let _entered = self.enter();
-        let _running = Running::enter();
+        let _running = LocalSetRunning::enter();
         for _ in 0..16 {
             let handles: Vec<RawAbortHandle> = self.shared.tasks.borrow().iter().map(|(_, h)| h.clone()).collect();
             handles.iter().for_each(RawAbortHandle::abort);

@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::TcpStream;
 use crate::io::{Interest, Ready};
-use crate::task::coop;
+use crate::runtime::coop;
 
 /// The read half of a [`TcpStream`], borrowed from [`TcpStream::split`].
 ///

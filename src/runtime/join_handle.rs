@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use super::Id;
+use super::task_id::Id;
 
 /// The task's output as the executor stores it until the `JoinHandle` takes
 /// it. An output nobody takes (the handle was dropped) is dropped with its
