@@ -120,3 +120,30 @@ async fn unconstrained_never_yields() {
 fn no_budget_outside_a_task() {
     assert!(coop::has_budget_remaining());
 }
+
+#[ringline::test]
+async fn yield_now_lets_the_driver_run_before_the_task_resumes() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Rc::new(Cell::new(false));
+    let acceptor = {
+        let accepted = accepted.clone();
+        task::spawn_local(async move {
+            let _conn = listener.accept().await.unwrap();
+            accepted.set(true);
+        })
+    };
+    let yielder = task::spawn_local(async move {
+        task::yield_now().await; // the acceptor has armed its accept
+                                 // Connected by the kernel (the backlog), not yet seen by the driver.
+        let _client = std::net::TcpStream::connect(addr).unwrap();
+        let mut yields = 0;
+        while !accepted.get() && yields < 10 {
+            task::yield_now().await;
+            yields += 1;
+        }
+        accepted.get()
+    });
+    assert!(yielder.await.unwrap(), "ten yields went by without the driver seeing the connection");
+    acceptor.await.unwrap();
+}

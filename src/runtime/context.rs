@@ -128,6 +128,14 @@ pub(crate) fn leave_worker() -> ContextGuard {
     ContextGuard { prev_worker: Some(prev_worker), prev_handle: handle, _drivers: drivers }
 }
 
+/// Wakes `waker` after this worker's next I/O poll (tokio's `defer`); off
+/// the workers it is woken at once.
+pub(crate) fn defer(waker: &std::task::Waker) {
+    if with_worker(|w| w.deferred.borrow_mut().push(waker.clone())).is_none() {
+        waker.wake_by_ref();
+    }
+}
+
 /// The worker whose thread this is.
 pub(crate) fn current_worker_id() -> Option<WorkerId> {
     with_worker(|w| w.shared.id)

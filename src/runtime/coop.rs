@@ -84,7 +84,8 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     match current {
         None => Poll::Ready(RestoreOnPending { restore: Cell::new(None), _not_send: PhantomData }),
         Some(0) => {
-            cx.waker().wake_by_ref();
+            // Run again after the worker has polled for I/O, as tokio does.
+            super::context::defer(cx.waker());
             Poll::Pending
         }
         Some(n) => {

@@ -186,6 +186,9 @@ pub(crate) struct WorkerLocal {
     pub(crate) tasks: RefCell<Slab<AbortHandle>>,
     /// Shutdown has begun: a task's first poll aborts it instead of running it.
     pub(crate) shutting_down: Cell<bool>,
+    /// Tasks that yielded (`yield_now`, a spent budget): woken after the next
+    /// I/O poll, so a yielding loop lets the driver make progress, as tokio's.
+    pub(crate) deferred: RefCell<Vec<Waker>>,
 }
 
 /// A worker as its thread owns it.
@@ -227,6 +230,7 @@ impl Worker {
             timers: RefCell::new(TimerQueue::with_origin(origin)),
             tasks: RefCell::new(Slab::new()),
             shutting_down: Cell::new(false),
+            deferred: RefCell::new(Vec::new()),
         });
         Worker { local, driver }
     }
@@ -285,7 +289,7 @@ impl Worker {
         local.timers.borrow_mut().fire_expired(clock.now());
         let shared = &local.shared;
         let has_work = || !local.run_queue.borrow().is_empty() || shared.has_remote_work() || extra_work();
-        let busy = !local.run_queue.borrow().is_empty() || extra_work();
+        let busy = !local.run_queue.borrow().is_empty() || !local.deferred.borrow().is_empty() || extra_work();
         let timeout = if busy { Some(Duration::ZERO) } else { local.timers.borrow().next_timeout(clock.now()) };
         let park_has_work = || shared.has_remote_work() || extra_work();
         match clock.auto_advance() {
@@ -312,6 +316,8 @@ impl Worker {
             }
         }
         local.timers.borrow_mut().fire_expired(clock.now());
+        let deferred = std::mem::take(&mut *local.deferred.borrow_mut());
+        deferred.into_iter().for_each(Waker::wake);
     }
 
     fn take_remote_work(&self) {
