@@ -7,6 +7,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use super::blocking::{BlockingConfig, BlockingPool};
+use super::bridge::Bridge;
 use super::config::{Id, RuntimeConfig, ThreadHooks, UnhandledPanic};
 use super::handle::{Handle, Shared};
 use super::runtime::Runtime;
@@ -34,9 +35,10 @@ pub struct Builder {
     driver: DriverConfig,
     blocking: BlockingConfig,
     hooks: ThreadHooks,
-    start_paused: bool,
-    name: Option<String>,
-    unhandled_panic: UnhandledPanic,
+    /// `start_paused`, `name`, `unhandled_panic`.
+    options: RuntimeOptions,
+    /// Start the tokio-context bridge (feature `tokio-bridge`).
+    tokio_bridge: bool,
 }
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
@@ -68,9 +70,8 @@ impl Builder {
                 stack_size: None,
             },
             hooks: ThreadHooks::default(),
-            start_paused: false,
-            name: None,
-            unhandled_panic: UnhandledPanic::Ignore,
+            options: RuntimeOptions { start_paused: false, name: None, unhandled_panic: UnhandledPanic::Ignore },
+            tokio_bridge: true,
         }
     }
 
@@ -147,7 +148,7 @@ impl Builder {
     pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
         let name = name.into();
         assert!(!name.trim().is_empty(), "runtime name shouldn't be empty");
-        self.name = Some(name);
+        self.options.name = Some(name);
         self
     }
 
@@ -161,7 +162,7 @@ impl Builder {
         if self.multi_thread && behavior == UnhandledPanic::ShutdownRuntime {
             panic!("UnhandledPanic::ShutdownRuntime is only supported in current thread runtime");
         }
-        self.unhandled_panic = behavior;
+        self.options.unhandled_panic = behavior;
         self
     }
 
@@ -263,7 +264,23 @@ impl Builder {
     /// # Panics
     /// `build` panics when this is set on a multi-thread runtime, as tokio's does.
     pub fn start_paused(&mut self, start_paused: bool) -> &mut Self {
-        self.start_paused = start_paused;
+        self.options.start_paused = start_paused;
+        self
+    }
+
+    /// Turns the tokio-context bridge on (the default) or off.
+    ///
+    /// With the bridge (cargo feature `tokio-bridge`, on by default) the
+    /// runtime starts a small tokio runtime (one tokio worker thread plus
+    /// tokio's blocking pool, on demand) and every worker thread, `block_on`
+    /// and `enter` enter its context, so third-party code that calls
+    /// `tokio::spawn`, `tokio::time::sleep`, `tokio::net::TcpStream::connect` or
+    /// `tokio::task::spawn_blocking` itself works instead of panicking with
+    /// "there is no reactor running". Such work runs on the tokio thread, not
+    /// on ringline's workers. Without the bridge (`false`, or the feature
+    /// compiled out) those calls fail exactly as they do outside tokio.
+    pub fn tokio_bridge(&mut self, enabled: bool) -> &mut Self {
+        self.tokio_bridge = enabled;
         self
     }
 
@@ -272,25 +289,28 @@ impl Builder {
         let backend = choose_backend(self.backend)?;
         let runtime_id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
         let blocking = BlockingPool::new(self.blocking.clone());
+        let (bridge, bridge_handle) = Bridge::start(self.tokio_bridge)?;
         if !self.multi_thread {
             let driver = Driver::new(backend, &self.driver)?;
             let shared = Arc::new(WorkerShared::new(WorkerId::new(runtime_id, 0), driver.handle()));
-            let clock = Clock::new(true, self.start_paused);
+            let clock = Clock::new(true, self.options.start_paused);
             let config = self.runtime_config(backend, runtime_id);
-            let handle = Handle { inner: Arc::new(Shared::new(Box::new([shared.clone()]), blocking, clock, config)) };
+            let workers = Box::new([shared.clone()]);
+            let handle = Handle { inner: Arc::new(Shared::new(workers, blocking, clock, config, bridge_handle)) };
             shared.set_runtime(Arc::downgrade(&handle.inner));
-            return Ok(Runtime::current_thread(handle.clone(), Worker::new(shared, handle, driver)));
+            return Ok(Runtime::current_thread(handle.clone(), Worker::new(shared, handle, driver), bridge));
         }
-        self.build_multi_thread(backend, runtime_id, blocking)
+        let shared = RuntimeParts { backend, runtime_id, blocking, bridge, bridge_handle };
+        self.build_multi_thread(shared)
     }
 
     fn runtime_config(&self, backend: Backend, runtime_id: u64) -> RuntimeConfig {
         RuntimeConfig {
             backend,
             id: Id::new(runtime_id),
-            name: self.name.clone(),
+            name: self.options.name.clone(),
             multi_thread: self.multi_thread,
-            unhandled_panic: self.unhandled_panic.clone(),
+            unhandled_panic: self.options.unhandled_panic.clone(),
             hooks: self.hooks.clone(),
         }
     }
@@ -298,8 +318,9 @@ impl Builder {
     /// Starts the workers in two steps: each creates its own driver on its own
     /// thread (io_uring's single-issuer mode wants that) and reports its handle;
     /// once all are up they get the shared runtime state and start running.
-    fn build_multi_thread(&self, backend: Backend, runtime_id: u64, blocking: BlockingPool) -> io::Result<Runtime> {
-        let clock = Clock::new(false, self.start_paused);
+    fn build_multi_thread(&self, parts: RuntimeParts) -> io::Result<Runtime> {
+        let RuntimeParts { backend, runtime_id, blocking, bridge, bridge_handle } = parts;
+        let clock = Clock::new(false, self.options.start_paused);
         let count = self.worker_threads.unwrap_or_else(default_workers);
         let mut config = self.driver.clone();
         config.single_issuer = true;
@@ -329,15 +350,33 @@ impl Builder {
             .enumerate()
             .map(|(i, d)| Arc::new(WorkerShared::new(WorkerId::new(runtime_id, i), d.expect("every worker reported"))))
             .collect();
-        let handle = Handle {
-            inner: Arc::new(Shared::new(workers.clone(), blocking, clock, self.runtime_config(backend, runtime_id))),
-        };
+        let config = self.runtime_config(backend, runtime_id);
+        let handle = Handle { inner: Arc::new(Shared::new(workers.clone(), blocking, clock, config, bridge_handle)) };
         workers.iter().for_each(|w| w.set_runtime(Arc::downgrade(&handle.inner)));
         for (start, worker) in starts.into_iter().zip(workers.iter()) {
             let _ = start.send((worker.clone(), handle.clone()));
         }
-        Ok(Runtime::multi_thread(handle, threads))
+        Ok(Runtime::multi_thread(handle, threads, bridge))
     }
+}
+
+/// tokio's runtime-wide options, as the builder collects them.
+struct RuntimeOptions {
+    /// `start_paused`.
+    start_paused: bool,
+    /// `name`.
+    name: Option<String>,
+    /// `unhandled_panic`.
+    unhandled_panic: UnhandledPanic,
+}
+
+/// What `build` made before the workers start, handed to `build_multi_thread`.
+struct RuntimeParts {
+    backend: Backend,
+    runtime_id: u64,
+    blocking: BlockingPool,
+    bridge: Bridge,
+    bridge_handle: super::bridge::BridgeHandle,
 }
 
 fn default_workers() -> usize {
@@ -410,6 +449,7 @@ impl fmt::Debug for Builder {
             .field("multi_thread", &self.multi_thread)
             .field("worker_threads", &self.worker_threads)
             .field("backend", &self.backend)
+            .field("tokio_bridge", &self.tokio_bridge)
             .finish_non_exhaustive()
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::blocking::BlockingPool;
+use super::bridge::{BridgeGuard, BridgeHandle};
 use super::config::{Id, RuntimeConfig, RuntimeFlavor, UnhandledPanic};
 use super::context::{self, HandleGuard};
 use super::metrics::RuntimeMetrics;
@@ -38,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) config: RuntimeConfig,
     /// A task panicked and `UnhandledPanic::ShutdownRuntime` is set.
     pub(crate) panicked: AtomicBool,
+    /// The tokio context every thread of this runtime enters (`tokio-bridge`).
+    pub(crate) bridge: BridgeHandle,
 }
 
 impl Shared {
@@ -46,11 +49,12 @@ impl Shared {
         blocking: BlockingPool,
         clock: Clock,
         config: RuntimeConfig,
+        bridge: BridgeHandle,
     ) -> Shared {
         let handles = workers.iter().map(|w| w.driver.clone()).collect();
         let drivers = Arc::new(Drivers::new(config.backend, handles));
         let panicked = AtomicBool::new(false);
-        Shared { workers, next: AtomicUsize::new(0), drivers, blocking, clock, config, panicked }
+        Shared { workers, next: AtomicUsize::new(0), drivers, blocking, clock, config, panicked, bridge }
     }
 
     /// A spawned task of this runtime panicked.
@@ -76,6 +80,8 @@ impl std::error::Error for TryCurrentError {}
 
 /// Keeps a runtime entered on this thread; see [`Handle::enter`].
 pub struct EnterGuard<'a> {
+    // Field order is drop order: leave the tokio context first.
+    _bridge: BridgeGuard<'a>,
     _guard: HandleGuard,
     _handle: std::marker::PhantomData<&'a Handle>,
     /// tokio's auto traits: `Sync` but not `Send` (it must drop on the
@@ -99,10 +105,13 @@ impl Handle {
     }
 
     /// Enters the runtime on this thread, so `spawn`, `net` and `time` work
-    /// from synchronous code here until the guard drops.
+    /// from synchronous code here until the guard drops (and, with the tokio
+    /// bridge, tokio's context too).
     pub fn enter(&self) -> EnterGuard<'_> {
+        let guard = context::enter_handle(self.clone());
         EnterGuard {
-            _guard: context::enter_handle(self.clone()),
+            _bridge: self.inner.bridge.enter(),
+            _guard: guard,
             _handle: std::marker::PhantomData,
             _not_send: std::marker::PhantomData,
         }
@@ -134,7 +143,7 @@ impl Handle {
     /// Runs `future` to completion on the current thread (which must not be
     /// one of this runtime's workers) while the workers run spawned tasks.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _guard = context::enter(self.clone());
+        let _guard = self.enter();
         super::park::block_on(future)
     }
 
@@ -164,6 +173,15 @@ impl Handle {
     /// The runtime's metrics.
     pub fn metrics(&self) -> RuntimeMetrics {
         RuntimeMetrics::new(self.clone())
+    }
+
+    /// Whether this runtime runs the tokio-context bridge (cargo feature
+    /// `tokio-bridge`, on unless [`Builder::tokio_bridge`](super::Builder::tokio_bridge)
+    /// turned it off): a small tokio runtime whose context every worker thread,
+    /// `block_on` and `enter` enter, so libraries calling `tokio::spawn`,
+    /// `tokio::time` or `tokio::net` themselves work instead of panicking.
+    pub fn tokio_bridge(&self) -> bool {
+        self.inner.bridge.is_enabled()
     }
 
     /// Number of worker threads.

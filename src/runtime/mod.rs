@@ -3,6 +3,7 @@
 
 pub(crate) mod block_in_place;
 mod blocking;
+mod bridge;
 mod builder;
 mod config;
 pub(crate) mod context;
