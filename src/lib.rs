@@ -42,4 +42,4 @@ pub mod time;
 
 pub use ringline_macros::{main, test};
 pub use task::spawn;
-pub use tokio::{join, pin, select, try_join};
+pub use tokio::{join, pin, select, task_local, try_join};
