@@ -104,7 +104,11 @@ impl ConnShared {
         let mut switched = false;
         match done.result {
             n if n > 0 => {
-                let bid = cqueue::buffer_select(done.flags).expect("receive completed without a buffer");
+                let Some(bid) = cqueue::buffer_select(done.flags) else {
+                    // Not something the kernel does; fail the connection, don't panic.
+                    st.read_error = Some(io::Error::from_raw_os_error(libc::EIO));
+                    return self.recv_ended(st, done, ring, false);
+                };
                 if !st.closed {
                     st.rx.extend(ring.bufs.bytes(bid, n as usize));
                 }
@@ -113,9 +117,23 @@ impl ConnShared {
                 switched = st.mode.observe_received(n as usize, ring.bufs.size());
             }
             0 => st.eof = true,
-            e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
+            // The receive ended without data (buffers ran out, cancelled,
+            // interrupted): armed again while the reader wants bytes.
+            e if matches!(-e, libc::ENOBUFS | libc::ECANCELED | libc::EAGAIN | libc::EINTR) => {}
             e => st.read_error = Some(io::Error::from_raw_os_error(-e)),
         }
+        self.recv_ended(st, done, ring, switched);
+    }
+
+    /// After a receive completion: forget an ended receive, arm or cancel
+    /// what the state now calls for, wake the reader.
+    fn recv_ended(
+        self: &Arc<Self>,
+        mut st: MutexGuard<'_, ConnState>,
+        done: &Completion,
+        ring: &mut Ring,
+        switched: bool,
+    ) {
         if !done.more() {
             st.recv_op = None;
             st.recv_cancelling = false;
@@ -147,7 +165,10 @@ impl ConnShared {
     pub(super) fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
         st.send_op = None;
-        if done.result < 0 {
+        if matches!(-done.result, libc::EAGAIN | libc::EINTR) {
+            // Nothing sent; tokio's write would retry too.
+            self.sync_send(&mut st, ring);
+        } else if done.result < 0 {
             let e = io::Error::from_raw_os_error(-done.result);
             st.fail(&e);
             st.write_error = Some(e);

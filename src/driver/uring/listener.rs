@@ -10,7 +10,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::accept_watch::{accept_entry, dontwait_rejected, AcceptWatch};
+use super::accept_watch::{accept_entry, AcceptWatch};
 use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, Ring};
 use super::stream::set_nonblocking;
@@ -59,13 +59,11 @@ struct InFlightOp {
     user_data: u64,
     /// A cancel for it has been submitted.
     cancelling: bool,
-    /// (Accepts) it carries IORING_ACCEPT_DONTWAIT.
-    dontwait: bool,
 }
 
 impl InFlightOp {
-    fn new(user_data: u64, dontwait: bool) -> Option<InFlightOp> {
-        Some(InFlightOp { user_data, cancelling: false, dontwait })
+    fn new(user_data: u64) -> Option<InFlightOp> {
+        Some(InFlightOp { user_data, cancelling: false })
     }
 }
 
@@ -163,13 +161,12 @@ impl ListenerShared {
             // Armed on a listener with connections waiting, it completes at
             // once; until it does, try an accept anyway.
             st.ready = true;
-            st.watch_op =
-                InFlightOp::new(ring.submit(self.watch.poll_entry(), InFlight::AcceptReady(self.clone())), false);
+            st.watch_op = InFlightOp::new(ring.submit(self.watch.poll_entry(), InFlight::AcceptReady(self.clone())));
         }
         if st.ready && st.accept_op.is_none() {
             st.ready = false;
-            let (entry, dontwait) = accept_entry(self.fd.as_raw_fd());
-            st.accept_op = InFlightOp::new(ring.submit(entry, InFlight::Accept(self.clone())), dontwait);
+            let entry = accept_entry(self.fd.as_raw_fd());
+            st.accept_op = InFlightOp::new(ring.submit(entry, InFlight::Accept(self.clone())));
         }
     }
 
@@ -188,7 +185,7 @@ impl ListenerShared {
     /// The completion of a one-shot accept.
     pub(super) fn on_accept(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        let sent_dontwait = st.accept_op.take().is_some_and(|op| op.dontwait);
+        st.accept_op = None;
         match done.result {
             fd @ 0.. => {
                 // SAFETY: a successful accept completion carries a new fd we own.
@@ -200,7 +197,7 @@ impl ListenerShared {
             }
             errno => {
                 let errno = -errno;
-                if crate::driver::accept_error_skipped(errno) || dontwait_rejected(errno, sent_dontwait) {
+                if crate::driver::accept_error_skipped(errno) {
                     st.ready = true;
                 } else if errno != libc::EAGAIN && errno != libc::ECANCELED && !st.closed && st.error.is_none() {
                     st.error = Some(io::Error::from_raw_os_error(errno));

@@ -20,6 +20,8 @@ mod accept_watch;
 mod bufring;
 mod conn;
 mod conn_state;
+#[cfg(feature = "fault-injection")]
+pub mod faults;
 mod home_link;
 mod listener;
 mod oneshot;
@@ -28,6 +30,7 @@ mod queues;
 mod recv_mode;
 mod ring;
 mod sq_backlog;
+mod sqe;
 mod stream;
 #[cfg(test)]
 mod tests;
@@ -286,7 +289,10 @@ impl Driver {
             InFlight::Accept(listener) => listener.on_accept(&completion, &mut self.ring),
             InFlight::AcceptReady(listener) => listener.on_ready(&completion, &mut self.ring),
             InFlight::Oneshot(op) => op.complete(completion.result),
-            InFlight::Cancel => {}
+            // The op was running and will end by itself, which a multishot
+            // op may never do: ask again (the target may be gone by then).
+            InFlight::Cancel(target) if completion.result == -libc::EALREADY => self.ring.cancel(target),
+            InFlight::Cancel(_) => {}
         }
     }
 

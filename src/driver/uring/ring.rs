@@ -35,8 +35,8 @@ pub(super) enum InFlight {
     AcceptReady(Arc<ListenerShared>),
     /// Any single-completion op (connect, ...): its resources live in the Arc.
     Oneshot(Arc<dyn OneshotCompletion>),
-    /// An `ASYNC_CANCEL` request; its own completion carries nothing.
-    Cancel,
+    /// An `ASYNC_CANCEL` request for the op with this user_data.
+    Cancel(u64),
 }
 
 struct OpSlot {
@@ -96,6 +96,8 @@ impl Ring {
     /// Returns the user_data (never 0: generations start at 1), which
     /// `cancel` takes.
     pub(super) fn submit(&mut self, entry: squeue::Entry, op: InFlight) -> u64 {
+        #[cfg(feature = "fault-injection")]
+        let entry = super::faults::intercept(&op, entry);
         let generation = self.next_generation;
         self.next_generation = self.next_generation.wrapping_add(1).max(1);
         let slot = self.ops.insert(OpSlot { generation, op });
@@ -118,7 +120,7 @@ impl Ring {
     /// (ECANCELED or the result it already had) still arrives and frees it.
     pub(super) fn cancel(&mut self, user_data: u64) {
         if self.is_live(user_data) {
-            self.submit(opcode::AsyncCancel::new(user_data).build(), InFlight::Cancel);
+            self.submit(opcode::AsyncCancel::new(user_data).build(), InFlight::Cancel(user_data));
         }
     }
 
@@ -151,7 +153,7 @@ impl Ring {
     pub(super) fn live_user_data(&self) -> Vec<u64> {
         self.ops
             .iter()
-            .filter(|(_, s)| !matches!(s.op, InFlight::Cancel))
+            .filter(|(_, s)| !matches!(s.op, InFlight::Cancel(_)))
             .map(|(slot, s)| (u64::from(s.generation) << 32) | slot as u64)
             .collect()
     }
@@ -169,7 +171,7 @@ impl InFlight {
             InFlight::Accept(l) => InFlight::Accept(l.clone()),
             InFlight::AcceptReady(l) => InFlight::AcceptReady(l.clone()),
             InFlight::Oneshot(o) => InFlight::Oneshot(o.clone()),
-            InFlight::Cancel => InFlight::Cancel,
+            InFlight::Cancel(target) => InFlight::Cancel(*target),
         }
     }
 }

@@ -112,9 +112,9 @@ fn op_dropped_before_submission_is_never_submitted() {
 #[test]
 fn stale_completion_for_a_reused_slot_is_ignored() {
     let mut driver = Driver::new(&DriverConfig::default()).unwrap();
-    let first = driver.ring.submit(opcode::Nop::new().build(), InFlight::Cancel);
+    let first = driver.ring.submit(opcode::Nop::new().build(), InFlight::Cancel(0));
     turn(&mut driver);
-    let second = driver.ring.submit(opcode::Nop::new().build(), InFlight::Cancel);
+    let second = driver.ring.submit(opcode::Nop::new().build(), InFlight::Cancel(0));
     assert_eq!(first & 0xffff_ffff, second & 0xffff_ffff, "slot reused");
     assert_ne!(first, second, "generation differs");
     assert!(driver.ring.take_owner(first, false).is_none(), "stale user_data matched");
