@@ -6,18 +6,20 @@
 //! things `net/` sees: their methods match on the backend once, here.
 
 use std::io::{self, IoSlice, IoSliceMut};
-use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BufMut;
+use socket2::SockAddr;
 use tokio::io::ReadBuf;
 
 use crate::io::{Interest, Ready};
 
+pub(crate) mod context;
 mod counters;
+pub(crate) mod op;
 pub(crate) mod poll;
 pub(crate) mod recv;
 mod select;
@@ -60,6 +62,9 @@ macro_rules! on_backend {
         }
     };
 }
+
+mod dgram;
+pub(crate) use dgram::Datagram;
 
 /// A worker's driver: owned and driven (`&mut`) by that worker's thread only.
 pub(crate) enum Driver {
@@ -132,9 +137,14 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
-    /// Wraps a connected socket for the given backend. The fd may be in either
-    /// blocking mode; the backend sets what it needs.
-    pub(crate) fn new(backend: Backend, fd: OwnedFd) -> io::Result<Stream> {
+    /// Wraps a connected socket for the current runtime's backend. The fd may
+    /// be in either blocking mode; the backend sets what it needs.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
+        Stream::for_backend(context::backend(), fd)
+    }
+
+    /// Wraps a connected socket for `backend`.
+    fn for_backend(backend: Backend, fd: OwnedFd) -> io::Result<Stream> {
         match backend {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Stream::new(fd).map(Stream::Uring),
@@ -144,15 +154,9 @@ impl Stream {
         }
     }
 
-    /// Connects `fd` (a fresh socket of the right family) to `addr`.
-    pub(crate) async fn connect(backend: Backend, fd: OwnedFd, addr: SocketAddr) -> io::Result<Stream> {
-        match backend {
-            #[cfg(all(target_os = "linux", feature = "uring"))]
-            Backend::Uring => uring::Stream::connect(fd, addr).await.map(Stream::Uring),
-            Backend::Mio => poll::Stream::connect(fd, addr).await.map(Stream::Poll),
-            #[cfg(not(all(target_os = "linux", feature = "uring")))]
-            Backend::Uring => Err(select::uring_not_built()),
-        }
+    /// Connects `fd` (a fresh socket of `addr`'s family: IP or Unix) to `addr`.
+    pub(crate) async fn connect(fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
+        op::connect::connect(context::backend(), fd, addr).await
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
@@ -198,21 +202,7 @@ impl Stream {
     /// ready; the task waits on every half it asked for, so whichever comes
     /// first wakes it.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
-        let mut ready = Ready::EMPTY;
-        if interest.is_readable() {
-            if let Poll::Ready(read) = self.poll_read_ready(cx)? {
-                ready |= read;
-            }
-        }
-        if interest.is_writable() {
-            if let Poll::Ready(write) = self.poll_write_ready(cx)? {
-                ready |= write;
-            }
-        }
-        if ready.is_empty() {
-            return Poll::Pending;
-        }
-        Poll::Ready(Ok(ready & interest.mask()))
+        ready_of(cx, interest, |cx| self.poll_read_ready(cx), |cx| self.poll_write_ready(cx))
     }
 
     /// Reads into the unfilled part of `buf` without waiting.
@@ -268,9 +258,9 @@ pub(crate) enum Listener {
 }
 
 impl Listener {
-    /// Wraps a bound, listening socket for the given backend.
-    pub(crate) fn new(backend: Backend, fd: OwnedFd) -> io::Result<Listener> {
-        match backend {
+    /// Wraps a bound, listening socket for the current runtime's backend.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
+        match context::backend() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Listener::new(fd).map(Listener::Uring),
             Backend::Mio => poll::Listener::new(fd).map(Listener::Poll),
@@ -279,9 +269,20 @@ impl Listener {
         }
     }
 
-    /// Accepts one connection: its socket (close-on-exec) and the peer address.
-    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
+    /// Accepts one connection: its socket (close-on-exec) and the peer address
+    /// (IP or Unix, whatever the listener's family is).
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
         on_backend!(self, Listener, l => l.poll_accept(cx))
+    }
+
+    /// Wraps an accepted socket for the listener's own backend.
+    pub(crate) fn stream(&self, fd: OwnedFd) -> io::Result<Stream> {
+        let backend = match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Listener::Uring(_) => Backend::Uring,
+            Listener::Poll(_) => Backend::Mio,
+        };
+        Stream::for_backend(backend, fd)
     }
 
     /// Gives the socket back, in non-blocking mode, once the driver has let go of it.
@@ -319,4 +320,30 @@ pub(crate) fn accept_error_skipped(errno: i32) -> bool {
             | libc::ENETUNREACH
             | libc::EINTR
     )
+}
+
+/// Ready with the readiness of the directions in `interest` once either is
+/// ready (the task waits on every direction it asked for, so whichever
+/// comes first wakes it).
+fn ready_of(
+    cx: &mut Context<'_>,
+    interest: Interest,
+    read: impl FnOnce(&mut Context<'_>) -> Poll<io::Result<Ready>>,
+    write: impl FnOnce(&mut Context<'_>) -> Poll<io::Result<Ready>>,
+) -> Poll<io::Result<Ready>> {
+    let mut ready = Ready::EMPTY;
+    if interest.is_readable() {
+        if let Poll::Ready(got) = read(cx)? {
+            ready |= got;
+        }
+    }
+    if interest.is_writable() {
+        if let Poll::Ready(got) = write(cx)? {
+            ready |= got;
+        }
+    }
+    if ready.is_empty() {
+        return Poll::Pending;
+    }
+    Poll::Ready(Ok(ready & interest.mask()))
 }

@@ -1,4 +1,4 @@
-//! TCP networking, shaped like `tokio::net`.
+//! TCP and UDP networking, shaped like `tokio::net`.
 //!
 //! Code written against tokio moves over by changing paths:
 //! `tokio::net::TcpListener` becomes [`ringline::net::TcpListener`](TcpListener),
@@ -11,8 +11,10 @@
 
 mod addr;
 pub mod tcp;
+mod udp;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
+pub use udp::UdpSocket;
 
 pub(crate) use addr::to_socket_addrs;

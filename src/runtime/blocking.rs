@@ -9,7 +9,7 @@ use async_task::Runnable;
 
 use super::context;
 use super::handle::Handle;
-use crate::task::JoinHandle;
+use super::JoinHandle;
 
 /// How the pool's threads are made.
 #[derive(Clone, Debug)]
@@ -69,7 +69,7 @@ impl BlockingPool {
         R: Send + 'static,
     {
         let handle = context::current_handle();
-        let (task, abort) = crate::task::wrap(async move { f() });
+        let (task, abort) = super::wrap(async move { f() });
         let pool = self.inner.clone();
         let (runnable, task) = async_task::spawn(task, move |r| pool.push(r, handle.clone()));
         runnable.schedule();

@@ -9,7 +9,7 @@ use async_task::Runnable;
 
 use super::handle::Handle;
 use super::worker::{WorkerId, WorkerLocal};
-use crate::driver::{self, Backend};
+use crate::driver;
 use crate::time::{TimerEntry, TimerQueue};
 
 thread_local! {
@@ -25,6 +25,8 @@ const NO_RUNTIME: &str = "there is no reactor running, must be called from the c
 pub(crate) struct ContextGuard {
     prev_worker: Option<Option<Rc<WorkerLocal>>>,
     prev_handle: Option<Handle>,
+    /// The driver layer's own record of the thread's drivers.
+    _drivers: driver::context::EnterGuard,
 }
 
 impl Drop for ContextGuard {
@@ -40,15 +42,17 @@ impl Drop for ContextGuard {
 /// Marks this thread as running `local`'s worker (and its runtime).
 pub(crate) fn enter_worker(local: Rc<WorkerLocal>) -> ContextGuard {
     let handle = local.runtime.clone();
+    let drivers = driver::context::enter(handle.inner.drivers.clone(), Some(local.shared.id.index()));
     let prev_worker = WORKER.with(|w| w.borrow_mut().replace(local));
     let prev_handle = HANDLE.with(|h| h.borrow_mut().replace(handle));
-    ContextGuard { prev_worker: Some(prev_worker), prev_handle }
+    ContextGuard { prev_worker: Some(prev_worker), prev_handle, _drivers: drivers }
 }
 
 /// Marks this thread as inside `handle`'s runtime without being a worker.
 pub(crate) fn enter(handle: Handle) -> ContextGuard {
+    let drivers = driver::context::enter(handle.inner.drivers.clone(), None);
     let prev_handle = HANDLE.with(|h| h.borrow_mut().replace(handle));
-    ContextGuard { prev_worker: None, prev_handle }
+    ContextGuard { prev_worker: None, prev_handle, _drivers: drivers }
 }
 
 /// The runtime this thread is inside, if any.
@@ -94,22 +98,6 @@ pub(crate) fn register_remote_timer(entry: Arc<TimerEntry>) -> WorkerId {
     worker.id
 }
 
-/// The driver new I/O objects polled on this thread should live on: this
-/// worker's, or (off the workers) one picked round-robin.
-#[track_caller]
-pub(crate) fn io_driver() -> driver::Handle {
-    if let Some(driver) = with_worker(|w| w.shared.driver.clone()) {
-        return driver;
-    }
-    current_handle().expect(NO_RUNTIME).next_worker().driver.clone()
-}
-
-/// The backend of the runtime this thread is inside.
-#[track_caller]
-pub(crate) fn backend() -> Backend {
-    current_handle().expect(NO_RUNTIME).backend()
-}
-
 /// The current runtime's handle.
 #[track_caller]
 pub(crate) fn handle() -> Handle {
@@ -143,7 +131,7 @@ pub(crate) fn untrack_task(id: WorkerId, key: usize) {
 
 /// Spawns a `!Send` task on this worker.
 #[track_caller]
-pub(crate) fn spawn_local<F>(future: F) -> crate::task::JoinHandle<F::Output>
+pub(crate) fn spawn_local<F>(future: F) -> super::JoinHandle<F::Output>
 where
     F: std::future::Future + 'static,
     F::Output: 'static,

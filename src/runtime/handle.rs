@@ -8,8 +8,9 @@ use std::sync::Arc;
 use super::blocking::BlockingPool;
 use super::context::{self, ContextGuard};
 use super::worker::WorkerShared;
+use super::JoinHandle;
+use crate::driver::context::Drivers;
 use crate::driver::{Backend, DriverCounters};
-use crate::task::JoinHandle;
 
 /// A handle to a runtime, like `tokio::runtime::Handle`: spawn onto it, enter
 /// it, ask which backend it runs.
@@ -24,13 +25,16 @@ pub(crate) struct Shared {
     pub(crate) workers: Box<[Arc<WorkerShared>]>,
     /// Round-robin cursor for placement ties and non-worker I/O.
     next: AtomicUsize,
-    pub(crate) backend: Backend,
+    /// Every worker's driver (and the backend they run), for the driver
+    /// layer's thread-local.
+    pub(crate) drivers: Arc<Drivers>,
     pub(crate) blocking: BlockingPool,
 }
 
 impl Shared {
     pub(crate) fn new(workers: Box<[Arc<WorkerShared>]>, backend: Backend, blocking: BlockingPool) -> Shared {
-        Shared { workers, next: AtomicUsize::new(0), backend, blocking }
+        let drivers = Arc::new(Drivers::new(backend, workers.iter().map(|w| w.driver.clone()).collect()));
+        Shared { workers, next: AtomicUsize::new(0), drivers, blocking }
     }
 }
 
@@ -100,7 +104,7 @@ impl Handle {
 
     /// Which backend this runtime drives its I/O with.
     pub fn backend(&self) -> Backend {
-        self.inner.backend
+        self.inner.drivers.backend()
     }
 
     /// Number of worker threads.
@@ -149,7 +153,7 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
-            .field("backend", &self.inner.backend)
+            .field("backend", &self.inner.drivers.backend())
             .field("workers", &self.inner.workers.len())
             .finish()
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::context;
 use super::handle::{EnterGuard, Handle};
 use super::worker::Worker;
-use crate::task::JoinHandle;
+use super::JoinHandle;
 
 /// A ringline runtime, like `tokio::runtime::Runtime`.
 ///

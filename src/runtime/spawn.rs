@@ -10,7 +10,7 @@ use futures_util::future::AbortHandle;
 
 use super::context;
 use super::worker::WorkerShared;
-use crate::task::JoinHandle;
+use super::JoinHandle;
 
 pin_project_lite::pin_project! {
     /// A task body plus its bookkeeping: registered with its worker (for
@@ -50,8 +50,8 @@ impl<F: Future> Future for Tracked<F> {
 fn tracked<F: Future>(
     worker: &Arc<WorkerShared>,
     future: F,
-) -> (Tracked<impl Future<Output = crate::task::TaskOutput<F::Output>>>, AbortHandle) {
-    let (task, abort) = crate::task::wrap(future);
+) -> (Tracked<impl Future<Output = super::join_handle::TaskOutput<F::Output>>>, AbortHandle) {
+    let (task, abort) = super::wrap(future);
     worker.live_tasks.fetch_add(1, Ordering::Relaxed);
     let tracked = Tracked { inner: task, abort: Some(abort.clone()), registered: None, worker: worker.clone() };
     (tracked, abort)

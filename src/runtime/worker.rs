@@ -37,6 +37,11 @@ impl WorkerId {
     pub(crate) fn new(runtime: u64, index: usize) -> WorkerId {
         WorkerId { runtime, index }
     }
+
+    /// The worker's place in its runtime's worker list.
+    pub(crate) fn index(self) -> usize {
+        self.index
+    }
 }
 
 /// The part of a worker any thread may touch.

@@ -10,13 +10,13 @@ use std::time::Instant;
 use super::{connect_many, thread_cpu_time, LoadResult, LoadSpec, Protocol, Tally, Window};
 
 /// An epoll instance.
-struct Epoll {
+pub(super) struct Epoll {
     fd: OwnedFd,
 }
 
 impl Epoll {
     /// Creates the instance.
-    fn new() -> io::Result<Epoll> {
+    pub(super) fn new() -> io::Result<Epoll> {
         // SAFETY: epoll_create1(2) takes no pointers.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {
@@ -27,7 +27,7 @@ impl Epoll {
     }
 
     /// Watches `fd` for reads and writes, edge-triggered, reporting `token`.
-    fn add(&self, fd: RawFd, token: u64) -> io::Result<()> {
+    pub(super) fn add(&self, fd: RawFd, token: u64) -> io::Result<()> {
         let mut event =
             libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLET) as u32, u64: token };
         // SAFETY: `event` is a valid epoll_event for the duration of the call.
@@ -39,7 +39,7 @@ impl Epoll {
     }
 
     /// Waits up to `timeout_ms` and returns the tokens of the ready fds.
-    fn wait<'a>(
+    pub(super) fn wait<'a>(
         &self,
         events: &'a mut [libc::epoll_event],
         timeout_ms: i32,

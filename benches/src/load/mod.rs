@@ -13,6 +13,7 @@ use hdrhistogram::Histogram;
 
 pub mod epoll;
 pub mod protocol;
+pub mod udp;
 pub mod uring;
 
 pub use protocol::Protocol;
@@ -226,6 +227,27 @@ mod tests {
     fn epoll_engine_round_trips() {
         check(Engine::Epoll, 64);
         check(Engine::Epoll, 16 * 1024);
+    }
+
+    #[test]
+    fn udp_round_trips() {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let addr = server.local_addr().expect("addr");
+        thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while let Ok((n, from)) = server.recv_from(&mut buf) {
+                let _ = server.send_to(&buf[..n], from);
+            }
+        });
+        let spec = LoadSpec {
+            addr,
+            conns: 4,
+            warmup: Duration::from_millis(20),
+            duration: Duration::from_millis(150),
+            engine: Engine::Epoll,
+        };
+        let result = udp::run(&spec, 1400).expect("load run");
+        assert!(result.round_trips > 10, "only {} round trips", result.round_trips);
     }
 
     #[test]

@@ -53,6 +53,19 @@ pub async fn echo(addr: SocketAddr, buf_len: usize) -> io::Result<()> {
     }
 }
 
+/// UDP echo server: one socket, one task receiving each datagram and sending
+/// it back to its sender. A TCP listener on the same port only tells the
+/// harness that the server is up.
+pub async fn udp_echo(addr: SocketAddr, buf_len: usize) -> io::Result<()> {
+    let socket = rt::net::UdpSocket::bind(addr).await?;
+    let _ready = rt::net::TcpListener::bind(addr).await?;
+    let mut buf = vec![0u8; buf_len];
+    loop {
+        let (n, from) = socket.recv_from(&mut buf).await?;
+        socket.send_to(&buf[..n], from).await?;
+    }
+}
+
 /// hyper HTTP/1.1 "Hello, World!" server (keep-alive, no executor, no timer).
 pub async fn http(addr: SocketAddr) -> io::Result<()> {
     let listener = rt::net::TcpListener::bind(addr).await?;

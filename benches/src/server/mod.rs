@@ -1,8 +1,8 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|http|spawn|timers [--workers N] [--port P] [--cpu C]
+//! --workload echo|udp-echo|http|spawn|timers [--workers N] [--port P] [--cpu C]
 //! [--buf BYTES] [--count N]`.
 //!
-//! Servers (echo, http) listen on 127.0.0.1:P until killed. In-process
+//! Servers (echo, udp-echo, http) listen on 127.0.0.1:P until killed. In-process
 //! benchmarks (spawn, timers) print one `RESULT key=value ...` line and exit.
 
 use std::collections::HashMap;
@@ -34,6 +34,7 @@ const TIMER_SEED: u64 = 0x5eed;
 #[derive(Clone, Copy, Debug)]
 enum Task {
     Echo { buf: usize },
+    UdpEcho { buf: usize },
     Http,
     Spawn { count: usize },
     Timers { count: usize },
@@ -52,6 +53,7 @@ pub fn main(mut args: Args) -> Result<(), String> {
 
     let task = match workload.as_str() {
         "echo" => Task::Echo { buf },
+        "udp-echo" => Task::UdpEcho { buf },
         "http" => Task::Http,
         "spawn" => Task::Spawn { count: count.unwrap_or(1_000_000) },
         "timers" => Task::Timers { count: count.unwrap_or(100_000) },
@@ -97,6 +99,7 @@ macro_rules! runner {
         fn $name(task: Task, workers: usize, addr: SocketAddr) -> io::Result<Option<String>> {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
+                Task::UdpEcho { buf } => $rt::block_on(workers, $rt::udp_echo(addr, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
                 Task::Spawn { count } => {
                     let secs = $rt::block_on(workers, async move {

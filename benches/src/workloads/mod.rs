@@ -20,6 +20,7 @@ pub mod idle;
 pub mod spawn;
 pub mod syscalls;
 pub mod timers;
+pub mod udp_echo;
 
 /// A named benchmark.
 pub struct Workload {
@@ -32,8 +33,15 @@ pub struct Workload {
 }
 
 /// Every workload, in the order `bench all` runs them.
-pub const ALL: &[Workload] =
-    &[echo::WORKLOAD, http::WORKLOAD, spawn::WORKLOAD, timers::WORKLOAD, idle::WORKLOAD, syscalls::WORKLOAD];
+pub const ALL: &[Workload] = &[
+    echo::WORKLOAD,
+    udp_echo::WORKLOAD,
+    http::WORKLOAD,
+    spawn::WORKLOAD,
+    timers::WORKLOAD,
+    idle::WORKLOAD,
+    syscalls::WORKLOAD,
+];
 
 /// Finds a workload by name.
 pub fn find(name: &str) -> Option<&'static Workload> {

@@ -2,11 +2,10 @@
 //! connection is waiting.
 
 use std::io;
-use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
-use socket2::SockRef;
+use socket2::{SockAddr, SockRef};
 
 use super::scheduled_io::Direction;
 use super::Registration;
@@ -27,18 +26,15 @@ impl Listener {
 
     /// Accepts one connection: its socket (close-on-exec, blocking until the
     /// net layer wraps it) and the peer's address.
-    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
         self.io.poll_io(cx, Direction::Read, || {
             // socket2 uses accept4(2) with SOCK_CLOEXEC where it exists.
-            let (socket, addr) = loop {
+            let (socket, peer) = loop {
                 match SockRef::from(self.io.fd()).accept() {
                     Err(e) if e.raw_os_error().is_some_and(crate::driver::accept_error_skipped) => continue,
                     accepted => break accepted?,
                 }
             };
-            let peer = addr.as_socket().ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, "accepted a connection without an IP peer address")
-            })?;
             Ok((OwnedFd::from(socket), peer))
         })
     }

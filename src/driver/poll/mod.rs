@@ -20,6 +20,7 @@ use slab::Slab;
 
 use super::{DriverConfig, DriverCounters};
 
+mod dgram;
 mod listener;
 mod registration;
 mod scheduled_io;
@@ -27,11 +28,13 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use dgram::Datagram;
 pub(crate) use listener::Listener;
 pub(crate) use stream::Stream;
 
 use crate::io::Ready;
-use registration::Registration;
+pub(crate) use registration::Registration;
+pub(crate) use scheduled_io::Direction;
 use scheduled_io::{event_readiness, shutdown_error, ScheduledIo};
 
 /// The token of the driver's own wake-up source; no slot ever gets it.
@@ -223,9 +226,9 @@ impl Handle {
 }
 
 /// The mio driver of the worker the calling thread belongs to (or, off the
-/// workers, one chosen by the runtime).
+/// workers, one chosen round-robin).
 fn home() -> io::Result<Arc<Handle>> {
-    match crate::runtime::context::io_driver() {
+    match super::context::current() {
         super::Handle::Poll(handle) => Ok(handle),
         #[allow(unreachable_patterns)]
         _ => Err(io::Error::other("a ringline I/O object made for the mio backend was used on an io_uring runtime")),

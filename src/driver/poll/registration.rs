@@ -26,7 +26,7 @@ pub(super) enum Readiness {
 ///
 /// Fields drop in declaration order: the registration is removed from the
 /// poller while the fd is still open, then the fd closes.
-pub(super) struct Registration {
+pub(crate) struct Registration {
     /// Set by the first call that needs readiness; never changes after.
     registered: OnceLock<Registered>,
     /// Serialises that first registration, so the socket joins one poller once.
@@ -61,19 +61,31 @@ impl Registration {
     }
 
     /// The socket.
-    pub(super) fn fd(&self) -> &OwnedFd {
+    pub(crate) fn fd(&self) -> &OwnedFd {
         &self.fd
     }
 
     /// Runs the non-blocking `op` once `dir` is ready; on `WouldBlock` forgets
     /// that readiness and waits for the next event.
-    pub(super) fn poll_io<R>(
+    pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.drive(Some(cx), dir, || op().map(|result| (result, Readiness::Kept)))
+        self.drive(Some(cx), dir, WaitFor::Io, || op().map(|result| (result, Readiness::Kept)))
+    }
+
+    /// Like `poll_io`, for sockets several tasks use at once (a datagram
+    /// socket shared through an `Arc`): the next event wakes every waiting
+    /// task, not only the last one to wait, as tokio's readiness waiters do.
+    pub(crate) fn poll_io_shared<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.drive(Some(cx), dir, WaitFor::Readiness, || op().map(|result| (result, Readiness::Kept)))
     }
 
     /// Like `poll_io`, for a read that can tell when it has drained the
@@ -83,12 +95,12 @@ impl Registration {
         cx: &mut Context<'_>,
         op: impl FnMut() -> io::Result<(R, Readiness)>,
     ) -> Poll<io::Result<R>> {
-        self.drive(Some(cx), Direction::Read, op)
+        self.drive(Some(cx), Direction::Read, WaitFor::Io, op)
     }
 
     /// Runs `op` if `dir` is ready, else fails with `WouldBlock`; never waits.
     pub(super) fn try_io<R>(&self, dir: Direction, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
-        match self.drive(None, dir, || op().map(|result| (result, Readiness::Kept))) {
+        match self.drive(None, dir, WaitFor::Io, || op().map(|result| (result, Readiness::Kept))) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }
@@ -103,16 +115,18 @@ impl Registration {
 
     /// The retry loop: wait for readiness (or, without a context, fail with
     /// `WouldBlock`), try the call, and on `WouldBlock` clear and go round.
+    /// A waiting task waits as `kind`.
     /// A call that went through and says it drained the socket clears too.
     fn drive<R>(
         &self,
         mut cx: Option<&mut Context<'_>>,
         dir: Direction,
+        kind: WaitFor,
         mut op: impl FnMut() -> io::Result<(R, Readiness)>,
     ) -> Poll<io::Result<R>> {
         let io = &self.registered()?.io;
         loop {
-            let event = ready!(io.poll_ready(cx.as_deref_mut(), dir, WaitFor::Io))?;
+            let event = ready!(io.poll_ready(cx.as_deref_mut(), dir, kind))?;
             match op() {
                 Ok((result, readiness)) => {
                     if readiness == Readiness::Drained {

@@ -23,7 +23,7 @@ use crate::io::Ready;
 
 /// Which half of a socket a task waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Direction {
+pub(crate) enum Direction {
     /// Readable (data, EOF, an error, or a connection to accept).
     Read,
     /// Writable (buffer space, a finished connect, or an error).

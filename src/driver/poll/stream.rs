@@ -6,11 +6,11 @@
 //! that returns `Ready(n)` has handed its `n` bytes to the kernel already.
 
 use std::io::{self, IoSlice, IoSliceMut, Read};
-use std::net::{self, SocketAddr};
+use std::net;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
-use socket2::{SockAddr, SockRef};
+use socket2::SockRef;
 use tokio::io::ReadBuf;
 
 use super::registration::Readiness;
@@ -46,30 +46,9 @@ impl Stream {
         Ok(Stream { io: Registration::new(fd, Ready::WRITABLE), inq: LazyInq::default() })
     }
 
-    /// Connects `fd` to `addr` without blocking the worker: start the connect,
-    /// wait for writability, then read the outcome from `SO_ERROR`.
-    pub(crate) async fn connect(fd: OwnedFd, addr: SocketAddr) -> io::Result<Stream> {
-        let stream = Stream::new(fd)?;
-        match stream.sock().connect(&SockAddr::from(addr)) {
-            Ok(()) => return Ok(stream),
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {}
-            Err(e) => return Err(e),
-        }
-        std::future::poll_fn(|cx| stream.io.poll_io(cx, Direction::Write, || stream.connect_outcome())).await?;
-        Ok(stream)
-    }
-
-    /// The result of a connect in progress; `WouldBlock` while it still is.
-    fn connect_outcome(&self) -> io::Result<()> {
-        let sock = self.sock();
-        if let Some(e) = sock.take_error()? {
-            return Err(e);
-        }
-        match sock.peer_addr() {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
-            Err(e) => Err(e),
-        }
+    /// The socket and its registration, for ops.
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.io
     }
 
     /// The socket, for socket2's calls.

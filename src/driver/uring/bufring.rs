@@ -11,8 +11,11 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use io_uring::types::BufRingEntry;
 use io_uring::IoUring;
 
-/// The buffer group id every receive on this ring selects from.
+/// The buffer group id every stream receive on this ring selects from.
 pub(super) const RECV_GROUP: u16 = 0;
+/// The buffer group of datagram receives: buffers big enough for any UDP
+/// datagram plus the kernel's header and the sender's address.
+pub(super) const DGRAM_GROUP: u16 = 1;
 
 pub(super) struct BufRing {
     /// Page-aligned array of `entries` ring entries shared with the kernel.
@@ -32,8 +35,9 @@ pub(super) struct BufRing {
 unsafe impl Send for BufRing {}
 
 impl BufRing {
-    /// Allocates `entries` buffers of `size` bytes and registers them with `ring`.
-    pub(super) fn new(ring: &IoUring, entries: u16, size: u32) -> io::Result<BufRing> {
+    /// Allocates `entries` buffers of `size` bytes and registers them with
+    /// `ring` as buffer group `group`.
+    pub(super) fn new(ring: &IoUring, group: u16, entries: u16, size: u32) -> io::Result<BufRing> {
         let entries = entries.max(1).next_power_of_two().min(32768);
         let ring_layout = Self::ring_layout(entries);
         let data_layout = Self::data_layout(entries, size);
@@ -45,7 +49,7 @@ impl BufRing {
         let mut this = BufRing { ring: ring_mem.cast(), data, entries, size, tail: 0, lent: 0 };
         // SAFETY: the ring memory lives until `Drop`, which runs after the ring
         // is unregistered/destroyed (the Driver drops the io_uring first).
-        unsafe { ring.submitter().register_buf_ring_with_flags(this.ring as u64, entries, RECV_GROUP, 0)? };
+        unsafe { ring.submitter().register_buf_ring_with_flags(this.ring as u64, entries, group, 0)? };
         for bid in 0..entries {
             this.push(bid);
         }

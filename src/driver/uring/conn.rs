@@ -4,7 +4,6 @@
 //! `stream.rs` holds the handles tasks use; `conn_state.rs` the state.
 
 use std::io;
-use std::num::NonZeroU64;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -13,8 +12,17 @@ use io_uring::{cqueue, opcode, types};
 use super::bufring::RECV_GROUP;
 use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER};
 use super::home_link::HomeLink;
-use super::ring::{Completion, InFlight, Ring};
+use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::Kick;
+
+/// The multishot receive.
+const RECV: OpTag = 0;
+/// The multishot readiness poll of an on-demand stream.
+const POLL: OpTag = 1;
+/// A send of queued bytes.
+const SEND: OpTag = 2;
+/// The `shutdown(SHUT_WR)`.
+const SHUTDOWN: OpTag = 3;
 
 /// What the stream's handles and the driver's in-flight ops share.
 pub(crate) struct ConnShared {
@@ -50,77 +58,63 @@ impl ConnShared {
     /// Asks the home driver to reconcile this stream's ops with its state.
     /// Fails once the home driver has shut down: nothing would serve the op.
     pub(super) fn kick(self: &Arc<Self>) -> io::Result<()> {
-        self.home.kick(|| Kick::Conn(self.clone()))
-    }
-
-    /// Driver thread: submit or cancel whatever the state now calls for.
-    pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
-        self.home.reconciled();
-        let mut st = self.lock();
-        self.sync_recv(&mut st, ring);
-        self.sync_send(&mut st, ring);
+        self.home.kick(|| Kick::Reconcile(self.clone()))
     }
 
     fn sync_recv(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
         let fd = types::Fd(self.fd.as_raw_fd());
         if st.wants_recv() && ring.accepting_ops() {
             let entry = opcode::RecvMulti::new(fd, RECV_GROUP).build();
-            st.recv_op = NonZeroU64::new(ring.submit(entry, InFlight::Recv(self.clone())));
-        } else if let Some(user_data) = st.recv_op.map(NonZeroU64::get) {
-            if !st.recv_cancelling && (st.closed || st.rx.len() >= RECV_HIGH_WATER || st.mode.on_demand()) {
-                st.recv_cancelling = true;
-                ring.cancel(user_data);
-            }
+            st.read.recv_op.arm(ring, entry, InFlight::of(self.clone(), RECV));
+        } else if st.closed || st.read.rx.len() >= RECV_HIGH_WATER || st.read.mode.on_demand() {
+            st.read.recv_op.cancel(ring);
         }
         if st.wants_poll() && ring.accepting_ops() {
             let entry = opcode::PollAdd::new(fd, (libc::POLLIN | libc::POLLRDHUP) as u32).multi(true).build();
-            st.poll_op = NonZeroU64::new(ring.submit(entry, InFlight::Poll(self.clone())));
-        } else if let Some(user_data) = st.poll_op.map(NonZeroU64::get) {
-            if !st.poll_cancelling && (!st.receiving() || !st.mode.on_demand()) {
-                st.poll_cancelling = true;
-                ring.cancel(user_data);
-            }
+            st.read.poll_op.arm(ring, entry, InFlight::of(self.clone(), POLL));
+        } else if !st.receiving() || !st.read.mode.on_demand() {
+            st.read.poll_op.cancel(ring);
         }
     }
 
     fn sync_send(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
-        if st.send_op.is_some() || st.write_error.is_some() || !ring.accepting_ops() {
+        if st.write.send_op.is_armed() || st.write.write_error.is_some() || !ring.accepting_ops() {
             return;
         }
-        if let Some(chunk) = st.tx.next_chunk() {
+        if let Some(chunk) = st.write.tx.next_chunk() {
             let entry = opcode::Send::new(types::Fd(self.fd.as_raw_fd()), chunk.as_ptr(), chunk.len() as u32)
                 .flags(libc::MSG_NOSIGNAL)
                 .build();
-            st.send_op = NonZeroU64::new(ring.submit(entry, InFlight::Send(self.clone())));
-        } else if st.shutdown == Shutdown::Requested {
-            st.shutdown = Shutdown::InFlight;
+            st.write.send_op.arm(ring, entry, InFlight::of(self.clone(), SEND));
+        } else if st.write.shutdown == Shutdown::Requested {
+            st.write.shutdown = Shutdown::InFlight;
             let entry = opcode::Shutdown::new(types::Fd(self.fd.as_raw_fd()), libc::SHUT_WR).build();
-            ring.submit(entry, InFlight::Shutdown(self.clone()));
+            ring.submit(entry, InFlight::of(self.clone(), SHUTDOWN));
         }
     }
 
-    pub(super) fn on_recv(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+    fn on_recv(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
         let mut switched = false;
         match done.result {
             n if n > 0 => {
                 let Some(bid) = cqueue::buffer_select(done.flags) else {
                     // Not something the kernel does; fail the connection, don't panic.
-                    st.read_error = Some(io::Error::from_raw_os_error(libc::EIO));
+                    st.read.read_error = Some(io::Error::from_raw_os_error(libc::EIO));
                     return self.recv_ended(st, done, ring, false);
                 };
                 if !st.closed {
-                    st.rx.extend(ring.bufs.bytes(bid, n as usize));
+                    st.read.rx.extend(ring.bufs.bytes(bid, n as usize));
                 }
                 ring.bufs.taken();
                 ring.bufs.push(bid);
-                switched = st.mode.observe_received(n as usize, ring.bufs.size());
+                switched = st.read.mode.observe_received(n as usize, ring.bufs.size());
             }
-            0 => st.eof = true,
+            0 => st.read.eof = true,
             // The receive ended without data (buffers ran out, cancelled,
             // interrupted): armed again while the reader wants bytes.
             e if matches!(-e, libc::ENOBUFS | libc::ECANCELED | libc::EAGAIN | libc::EINTR) => {}
-            e => st.read_error = Some(io::Error::from_raw_os_error(-e)),
+            e => st.read.read_error = Some(io::Error::from_raw_os_error(-e)),
         }
         self.recv_ended(st, done, ring, switched);
     }
@@ -134,62 +128,87 @@ impl ConnShared {
         ring: &mut Ring,
         switched: bool,
     ) {
-        if !done.more() {
-            st.recv_op = None;
-            st.recv_cancelling = false;
-        }
+        let last = st.read.recv_op.completed(done);
         // Past the high-water mark the receive must be cancelled now: a
         // reader that stopped reading will not come back to ask.
-        if !done.more() || switched || st.rx.len() >= RECV_HIGH_WATER {
+        if last || switched || st.read.rx.len() >= RECV_HIGH_WATER {
             self.sync_recv(&mut st, ring);
         }
-        st.read_waiters.wake();
+        st.read.read_waiters.wake();
     }
 
     /// The on-demand poll fired (or ended): the reader may try the socket.
-    pub(super) fn on_poll(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+    fn on_poll(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        if done.result != -libc::ECANCELED && st.mode.on_demand() {
+        if done.result != -libc::ECANCELED && st.read.mode.on_demand() {
             // An error shows on the reader's own `recv`.
-            st.readable = true;
-            st.read_hup |= done.result < 0 || done.result & HUP_EVENTS != 0;
+            st.read.readable = true;
+            st.read.read_hup |= done.result < 0 || done.result & HUP_EVENTS != 0;
         }
-        if !done.more() {
-            st.poll_op = None;
-            st.poll_cancelling = false;
+        if st.read.poll_op.completed(done) {
             self.sync_recv(&mut st, ring);
         }
-        st.read_waiters.wake();
+        st.read.read_waiters.wake();
     }
 
-    pub(super) fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+    fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        st.send_op = None;
+        st.write.send_op.completed(done);
         if matches!(-done.result, libc::EAGAIN | libc::EINTR) {
             // Nothing sent; tokio's write would retry too.
             self.sync_send(&mut st, ring);
         } else if done.result < 0 {
             let e = io::Error::from_raw_os_error(-done.result);
-            st.fail(&e);
-            st.write_error = Some(e);
-            st.tx.clear();
-            st.read_waiters.wake();
+            st.read.fail(&e);
+            st.write.write_error = Some(e);
+            st.write.tx.clear();
+            st.read.read_waiters.wake();
         } else {
-            st.tx.advance(done.result as usize);
+            st.write.tx.advance(done.result as usize);
             self.sync_send(&mut st, ring);
         }
-        st.write_waiters.wake();
+        st.write.write_waiters.wake();
     }
 
-    pub(super) fn on_shutdown(self: &Arc<Self>, done: &Completion) {
+    fn on_shutdown(&self, done: &Completion) {
         let mut st = self.lock();
-        st.shutdown = Shutdown::Done;
+        st.write.shutdown = Shutdown::Done;
         if done.result < 0 && -done.result != libc::ENOTCONN {
             let e = io::Error::from_raw_os_error(-done.result);
-            st.fail(&e);
-            st.write_error = Some(e);
-            st.read_waiters.wake();
+            st.read.fail(&e);
+            st.write.write_error = Some(e);
+            st.read.read_waiters.wake();
         }
-        st.write_waiters.wake();
+        st.write.write_waiters.wake();
+    }
+}
+
+impl Owner for ConnShared {
+    /// Submits or cancels whatever the state now calls for.
+    fn reconcile(self: Arc<Self>, ring: &mut Ring) {
+        self.home.reconciled();
+        let mut st = self.lock();
+        self.sync_recv(&mut st, ring);
+        self.sync_send(&mut st, ring);
+    }
+
+    fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {
+        match tag {
+            RECV => self.on_recv(done, ring),
+            POLL => self.on_poll(done, ring),
+            SEND => self.on_send(done, ring),
+            _ => self.on_shutdown(done),
+        }
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn op_kind(&self, tag: OpTag) -> Option<super::faults::OpKind> {
+        use super::faults::OpKind;
+        Some(match tag {
+            RECV => OpKind::Recv,
+            POLL => OpKind::ReadinessPoll,
+            SEND => OpKind::Send,
+            _ => OpKind::Shutdown,
+        })
     }
 }

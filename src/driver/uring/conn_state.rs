@@ -4,12 +4,12 @@
 //! cancel. `stream.rs` holds the handles, `conn.rs` the driver's side.
 
 use std::io::{self, IoSlice, IoSliceMut};
-use std::num::NonZeroU64;
 use std::os::fd::RawFd;
 use std::task::{ready, Poll};
 
 use tokio::io::ReadBuf;
 
+use super::armed::ArmedOp;
 use super::queues::{RecvQueue, SendQueue};
 use super::recv_mode::RecvMode;
 use crate::driver::recv::{LazyInq, Received};
@@ -27,18 +27,30 @@ pub(super) const SEND_HIGH_WATER: usize = 128 * 1024;
 pub(super) const DIRECT_SEND_MIN: usize = 4 * 1024;
 
 /// A stream's state, behind its `ConnShared` lock: touched by the tasks
-/// using the stream (any thread) and by its home driver.
+/// using the stream (any thread) and by its home driver. Split by who
+/// touches it: readers and the receive ops, writers and the send ops.
 #[derive(Default)]
 pub(super) struct ConnState {
+    /// What the readers and the receive side of the driver share.
+    pub(super) read: ReadSide,
+    /// What the writers and the send side of the driver share.
+    pub(super) write: WriteSide,
+    /// Every user handle is gone: finish sending, stop receiving, then close.
+    pub(super) closed: bool,
+}
+
+/// The read half: bytes received and not yet read, the ops that receive
+/// them, and the tasks waiting for them.
+#[derive(Default)]
+pub(super) struct ReadSide {
+    /// Bytes received (by the multishot receive) and not yet read.
     pub(super) rx: RecvQueue,
-    /// user_data of the armed multishot receive.
-    pub(super) recv_op: Option<NonZeroU64>,
-    pub(super) recv_cancelling: bool,
+    /// The multishot receive.
+    pub(super) recv_op: ArmedOp,
     /// Multishot receive, or on-demand reads announced by a poll.
     pub(super) mode: RecvMode,
-    /// user_data of the armed multishot poll (on-demand mode).
-    pub(super) poll_op: Option<NonZeroU64>,
-    pub(super) poll_cancelling: bool,
+    /// The multishot readiness poll (on-demand mode).
+    pub(super) poll_op: ArmedOp,
     /// On-demand mode: the socket may hold bytes (set by the poll, cleared by
     /// a read that drained it).
     pub(super) readable: bool,
@@ -50,33 +62,47 @@ pub(super) struct ConnState {
     pub(super) inq: LazyInq,
     /// A reader has asked for bytes: keep a receive armed.
     pub(super) read_interest: bool,
+    /// The peer half-closed: reads return 0 once `rx` is drained.
     pub(super) eof: bool,
     /// The connection failed (a receive, or a send or shutdown: the socket
     /// hands its error to one call only, and the next read may see it shut):
     /// every later read reports this, never a clean EOF. See `fail`.
     pub(super) read_error: Option<io::Error>,
+    /// The reader's task and the tasks awaiting readability.
     pub(super) read_waiters: Waiters,
+}
+
+/// The write half: bytes taken by `poll_write` and not yet sent, the send in
+/// flight, the half-close, and the tasks waiting for room.
+#[derive(Default)]
+pub(super) struct WriteSide {
+    /// Bytes taken and not yet accepted by the kernel.
     pub(super) tx: SendQueue,
-    /// user_data of the send in flight.
-    pub(super) send_op: Option<NonZeroU64>,
+    /// The send in flight.
+    pub(super) send_op: ArmedOp,
+    /// A send failed; the next write, flush or shutdown returns it (once).
     pub(super) write_error: Option<io::Error>,
+    /// The writer's task and the tasks awaiting writability.
     pub(super) write_waiters: Waiters,
+    /// Where the `shutdown(SHUT_WR)` stands.
     pub(super) shutdown: Shutdown,
-    /// Every user handle is gone: finish sending, stop receiving, then close.
-    pub(super) closed: bool,
 }
 
 /// Where the write half's `shutdown(SHUT_WR)` stands.
 #[derive(Default, PartialEq, Eq)]
 pub(super) enum Shutdown {
+    /// Not asked for.
     #[default]
     Open,
+    /// Asked for: submitted once the queued bytes are sent.
     Requested,
+    /// Submitted.
     InFlight,
+    /// Completed.
     Done,
 }
 
-impl ConnState {
+impl ReadSide {
     /// Copies queued bytes into `buf`; Ready(Ok(0)) at EOF; Pending (with read
     /// interest registered) when nothing is there yet.
     pub(super) fn take_readable(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
@@ -132,20 +158,10 @@ impl ConnState {
         }
     }
 
-    /// The write half's readiness once it is ready: room, and whether the
-    /// connection failed (a send or receive got an error).
-    pub(super) fn write_readiness(&self) -> Ready {
-        if self.write_error.is_some() || self.read_error.is_some() {
-            Ready::WRITABLE | Ready::WRITE_CLOSED
-        } else {
-            Ready::WRITABLE
-        }
-    }
-
     /// The socket may be read directly: on-demand mode, readable, and no
     /// multishot receive that could hold earlier bytes.
     pub(super) fn may_recv_now(&self) -> bool {
-        self.readable && self.recv_op.is_none()
+        self.readable && !self.recv_op.is_armed()
     }
 
     /// One `recv` into the caller's buffer; None when the socket had nothing.
@@ -176,22 +192,28 @@ impl ConnState {
     }
 
     /// An op or call on the connection failed with `e`: later reads report it
-    /// (the first failure wins). Bytes already received are still read first.
+    /// (the first failure wins), a broken pipe as the reset it is to a
+    /// reader. Bytes already received are still read first.
     pub(super) fn fail(&mut self, e: &io::Error) {
         if self.read_error.is_none() {
-            self.read_error = Some(copy_error(e));
+            self.read_error = Some(match e.raw_os_error() {
+                Some(libc::EPIPE) => io::Error::from_raw_os_error(libc::ECONNRESET),
+                _ => copy_error(e),
+            });
         }
     }
+}
 
+impl ConnState {
     /// Queues as much of `bufs` (in order) as fits; Pending when the queue
     /// is full. With nothing queued or in flight, a large write first goes
     /// straight to the socket from the caller's memory (bytes never reorder:
     /// the state lock is held and nothing earlier is waiting).
     pub(super) fn take_writable(&mut self, fd: RawFd, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        if let Some(e) = self.write_error.take() {
+        if let Some(e) = self.write.write_error.take() {
             return Poll::Ready(Err(e));
         }
-        if self.shutdown != Shutdown::Open {
+        if self.write.shutdown != Shutdown::Open {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
         let total: usize = bufs.iter().map(|buf| buf.len()).sum();
@@ -199,12 +221,12 @@ impl ConnState {
             return Poll::Ready(Ok(0));
         }
         let mut sent = 0;
-        if total >= DIRECT_SEND_MIN && self.tx.is_empty() && self.send_op.is_none() {
+        if total >= DIRECT_SEND_MIN && self.write.tx.is_empty() && !self.write.send_op.is_armed() {
             match send_slices(fd, bufs, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) {
                 Ok(n) => sent = n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => {
-                    self.fail(&e);
+                    self.read.fail(&e);
                     return Poll::Ready(Err(e));
                 }
             }
@@ -212,38 +234,46 @@ impl ConnState {
                 return Poll::Ready(Ok(sent));
             }
         }
-        let room = SEND_HIGH_WATER.saturating_sub(self.tx.len());
+        let room = SEND_HIGH_WATER.saturating_sub(self.write.tx.len());
         if room == 0 {
             return if sent > 0 { Poll::Ready(Ok(sent)) } else { Poll::Pending };
         }
-        Poll::Ready(Ok(sent + self.tx.push_slices(bufs, sent, room)))
+        Poll::Ready(Ok(sent + self.write.tx.push_slices(bufs, sent, room)))
+    }
+
+    /// The write half's readiness once it is ready: room, and whether the
+    /// connection failed (a send or receive got an error).
+    pub(super) fn write_readiness(&self) -> Ready {
+        if self.write.write_error.is_some() || self.read.read_error.is_some() {
+            Ready::WRITABLE | Ready::WRITE_CLOSED
+        } else {
+            Ready::WRITABLE
+        }
     }
 
     /// The reader still wants bytes from the socket.
     pub(super) fn receiving(&self) -> bool {
-        self.read_interest && !self.closed && !self.eof && self.read_error.is_none()
+        self.read.read_interest && !self.closed && !self.read.eof && self.read.read_error.is_none()
     }
 
     /// A multishot receive should be armed and is not.
     pub(super) fn wants_recv(&self) -> bool {
-        self.recv_op.is_none()
-            && !self.mode.on_demand()
-            && self.poll_op.is_none()
+        !self.read.recv_op.is_armed()
+            && !self.read.mode.on_demand()
+            && !self.read.poll_op.is_armed()
             && self.receiving()
-            && self.rx.len() < RECV_HIGH_WATER / 2
+            && self.read.rx.len() < RECV_HIGH_WATER / 2
     }
 
     /// An on-demand connection's poll should be armed and is not.
     pub(super) fn wants_poll(&self) -> bool {
-        self.mode.on_demand() && self.poll_op.is_none() && self.recv_op.is_none() && self.receiving()
+        self.read.mode.on_demand() && !self.read.poll_op.is_armed() && !self.read.recv_op.is_armed() && self.receiving()
     }
 
     /// The driver must arm or cancel something for the reader (a reader may
     /// have just switched the connection back to the multishot receive).
     pub(super) fn recv_out_of_sync(&self) -> bool {
-        self.wants_recv()
-            || self.wants_poll()
-            || (self.poll_op.is_some() && !self.poll_cancelling && !self.mode.on_demand())
+        self.wants_recv() || self.wants_poll() || (self.read.poll_op.is_live() && !self.read.mode.on_demand())
     }
 }
 

@@ -35,7 +35,7 @@ pub enum OpKind {
     Accept,
     /// The multishot poll of a listener's epoll fd.
     AcceptWatch,
-    /// A connect (every one-shot op).
+    /// A connect.
     Connect,
     /// An `ASYNC_CANCEL`.
     Cancel,
@@ -75,7 +75,9 @@ pub fn clear() -> usize {
 
 /// Ring::submit: the entry to push for `op`, after any queued fault for its kind.
 pub(super) fn intercept(op: &InFlight, mut entry: squeue::Entry) -> squeue::Entry {
-    let Some(kind) = kind_of(op) else { return entry };
+    // One-shot ops (connect, send_to) are told apart by their opcode.
+    let connect = || (sqe::opcode(&mut entry) == opcode::Connect::CODE).then_some(OpKind::Connect);
+    let Some(kind) = op.op_kind().or_else(connect) else { return entry };
     let fault = PLAN.with(|plan| {
         let mut plan = plan.borrow_mut();
         let at = plan.iter().position(|(k, _)| *k == kind)?;
@@ -95,18 +97,4 @@ pub(super) fn intercept(op: &InFlight, mut entry: squeue::Entry) -> squeue::Entr
     }
     APPLIED.with(|n| n.set(n.get() + 1));
     entry
-}
-
-fn kind_of(op: &InFlight) -> Option<OpKind> {
-    Some(match op {
-        InFlight::Recv(_) => OpKind::Recv,
-        InFlight::Poll(_) => OpKind::ReadinessPoll,
-        InFlight::Send(_) => OpKind::Send,
-        InFlight::Shutdown(_) => OpKind::Shutdown,
-        InFlight::Accept(_) => OpKind::Accept,
-        InFlight::AcceptReady(_) => OpKind::AcceptWatch,
-        InFlight::Oneshot(_) => OpKind::Connect,
-        InFlight::Cancel(_) => OpKind::Cancel,
-        InFlight::Wake => return None,
-    })
 }

@@ -5,20 +5,24 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use super::accept_watch::{accept_entry, AcceptWatch};
+use super::armed::ArmedOp;
 use super::home_link::HomeLink;
-use super::ring::{Completion, InFlight, Ring};
+use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::stream::set_nonblocking;
 use super::Kick;
 use crate::driver::waiters::{set_waker, wake};
 
 /// Accepted sockets a listener may queue before its accept is paused.
 const ACCEPT_BACKLOG: usize = 1024;
+/// The multishot poll of the epoll fd.
+const WATCH: OpTag = 0;
+/// A one-shot accept.
+const ACCEPT: OpTag = 1;
 
 pub(crate) struct Listener {
     shared: Arc<ListenerShared>,
@@ -43,28 +47,15 @@ struct ListenerState {
     /// answers one accept call, and the next call retries for real.
     error: Option<io::Error>,
     /// The multishot poll of the epoll fd.
-    watch_op: Option<InFlightOp>,
+    watch_op: ArmedOp,
     /// The one-shot accept.
-    accept_op: Option<InFlightOp>,
+    accept_op: ArmedOp,
     /// A connection may be waiting: submit an accept when none is in flight.
     ready: bool,
     /// Someone is accepting: keep the watch armed.
     interest: bool,
     waker: Option<Waker>,
     closed: bool,
-}
-
-/// An op of the listener's in the ring.
-struct InFlightOp {
-    user_data: u64,
-    /// A cancel for it has been submitted.
-    cancelling: bool,
-}
-
-impl InFlightOp {
-    fn new(user_data: u64) -> Option<InFlightOp> {
-        Some(InFlightOp { user_data, cancelling: false })
-    }
 }
 
 impl Listener {
@@ -80,11 +71,11 @@ impl Listener {
         })
     }
 
-    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, socket2::SockAddr)>> {
         let mut st = self.shared.lock();
         while let Some(fd) = st.accepted.pop_front() {
             // A connection reset before we looked has no peer: skip it.
-            if let Some(peer) = socket2::SockRef::from(&fd).peer_addr().ok().and_then(|a| a.as_socket()) {
+            if let Ok(peer) = socket2::SockRef::from(&fd).peer_addr() {
                 return Poll::Ready(Ok((fd, peer)));
             }
         }
@@ -94,7 +85,7 @@ impl Listener {
             return Poll::Ready(Err(e));
         }
         set_waker(&mut st.waker, cx);
-        let arm = !st.interest || st.watch_op.is_none() || (st.ready && st.accept_op.is_none());
+        let arm = !st.interest || !st.watch_op.is_armed() || (st.ready && !st.accept_op.is_armed());
         st.interest = true;
         drop(st);
         if arm {
@@ -122,7 +113,7 @@ impl Drop for Listener {
         st.closed = true;
         st.accepted.clear();
         drop(st);
-        self.shared.home.closed(|| Kick::Listener(self.shared.clone()));
+        self.shared.home.closed(|| Kick::Reconcile(self.shared.clone()));
     }
 }
 
@@ -133,13 +124,7 @@ impl ListenerShared {
 
     /// Fails once the home driver has shut down: nothing would accept.
     fn kick(self: &Arc<Self>) -> io::Result<()> {
-        self.home.kick(|| Kick::Listener(self.clone()))
-    }
-
-    pub(super) fn reconcile(self: &Arc<Self>, ring: &mut Ring) {
-        self.home.reconciled();
-        let mut st = self.lock();
-        self.sync_accept(&mut st, ring);
+        self.home.kick(|| Kick::Reconcile(self.clone()))
     }
 
     fn sync_accept(self: &Arc<Self>, st: &mut ListenerState, ring: &mut Ring) {
@@ -149,33 +134,28 @@ impl ListenerShared {
             && st.accepted.len() < ACCEPT_BACKLOG
             && ring.accepting_ops();
         if !wanted {
-            for op in [&mut st.watch_op, &mut st.accept_op].into_iter().flatten() {
-                if !op.cancelling {
-                    op.cancelling = true;
-                    ring.cancel(op.user_data);
-                }
-            }
+            st.watch_op.cancel(ring);
+            st.accept_op.cancel(ring);
             return;
         }
-        if st.watch_op.is_none() {
+        if !st.watch_op.is_armed() {
             // Armed on a listener with connections waiting, it completes at
             // once; until it does, try an accept anyway.
             st.ready = true;
-            st.watch_op = InFlightOp::new(ring.submit(self.watch.poll_entry(), InFlight::AcceptReady(self.clone())));
+            st.watch_op.arm(ring, self.watch.poll_entry(), InFlight::of(self.clone(), WATCH));
         }
-        if st.ready && st.accept_op.is_none() {
+        if st.ready && !st.accept_op.is_armed() {
             st.ready = false;
             let entry = accept_entry(self.fd.as_raw_fd());
-            st.accept_op = InFlightOp::new(ring.submit(entry, InFlight::Accept(self.clone())));
+            st.accept_op.arm(ring, entry, InFlight::of(self.clone(), ACCEPT));
         }
     }
 
     /// A completion of the epoll watch: a connection may be waiting.
-    pub(super) fn on_ready(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+    fn on_ready(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        if !done.more() {
-            st.watch_op = None; // ended (cancelled, or overflow): re-armed if wanted
-        }
+        // Once ended (cancelled, or overflow) it is re-armed if wanted.
+        st.watch_op.completed(done);
         if done.result >= 0 {
             st.ready = true;
         }
@@ -183,9 +163,9 @@ impl ListenerShared {
     }
 
     /// The completion of a one-shot accept.
-    pub(super) fn on_accept(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
+    fn on_accept(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        st.accept_op = None;
+        st.accept_op.completed(done);
         match done.result {
             fd @ 0.. => {
                 // SAFETY: a successful accept completion carries a new fd we own.
@@ -208,5 +188,26 @@ impl ListenerShared {
         if !st.accepted.is_empty() || st.error.is_some() {
             wake(&mut st.waker);
         }
+    }
+}
+
+impl Owner for ListenerShared {
+    fn reconcile(self: Arc<Self>, ring: &mut Ring) {
+        self.home.reconciled();
+        let mut st = self.lock();
+        self.sync_accept(&mut st, ring);
+    }
+
+    fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {
+        match tag {
+            WATCH => self.on_ready(done, ring),
+            _ => self.on_accept(done, ring),
+        }
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn op_kind(&self, tag: OpTag) -> Option<super::faults::OpKind> {
+        use super::faults::OpKind;
+        Some(if tag == WATCH { OpKind::AcceptWatch } else { OpKind::Accept })
     }
 }

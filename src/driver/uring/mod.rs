@@ -12,14 +12,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use io_uring::{opcode, types, IoUring};
+use io_uring::{types, IoUring};
 
 use super::{DriverConfig, DriverCounters};
 
 mod accept_watch;
+mod armed;
 mod bufring;
 mod conn;
 mod conn_state;
+mod dgram;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
 mod home_link;
@@ -34,25 +36,22 @@ mod sqe;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod wake;
 
+pub(crate) use dgram::Datagram;
 pub(crate) use listener::Listener;
+pub(crate) use oneshot::Oneshot;
 pub(crate) use probe::probe;
 pub(crate) use stream::Stream;
 
 use bufring::BufRing;
-use conn::ConnShared;
-use listener::ListenerShared;
-use oneshot::OneshotCompletion;
-use ring::{Completion, InFlight, Ring};
+use ring::{Completion, Owner, Ring};
+use wake::WakeRead;
 
 /// Work for the driver's thread, queued by any thread.
 enum Kick {
-    /// Bring a stream's in-flight ops in line with its state.
-    Conn(Arc<ConnShared>),
-    /// Bring a listener's accept in line with its state.
-    Listener(Arc<ListenerShared>),
-    /// Submit a one-shot op.
-    Submit(Arc<dyn OneshotCompletion>),
+    /// Bring an owner's in-flight ops in line with its state.
+    Reconcile(Arc<dyn Owner>),
     /// Cancel the op with this user_data.
     Cancel(u64),
 }
@@ -129,10 +128,6 @@ pub(crate) struct Driver {
     /// Dropped only once the kernel has completed every op (see `Drop`).
     ring: ManuallyDrop<Ring>,
     handle: Arc<Handle>,
-    /// Target of the always-armed eventfd read; lives as long as the ring.
-    wake_buf: ManuallyDrop<Box<u64>>,
-    /// Set by `shutdown`: stop re-arming the wake-up read.
-    stopping: bool,
     /// Set by `shutdown`: no op is in flight, the ring's memory may be freed.
     quiesced: bool,
     /// Kicks taken from the handle, reused across ticks.
@@ -144,7 +139,7 @@ pub(crate) struct Driver {
 impl Driver {
     pub(crate) fn new(config: &DriverConfig) -> io::Result<Driver> {
         let uring = build_ring(config)?;
-        let bufs = BufRing::new(&uring, config.recv_buffers, config.recv_buffer_size)?;
+        let bufs = BufRing::new(&uring, bufring::RECV_GROUP, config.recv_buffers, config.recv_buffer_size)?;
         // SAFETY: eventfd(2) returns a new fd or -1.
         let wake_fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
         if wake_fd < 0 {
@@ -164,25 +159,16 @@ impl Driver {
         let mut driver = Driver {
             ring: ManuallyDrop::new(Ring::new(uring, bufs)),
             handle,
-            wake_buf: ManuallyDrop::new(Box::new(0)),
-            stopping: false,
             quiesced: false,
             kicks: Vec::new(),
             reaped: Vec::new(),
         };
-        driver.arm_wake();
+        WakeRead::arm(driver.handle.wake_fd.as_raw_fd(), &mut driver.ring);
         Ok(driver)
     }
 
     pub(crate) fn handle(&self) -> Arc<Handle> {
         self.handle.clone()
-    }
-
-    fn arm_wake(&mut self) {
-        let entry =
-            opcode::Read::new(types::Fd(self.handle.wake_fd.as_raw_fd()), (&mut **self.wake_buf as *mut u64).cast(), 8)
-                .build();
-        self.ring.submit(entry, InFlight::Wake);
     }
 
     pub(crate) fn park(&mut self, timeout: Option<Duration>, has_work: &dyn Fn() -> bool) {
@@ -196,7 +182,7 @@ impl Driver {
                 wait = false;
             }
         }
-        self.ring.bufs.publish();
+        self.ring.publish_bufs();
         let entered = if wait {
             self.enter_and_wait(timeout)
         } else if self.needs_enter() {
@@ -212,7 +198,7 @@ impl Driver {
             assert!(quiet.contains(&e.raw_os_error().unwrap_or(0)), "io_uring_enter failed: {e}");
         }
         self.reap();
-        self.ring.bufs.publish();
+        self.ring.publish_bufs();
         self.publish_counters();
     }
 
@@ -240,9 +226,7 @@ impl Driver {
         std::mem::swap(&mut self.kicks, &mut *self.handle.kicks.lock().expect("kick queue poisoned"));
         for kick in self.kicks.drain(..) {
             match kick {
-                Kick::Conn(conn) => conn.reconcile(&mut self.ring),
-                Kick::Listener(listener) => listener.reconcile(&mut self.ring),
-                Kick::Submit(op) => op.submit(&mut self.ring),
+                Kick::Reconcile(owner) => owner.reconcile(&mut self.ring),
                 Kick::Cancel(user_data) => self.ring.cancel(user_data),
             }
         }
@@ -279,21 +263,7 @@ impl Driver {
         let Some(owner) = self.ring.take_owner(user_data, completion.more()) else {
             return; // stale: its slot was released and maybe reused
         };
-        match owner {
-            InFlight::Wake if self.stopping => {}
-            InFlight::Wake => self.arm_wake(),
-            InFlight::Recv(conn) => conn.on_recv(&completion, &mut self.ring),
-            InFlight::Poll(conn) => conn.on_poll(&completion, &mut self.ring),
-            InFlight::Send(conn) => conn.on_send(&completion, &mut self.ring),
-            InFlight::Shutdown(conn) => conn.on_shutdown(&completion),
-            InFlight::Accept(listener) => listener.on_accept(&completion, &mut self.ring),
-            InFlight::AcceptReady(listener) => listener.on_ready(&completion, &mut self.ring),
-            InFlight::Oneshot(op) => op.complete(completion.result),
-            // The op was running and will end by itself, which a multishot
-            // op may never do: ask again (the target may be gone by then).
-            InFlight::Cancel(target) if completion.result == -libc::EALREADY => self.ring.cancel(target),
-            InFlight::Cancel(_) => {}
-        }
+        owner.complete(&completion, &mut self.ring);
     }
 
     fn publish_counters(&self) {
@@ -307,7 +277,6 @@ impl Driver {
         if self.quiesced {
             return;
         }
-        self.stopping = true;
         self.ring.stop();
         self.flush_kicks();
         for user_data in self.ring.live_user_data() {
@@ -334,11 +303,8 @@ impl Drop for Driver {
         self.shutdown();
         if self.quiesced {
             // SAFETY: dropped exactly once, here; no op is in flight, so the
-            // kernel no longer reads or writes the ring's buffers or wake_buf.
-            unsafe {
-                ManuallyDrop::drop(&mut self.ring);
-                ManuallyDrop::drop(&mut self.wake_buf);
-            }
+            // kernel no longer reads or writes the ring's buffers.
+            unsafe { ManuallyDrop::drop(&mut self.ring) };
         }
     }
 }
@@ -360,7 +326,7 @@ fn shut_down() -> io::Error {
 
 /// The io_uring driver new I/O objects on this thread belong to.
 fn home() -> Arc<Handle> {
-    match crate::runtime::context::io_driver() {
+    match super::context::current() {
         super::Handle::Uring(handle) => handle,
         #[allow(unreachable_patterns)]
         _ => unreachable!("an io_uring object was created on a mio runtime"),

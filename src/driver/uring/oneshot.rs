@@ -1,80 +1,85 @@
-//! A single-completion op (connect, ...) as a future that owns its resources.
+//! The io_uring path of [`Op`](crate::driver::op::Op): a single-completion
+//! op as a future that owns its resources.
 //!
-//! The resources (socket, address, buffer) live inside the shared op, which
-//! the driver's slab holds until the completion arrives. Dropping the future
+//! The op (boxed) and its socket live inside the shared state, which the
+//! driver's slab holds until the completion arrives. Dropping the future
 //! early only asks for a cancel: the memory is freed when the CQE comes.
 
 use std::future::Future;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use io_uring::squeue;
-
-use super::ring::{InFlight, Ring};
+use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::{Handle, Kick};
+use crate::driver::op::OpAble;
 use crate::driver::waiters::{set_waker, wake};
 
-/// What the driver calls on a one-shot op.
-pub(super) trait OneshotCompletion: Send + Sync {
-    /// Driver thread: push the SQE (unless the future was already dropped).
-    fn submit(self: Arc<Self>, ring: &mut Ring);
-    /// Driver thread: the completion arrived.
-    fn complete(&self, result: i32);
+/// A future resolving to the op's CQE result and the op back.
+pub(crate) struct Oneshot<T: OpAble> {
+    shared: Arc<OneshotOp<T>>,
 }
 
-/// A future resolving to the op's result and its resources back.
-pub(super) struct Oneshot<R: Send + 'static> {
-    op: Arc<OneshotOp<R>>,
-}
-
-struct OneshotOp<R> {
+/// What the driver's slab and the future share.
+struct OneshotOp<T> {
+    /// The driver the op was queued on.
     home: Arc<Handle>,
-    build: fn(&mut R) -> squeue::Entry,
-    state: Mutex<OneshotState<R>>,
+    /// Everything that changes, under one lock.
+    state: Mutex<OneshotState<T>>,
 }
 
-struct OneshotState<R> {
+/// The op's progress.
+struct OneshotState<T> {
     /// Boxed so pointers into it stay put while the kernel uses them.
-    resources: Option<Box<R>>,
+    op: Option<Box<T>>,
+    /// The socket the op acts on, kept open until the completion; let go
+    /// with the op, so the caller may own the socket again.
+    fd: Option<Arc<OwnedFd>>,
+    /// Set once submitted: what a cancel names.
     user_data: Option<u64>,
+    /// The CQE's result, once it arrived.
     result: Option<i32>,
+    /// The task awaiting the result.
     waker: Option<Waker>,
     /// The future is gone: don't submit; a submitted op gets cancelled.
     abandoned: bool,
 }
 
-impl<R: Send + 'static> Oneshot<R> {
-    /// Queues an op on `home`; `build` makes its SQE from the (boxed, pinned
-    /// in place) resources.
-    pub(super) fn new(home: Arc<Handle>, resources: R, build: fn(&mut R) -> squeue::Entry) -> Self {
-        let op = Arc::new(OneshotOp {
-            home,
-            build,
-            state: Mutex::new(OneshotState {
-                resources: Some(Box::new(resources)),
-                user_data: None,
-                result: None,
-                waker: None,
-                abandoned: false,
-            }),
-        });
-        if !op.home.kick(Kick::Submit(op.clone())) {
-            op.complete(-libc::ECANCELED); // the driver is gone: fail, don't hang
+impl<T: OpAble> Oneshot<T> {
+    /// Queues `op` on `fd` on the current thread's io_uring driver.
+    pub(crate) fn new(fd: Arc<OwnedFd>, op: T) -> Self {
+        Oneshot::on(super::home(), fd, op)
+    }
+
+    /// Queues `op` on `fd` on the driver `home`.
+    pub(super) fn on(home: Arc<Handle>, fd: Arc<OwnedFd>, op: T) -> Self {
+        let state = OneshotState {
+            op: Some(Box::new(op)),
+            fd: Some(fd),
+            user_data: None,
+            result: None,
+            waker: None,
+            abandoned: false,
+        };
+        let shared = Arc::new(OneshotOp { home, state: Mutex::new(state) });
+        if !shared.home.kick(Kick::Reconcile(shared.clone())) {
+            shared.finish(-libc::ECANCELED); // the driver is gone: fail, don't hang
         }
-        Oneshot { op }
+        Oneshot { shared }
     }
 }
 
-impl<R: Send + 'static> Future for Oneshot<R> {
-    type Output = (i32, R);
+impl<T: OpAble> Future for Oneshot<T> {
+    type Output = (i32, T);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut st = self.op.state.lock().expect("op state poisoned");
+        let mut st = self.shared.state.lock().expect("op state poisoned");
         match st.result {
             Some(result) => {
-                let resources = st.resources.take().expect("one-shot op polled after completion");
-                Poll::Ready((result, *resources))
+                let op = st.op.take().expect("one-shot op polled after completion");
+                st.fd = None;
+                Poll::Ready((result, *op))
             }
             None => {
                 set_waker(&mut st.waker, cx);
@@ -84,32 +89,41 @@ impl<R: Send + 'static> Future for Oneshot<R> {
     }
 }
 
-impl<R: Send + 'static> Drop for Oneshot<R> {
+impl<T: OpAble> Drop for Oneshot<T> {
     fn drop(&mut self) {
-        let mut st = self.op.state.lock().expect("op state poisoned");
+        let mut st = self.shared.state.lock().expect("op state poisoned");
         if st.result.is_none() {
             st.abandoned = true;
             if let Some(user_data) = st.user_data {
-                let _ = self.op.home.kick(Kick::Cancel(user_data));
+                let _ = self.shared.home.kick(Kick::Cancel(user_data));
             }
         }
     }
 }
 
-impl<R: Send + 'static> OneshotCompletion for OneshotOp<R> {
-    fn submit(self: Arc<Self>, ring: &mut Ring) {
+impl<T: OpAble> OneshotOp<T> {
+    /// Records the result and wakes the task.
+    fn finish(&self, result: i32) {
+        let mut st = self.state.lock().expect("op state poisoned");
+        st.result = Some(result);
+        wake(&mut st.waker);
+    }
+}
+
+impl<T: OpAble> Owner for OneshotOp<T> {
+    /// Submits the op, unless its future was dropped first.
+    fn reconcile(self: Arc<Self>, ring: &mut Ring) {
         let mut st = self.state.lock().expect("op state poisoned");
         if st.abandoned {
             return;
         }
-        let resources = st.resources.as_mut().expect("resources present until completion");
-        let entry = (self.build)(resources);
-        st.user_data = Some(ring.submit(entry, InFlight::Oneshot(self.clone())));
+        let st = &mut *st;
+        let fd = st.fd.as_ref().expect("socket present until completion").as_raw_fd();
+        let entry = st.op.as_mut().expect("op present until completion").uring_sqe(fd);
+        st.user_data = Some(ring.submit(entry, InFlight::of(self.clone(), 0)));
     }
 
-    fn complete(&self, result: i32) {
-        let mut st = self.state.lock().expect("op state poisoned");
-        st.result = Some(result);
-        wake(&mut st.waker);
+    fn on_completion(self: Arc<Self>, _tag: OpTag, done: &Completion, _ring: &mut Ring) {
+        self.finish(done.result);
     }
 }

@@ -46,7 +46,8 @@ fn run_probe() -> io::Result<()> {
     if cqe.user_data() != 42 || cqe.result() != 0 {
         return Err(io::Error::other("io_uring NOP round trip returned garbage"));
     }
-    let bufs = super::bufring::BufRing::new(&ring, 1, 64).map_err(|e| annotate(e, "IORING_REGISTER_PBUF_RING"))?;
+    let bufs = super::bufring::BufRing::new(&ring, super::bufring::RECV_GROUP, 1, 64)
+        .map_err(|e| annotate(e, "IORING_REGISTER_PBUF_RING"))?;
     ring.submitter().unregister_buf_ring(super::bufring::RECV_GROUP)?;
     drop(bufs);
     Ok(())

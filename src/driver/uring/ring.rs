@@ -6,37 +6,85 @@
 //! dropped future never frees memory in flight, and a stale completion for a
 //! reused slot is recognised by its generation and dropped.
 
+use std::io;
 use std::sync::Arc;
 
 use io_uring::{cqueue, opcode, squeue, IoUring};
 use slab::Slab;
 
-use super::bufring::BufRing;
-use super::conn::ConnShared;
-use super::listener::ListenerShared;
-use super::oneshot::OneshotCompletion;
+use super::bufring::{BufRing, DGRAM_GROUP};
 use super::sq_backlog::SqBacklog;
 
-/// What an in-flight operation is for, and what it keeps alive.
-pub(super) enum InFlight {
-    /// The read of the driver's wake-up eventfd.
-    Wake,
-    /// A multishot receive on a stream.
-    Recv(Arc<ConnShared>),
-    /// A multishot readiness poll on an on-demand stream.
-    Poll(Arc<ConnShared>),
-    /// A send of a stream's queued bytes.
-    Send(Arc<ConnShared>),
-    /// A `shutdown(SHUT_WR)` of a stream.
-    Shutdown(Arc<ConnShared>),
-    /// A one-shot accept on a listener.
-    Accept(Arc<ListenerShared>),
-    /// A multishot poll of a listener's epoll fd.
-    AcceptReady(Arc<ListenerShared>),
-    /// Any single-completion op (connect, ...): its resources live in the Arc.
-    Oneshot(Arc<dyn OneshotCompletion>),
-    /// An `ASYNC_CANCEL` request for the op with this user_data.
-    Cancel(u64),
+/// Which of its ops a completion is for, as its owner numbers them.
+pub(super) type OpTag = u8;
+
+/// Anything that submits ops to a ring: an I/O object, a one-shot op, the
+/// driver's wake-up read. The ring and the completion path know owners only
+/// through this trait, so a new kind of owner is one new file.
+pub(super) trait Owner: Send + Sync + 'static {
+    /// Driver thread: the owner kicked its driver; submit or cancel whatever
+    /// its state now calls for.
+    fn reconcile(self: Arc<Self>, ring: &mut Ring);
+
+    /// Driver thread: a completion for the op the owner submitted as `tag`.
+    /// `done.more()` says whether more completions follow for that op.
+    fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring);
+
+    /// What kind of op `tag` is, for fault injection; None: not injectable.
+    #[cfg(feature = "fault-injection")]
+    fn op_kind(&self, _tag: OpTag) -> Option<super::faults::OpKind> {
+        None
+    }
+}
+
+/// Who an in-flight op is for, and what it keeps alive until the final
+/// completion: its owner, or nobody for an `ASYNC_CANCEL` request.
+pub(super) struct InFlight {
+    /// None for a cancel request, whose completion carries nothing.
+    owner: Option<Arc<dyn Owner>>,
+    /// The owner's name for the op.
+    tag: OpTag,
+    /// For a cancel request, the user_data it cancels (0 otherwise): asked
+    /// again when the kernel answers EALREADY (the target was running and
+    /// would end by itself, which a multishot op may never do).
+    target: u64,
+}
+
+impl InFlight {
+    /// The op `tag` of `owner`.
+    pub(super) fn of(owner: Arc<dyn Owner>, tag: OpTag) -> InFlight {
+        InFlight { owner: Some(owner), tag, target: 0 }
+    }
+
+    /// An op nobody waits for (a test's NOP).
+    #[cfg(test)]
+    pub(super) fn nobody() -> InFlight {
+        InFlight { owner: None, tag: 0, target: 0 }
+    }
+
+    /// A cancel request for the op with `target` user_data.
+    fn cancel_of(target: u64) -> InFlight {
+        InFlight { owner: None, tag: 0, target }
+    }
+
+    /// What kind of op this is, for fault injection.
+    #[cfg(feature = "fault-injection")]
+    pub(super) fn op_kind(&self) -> Option<super::faults::OpKind> {
+        match &self.owner {
+            Some(owner) => owner.op_kind(self.tag),
+            None if self.target != 0 => Some(super::faults::OpKind::Cancel),
+            None => None,
+        }
+    }
+
+    /// Hands `done` to the owner, if there is one.
+    pub(super) fn complete(self, done: &Completion, ring: &mut Ring) {
+        if let Some(owner) = self.owner {
+            owner.on_completion(self.tag, done, ring);
+        } else if self.target != 0 && done.result == -libc::EALREADY {
+            ring.cancel(self.target);
+        }
+    }
 }
 
 struct OpSlot {
@@ -49,6 +97,9 @@ pub(super) struct Ring {
     /// Declared first so it is dropped (closed) before the buffers it used.
     pub(super) uring: IoUring,
     pub(super) bufs: BufRing,
+    /// The datagram buffer group, made when the first datagram socket
+    /// receives (most programs never do).
+    dgram_bufs: Option<BufRing>,
     ops: Slab<OpSlot>,
     /// Entries waiting for room in the submission queue.
     backlog: SqBacklog,
@@ -56,6 +107,15 @@ pub(super) struct Ring {
     /// The driver is shutting down: completions must not arm new ops.
     stopping: bool,
 }
+
+/// Buffers in the datagram group: a burst of more datagrams than this between
+/// two driver ticks ends the multishot receive (ENOBUFS), which re-arms; the
+/// datagrams wait in the socket meanwhile.
+const DGRAM_BUFFERS: u16 = 64;
+/// Room for the largest UDP payload (65,527 bytes over IPv6), the kernel's
+/// 16-byte header and a `sockaddr_storage`, rounded to pages. The memory is
+/// virtual until written: a small datagram touches one page.
+const DGRAM_BUFFER_SIZE: u32 = 64 * 1024 + 4096;
 
 /// A completion, decoded.
 pub(super) struct Completion {
@@ -75,10 +135,27 @@ impl Ring {
         Ring {
             uring,
             bufs,
+            dgram_bufs: None,
             ops: Slab::with_capacity(256),
             backlog: SqBacklog::default(),
             next_generation: 1,
             stopping: false,
+        }
+    }
+
+    /// The datagram buffer group, registered with the kernel on first use.
+    pub(super) fn dgram_bufs(&mut self) -> io::Result<&mut BufRing> {
+        if self.dgram_bufs.is_none() {
+            self.dgram_bufs = Some(BufRing::new(&self.uring, DGRAM_GROUP, DGRAM_BUFFERS, DGRAM_BUFFER_SIZE)?);
+        }
+        Ok(self.dgram_bufs.as_mut().expect("made above"))
+    }
+
+    /// Publishes the buffers given back since the last call, in every group.
+    pub(super) fn publish_bufs(&mut self) {
+        self.bufs.publish();
+        if let Some(dgram) = &mut self.dgram_bufs {
+            dgram.publish();
         }
     }
 
@@ -120,7 +197,7 @@ impl Ring {
     /// (ECANCELED or the result it already had) still arrives and frees it.
     pub(super) fn cancel(&mut self, user_data: u64) {
         if self.is_live(user_data) {
-            self.submit(opcode::AsyncCancel::new(user_data).build(), InFlight::Cancel(user_data));
+            self.submit(opcode::AsyncCancel::new(user_data).build(), InFlight::cancel_of(user_data));
         }
     }
 
@@ -153,7 +230,7 @@ impl Ring {
     pub(super) fn live_user_data(&self) -> Vec<u64> {
         self.ops
             .iter()
-            .filter(|(_, s)| !matches!(s.op, InFlight::Cancel(_)))
+            .filter(|(_, s)| s.op.owner.is_some())
             .map(|(slot, s)| (u64::from(s.generation) << 32) | slot as u64)
             .collect()
     }
@@ -162,17 +239,7 @@ impl Ring {
 impl InFlight {
     /// A second reference to the same owner, for multishot completions.
     fn share(&self) -> InFlight {
-        match self {
-            InFlight::Wake => InFlight::Wake,
-            InFlight::Recv(c) => InFlight::Recv(c.clone()),
-            InFlight::Poll(c) => InFlight::Poll(c.clone()),
-            InFlight::Send(c) => InFlight::Send(c.clone()),
-            InFlight::Shutdown(c) => InFlight::Shutdown(c.clone()),
-            InFlight::Accept(l) => InFlight::Accept(l.clone()),
-            InFlight::AcceptReady(l) => InFlight::AcceptReady(l.clone()),
-            InFlight::Oneshot(o) => InFlight::Oneshot(o.clone()),
-            InFlight::Cancel(target) => InFlight::Cancel(*target),
-        }
+        InFlight { owner: self.owner.clone(), tag: self.tag, target: self.target }
     }
 }
 

@@ -7,6 +7,9 @@
 
 use io_uring::squeue;
 
+/// `__u8 opcode`.
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
+const OPCODE: usize = 0;
 /// `__u16 ioprio` (accept flags, recv/send flags).
 const IOPRIO: usize = 2;
 /// `__u32 len` (a NOP's injected result).
@@ -26,6 +29,13 @@ unsafe fn field<T>(entry: &mut squeue::Entry, offset: usize) -> &mut T {
     // names a field's offset and type, so the pointer is in bounds, aligned
     // and of the field's type.
     unsafe { &mut *(entry as *mut squeue::Entry).cast::<u8>().add(offset).cast::<T>() }
+}
+
+/// The SQE's opcode.
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
+pub(super) fn opcode(entry: &mut squeue::Entry) -> u8 {
+    // SAFETY: OPCODE is the u8 opcode field.
+    unsafe { *field(entry, OPCODE) }
 }
 
 /// The SQE's `ioprio` field: for IORING_OP_ACCEPT, the `IORING_ACCEPT_*` flags.
@@ -58,6 +68,7 @@ mod tests {
     fn offsets_match_what_the_builders_write() {
         let mut accept = opcode::AcceptMulti::new(types::Fd(0)).build();
         assert_eq!(*ioprio(&mut accept), 1, "IORING_ACCEPT_MULTISHOT");
+        assert_eq!(opcode(&mut accept), opcode::AcceptMulti::CODE);
         let mut send = opcode::Send::new(types::Fd(0), std::ptr::null(), 1234).flags(0x4000).build();
         assert_eq!(*len(&mut send), 1234);
         assert_eq!(*op_flags(&mut send), 0x4000);

@@ -19,17 +19,14 @@
 //! This file holds the handle tasks use; `conn.rs` the driver's side.
 
 use std::io::{self, IoSlice, IoSliceMut};
-use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 
-use io_uring::{opcode, types};
 use tokio::io::ReadBuf;
 
 use super::conn::ConnShared;
 use super::conn_state::{ConnState, Shutdown, SEND_HIGH_WATER};
-use super::oneshot::Oneshot;
 use super::Kick;
 use crate::io::Ready;
 
@@ -44,18 +41,6 @@ impl Stream {
         // one would hand EAGAIN back instead.
         set_nonblocking(&fd, false)?;
         Ok(Stream { shared: Arc::new(ConnShared::new(fd)) })
-    }
-
-    pub(crate) async fn connect(fd: OwnedFd, addr: SocketAddr) -> io::Result<Stream> {
-        let addr = Box::new(socket2::SockAddr::from(addr));
-        let op = Oneshot::new(super::home(), (fd, addr), |(fd, addr)| {
-            opcode::Connect::new(types::Fd(fd.as_raw_fd()), addr.as_ptr().cast(), addr.len()).build()
-        });
-        let (result, (fd, _addr)) = op.await;
-        if result < 0 {
-            return Err(io::Error::from_raw_os_error(-result));
-        }
-        Stream::new(fd)
     }
 
     fn state(&self) -> MutexGuard<'_, ConnState> {
@@ -74,7 +59,7 @@ impl Stream {
     fn read_with(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
         self.shared.check_alive()?;
         let mut st = self.state();
-        match st.take_readable(self.as_raw_fd(), buf, consume) {
+        match st.read.take_readable(self.as_raw_fd(), buf, consume) {
             Poll::Ready(result) => {
                 let resume = st.recv_out_of_sync();
                 drop(st);
@@ -84,7 +69,7 @@ impl Stream {
                 Poll::Ready(result)
             }
             Poll::Pending => {
-                st.read_waiters.set_io(cx);
+                st.read.read_waiters.set_io(cx);
                 let arm = st.recv_out_of_sync();
                 drop(st);
                 if arm {
@@ -97,12 +82,12 @@ impl Stream {
 
     /// Reads into the unfilled part of `buf` without waiting.
     pub(crate) fn try_read(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
-        self.try_read_with(|st, fd| st.take_readable(fd, buf, true))
+        self.try_read_with(|st, fd| st.read.take_readable(fd, buf, true))
     }
 
     /// Reads into `bufs` in order without waiting.
     pub(crate) fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.try_read_with(|st, fd| st.take_readable_vectored(fd, bufs))
+        self.try_read_with(|st, fd| st.read.take_readable_vectored(fd, bufs))
     }
 
     /// The one non-blocking read path: `take` under the state lock, then arm
@@ -126,11 +111,11 @@ impl Stream {
     /// return `WouldBlock`.
     pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let mut st = self.state();
-        if !st.rx.is_empty() || st.eof || st.read_error.is_some() || st.may_recv_now() {
-            return Poll::Ready(Ok(st.read_readiness()));
+        if !st.read.rx.is_empty() || st.read.eof || st.read.read_error.is_some() || st.read.may_recv_now() {
+            return Poll::Ready(Ok(st.read.read_readiness()));
         }
-        st.read_interest = true;
-        st.read_waiters.add_ready(cx);
+        st.read.read_interest = true;
+        st.read.read_waiters.add_ready(cx);
         drop(st);
         self.shared.kick()?;
         Poll::Pending
@@ -164,7 +149,7 @@ impl Stream {
         match &taken {
             Poll::Ready(result) => {
                 // Queued bytes (not all went straight out) and no send yet.
-                let start = result.is_ok() && !st.tx.is_empty() && st.send_op.is_none();
+                let start = result.is_ok() && !st.write.tx.is_empty() && !st.write.send_op.is_armed();
                 drop(st);
                 if start {
                     // Queued bytes nobody will send: say so now.
@@ -173,7 +158,7 @@ impl Stream {
             }
             Poll::Pending => {
                 if let Some(cx) = cx {
-                    st.write_waiters.set_io(cx);
+                    st.write.write_waiters.set_io(cx);
                 }
             }
         }
@@ -184,37 +169,37 @@ impl Stream {
     /// return `WouldBlock`.
     pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let mut st = self.state();
-        if st.write_error.is_some() || st.tx.len() < SEND_HIGH_WATER {
+        if st.write.write_error.is_some() || st.write.tx.len() < SEND_HIGH_WATER {
             return Poll::Ready(Ok(st.write_readiness()));
         }
-        st.write_waiters.add_ready(cx);
+        st.write.write_waiters.add_ready(cx);
         Poll::Pending
     }
 
     pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut st = self.state();
-        if let Some(e) = st.write_error.take() {
+        if let Some(e) = st.write.write_error.take() {
             return Poll::Ready(Err(e));
         }
-        if st.tx.is_empty() {
+        if st.write.tx.is_empty() {
             return Poll::Ready(Ok(()));
         }
-        st.write_waiters.set_io(cx);
+        st.write.write_waiters.set_io(cx);
         Poll::Pending
     }
 
     pub(crate) fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut st = self.state();
-        if let Some(e) = st.write_error.take() {
+        if let Some(e) = st.write.write_error.take() {
             return Poll::Ready(Err(e));
         }
-        if st.shutdown == Shutdown::Done {
+        if st.write.shutdown == Shutdown::Done {
             return Poll::Ready(Ok(()));
         }
-        if st.shutdown == Shutdown::Open {
-            st.shutdown = Shutdown::Requested;
+        if st.write.shutdown == Shutdown::Open {
+            st.write.shutdown = Shutdown::Requested;
         }
-        st.write_waiters.set_io(cx);
+        st.write.write_waiters.set_io(cx);
         drop(st);
         self.shared.kick()?;
         Poll::Pending
@@ -236,7 +221,7 @@ impl AsRawFd for Stream {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
-        self.shared.home.closed(|| Kick::Conn(self.shared.clone()));
+        self.shared.home.closed(|| Kick::Reconcile(self.shared.clone()));
     }
 }
 

@@ -2,7 +2,7 @@
 //! completion, are freed exactly once, and stale completions are ignored.
 
 use std::future::Future;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -14,13 +14,26 @@ use io_uring::{opcode, types};
 use super::oneshot::Oneshot;
 use super::ring::InFlight;
 use super::Driver;
+use crate::driver::op::OpAble;
+use crate::driver::poll::Direction;
 use crate::driver::DriverConfig;
 
-/// A read target whose drop is counted.
+/// A pipe read whose buffer's drop is counted.
 struct Counted {
     buf: [u8; 8],
-    pipe: OwnedFd,
     drops: Arc<AtomicUsize>,
+}
+
+impl OpAble for Counted {
+    const DIRECTION: Direction = Direction::Read;
+
+    fn uring_sqe(&mut self, fd: RawFd) -> io_uring::squeue::Entry {
+        opcode::Read::new(types::Fd(fd), self.buf.as_mut_ptr(), 8).build()
+    }
+
+    fn poll_call(&mut self, _fd: BorrowedFd<'_>) -> std::io::Result<u32> {
+        unreachable!("these tests drive the io_uring path")
+    }
 }
 
 impl Drop for Counted {
@@ -39,11 +52,8 @@ fn pipe() -> (OwnedFd, OwnedFd) {
 
 fn read_op(driver: &Driver, drops: &Arc<AtomicUsize>) -> (Oneshot<Counted>, OwnedFd) {
     let (rx, tx) = pipe();
-    let target = Counted { buf: [0; 8], pipe: rx, drops: drops.clone() };
-    let op = Oneshot::new(driver.handle(), target, |t| {
-        opcode::Read::new(types::Fd(t.pipe.as_raw_fd()), t.buf.as_mut_ptr(), 8).build()
-    });
-    (op, tx)
+    let target = Counted { buf: [0; 8], drops: drops.clone() };
+    (Oneshot::on(driver.handle(), Arc::new(rx), target), tx)
 }
 
 fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
@@ -112,9 +122,9 @@ fn op_dropped_before_submission_is_never_submitted() {
 #[test]
 fn stale_completion_for_a_reused_slot_is_ignored() {
     let mut driver = Driver::new(&DriverConfig::default()).unwrap();
-    let first = driver.ring.submit(opcode::Nop::new().build(), InFlight::Cancel(0));
+    let first = driver.ring.submit(opcode::Nop::new().build(), InFlight::nobody());
     turn(&mut driver);
-    let second = driver.ring.submit(opcode::Nop::new().build(), InFlight::Cancel(0));
+    let second = driver.ring.submit(opcode::Nop::new().build(), InFlight::nobody());
     assert_eq!(first & 0xffff_ffff, second & 0xffff_ffff, "slot reused");
     assert_ne!(first, second, "generation differs");
     assert!(driver.ring.take_owner(first, false).is_none(), "stale user_data matched");
@@ -137,4 +147,27 @@ fn shutdown_cancels_everything_in_flight_and_frees_it() {
     driver.shutdown();
     assert_eq!(driver.ring.in_flight(), 0);
     assert_eq!(drops.load(Ordering::SeqCst), 32);
+}
+
+#[test]
+fn send_to_op_sends_its_own_copy_of_the_datagram() {
+    use crate::driver::op::send_to::SendTo;
+    let mut driver = Driver::new(&DriverConfig::default()).unwrap();
+    let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = socket2::SockAddr::from(rx.local_addr().unwrap());
+    let mut payload = b"datagram".to_vec();
+    let mut op = Oneshot::on(driver.handle(), Arc::new(OwnedFd::from(tx)), SendTo::new(&payload, Some(&to)));
+    payload.fill(0); // the op sends its copy, not the caller's memory
+    let (result, _op) = loop {
+        turn(&mut driver);
+        if let Poll::Ready(done) = poll_once(&mut op) {
+            break done;
+        }
+    };
+    assert_eq!(result, 8);
+    let mut buf = [0u8; 16];
+    let n = rx.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"datagram");
+    assert_eq!(ops_in_flight(&driver), 0);
 }

@@ -10,7 +10,7 @@ use std::task::{ready, Context, Poll};
 use socket2::{Domain, SockRef, Socket, Type};
 
 use super::{each_addr, to_socket_addr, TcpStream};
-use crate::driver::{self, Backend};
+use crate::driver;
 use crate::net::{to_socket_addrs, ToSocketAddrs};
 
 /// The backlog `bind` listens with, as tokio (through mio) does.
@@ -45,8 +45,6 @@ const DEFAULT_BACKLOG: i32 = 1024;
 /// ```
 pub struct TcpListener {
     io: driver::Listener,
-    /// The backend accepted streams are created for: the listener's own.
-    backend: Backend,
 }
 
 impl TcpListener {
@@ -86,9 +84,7 @@ impl TcpListener {
 
     /// Wraps a bound, listening socket for the current runtime's backend.
     pub(crate) fn from_fd(fd: OwnedFd) -> io::Result<TcpListener> {
-        let backend = crate::runtime::context::backend();
-        let io = driver::Listener::new(backend, fd)?;
-        Ok(TcpListener { io, backend })
+        Ok(TcpListener { io: driver::Listener::new(fd)? })
     }
 
     /// Accepts a new incoming connection: the stream and the peer's address.
@@ -108,7 +104,8 @@ impl TcpListener {
     /// connection is ready. Only the waker of the most recent call is woken.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (fd, peer) = ready!(self.io.poll_accept(cx))?;
-        let stream = TcpStream::from_io(driver::Stream::new(self.backend, fd)?);
+        let peer = to_socket_addr(peer)?;
+        let stream = TcpStream::from_io(self.io.stream(fd)?);
         Poll::Ready(Ok((stream, peer)))
     }
 

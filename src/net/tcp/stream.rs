@@ -68,8 +68,7 @@ impl TcpStream {
 
     /// Connects a fresh (possibly bound, possibly configured) socket.
     pub(crate) async fn connect_fd(fd: OwnedFd, addr: SocketAddr) -> io::Result<TcpStream> {
-        let backend = crate::runtime::context::backend();
-        driver::Stream::connect(backend, fd, addr).await.map(TcpStream::from_io)
+        driver::Stream::connect(fd, &addr.into()).await.map(TcpStream::from_io)
     }
 
     pub(crate) fn from_io(io: driver::Stream) -> TcpStream {
@@ -95,8 +94,7 @@ impl TcpStream {
     /// # }
     /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        let backend = crate::runtime::context::backend();
-        driver::Stream::new(backend, stream.into()).map(TcpStream::from_io)
+        driver::Stream::new(stream.into()).map(TcpStream::from_io)
     }
 
     /// Turns this stream back into a standard-library one, in non-blocking
