@@ -345,3 +345,37 @@ fn recv_and_send_fail_in_one_drain() {
         assert_eq!(seen(client.read(&mut [0; 8]).await.map(drop)), Seen::Errno(libc::ECONNRESET));
     });
 }
+
+/// A datagram socket's multishot `recvmsg`: transient ends re-arm (the
+/// datagram arrives), other errors reach `recv_from`, a count with no buffer
+/// is an error rather than a panic; the socket keeps working afterwards.
+#[test]
+fn datagram_recv_completions() {
+    let mut cases: Vec<(i32, Seen)> = ERRNOS.iter().map(|&e| (-e, recv_expectation(e))).collect();
+    cases.push((0, Seen::Errno(libc::EIO)));
+    cases.push((-libc::ECONNREFUSED, Seen::Errno(libc::ECONNREFUSED)));
+    for (result, want) in cases {
+        let what = format!("recvmsg {result}");
+        on_uring(&what, &[(OpKind::DatagramRecv, Fault::Result(result))], || async {
+            let a = ringline::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let b = ringline::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let to = a.local_addr().unwrap();
+            let mut buf = [0; 16];
+            let receiving = a.recv_from(&mut buf);
+            let sending = async {
+                sleep(Duration::from_millis(5)).await;
+                b.send_to(b"datagram", to).await.unwrap();
+            };
+            let (got, ()) = ringline::join!(timeout(STEP, receiving), sending);
+            let got = got.expect("recv_from").map(|(n, from)| {
+                assert_eq!((&buf[..n], from), (&b"datagram"[..], b.local_addr().unwrap()), "{what}");
+            });
+            assert_eq!(seen(got), want, "{what}");
+            if want != Seen::Data {
+                // Still usable: the datagram waits in the socket.
+                let (n, _) = timeout(STEP, a.recv_from(&mut buf)).await.expect("recv after the error").unwrap();
+                assert_eq!(&buf[..n], b"datagram", "{what}");
+            }
+        });
+    }
+}

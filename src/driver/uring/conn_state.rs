@@ -192,8 +192,10 @@ impl ReadSide {
     }
 
     /// An op or call on the connection failed with `e`: later reads report it
-    /// (the first failure wins), a broken pipe as the reset it is to a
-    /// reader. Bytes already received are still read first.
+    /// (the first failure wins). Bytes already received are still read first.
+    /// A send's EPIPE reads as `ConnectionReset`: writes after our own
+    /// shutdown never reach the socket, so EPIPE means the peer tore the
+    /// connection down, which is what a read on it reports under tokio.
     pub(super) fn fail(&mut self, e: &io::Error) {
         if self.read_error.is_none() {
             self.read_error = Some(match e.raw_os_error() {

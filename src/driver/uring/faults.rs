@@ -37,6 +37,8 @@ pub enum OpKind {
     AcceptWatch,
     /// A connect.
     Connect,
+    /// A datagram socket's multishot `recvmsg`.
+    DatagramRecv,
     /// An `ASYNC_CANCEL`.
     Cancel,
 }
