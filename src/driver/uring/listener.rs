@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::accept_watch::{accept_entry, AcceptWatch};
+use super::accept_watch::{accept_entry, more_queued, AcceptWatch};
 use super::armed::ArmedOp;
 use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
@@ -52,6 +52,10 @@ struct ListenerState {
     accept_op: ArmedOp,
     /// A connection may be waiting: submit an accept when none is in flight.
     ready: bool,
+    /// The last accept left more connections queued: the next takes them
+    /// all, a multishot accept that ends at EAGAIN (connections that arrive
+    /// one at a time cost one one-shot accept each, and no EAGAIN round).
+    burst: bool,
     /// Someone is accepting: keep the watch armed.
     interest: bool,
     waker: Option<Waker>,
@@ -146,7 +150,7 @@ impl ListenerShared {
         }
         if st.ready && !st.accept_op.is_armed() {
             st.ready = false;
-            let entry = accept_entry(self.fd.as_raw_fd());
+            let entry = accept_entry(self.fd.as_raw_fd(), std::mem::take(&mut st.burst));
             st.accept_op.arm(ring, entry, InFlight::of(self.clone(), ACCEPT));
         }
     }
@@ -162,10 +166,10 @@ impl ListenerShared {
         self.sync_accept(&mut st, ring);
     }
 
-    /// The completion of a one-shot accept.
+    /// A completion of an accept.
     fn on_accept(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        st.accept_op.completed(done);
+        let last = st.accept_op.completed(done);
         match done.result {
             fd @ 0.. => {
                 // SAFETY: a successful accept completion carries a new fd we own.
@@ -173,7 +177,10 @@ impl ListenerShared {
                 if !st.closed {
                     st.accepted.push_back(fd);
                 }
-                st.ready = true; // more may wait: accept until EAGAIN
+                if last && more_queued(done.flags) {
+                    st.ready = true;
+                    st.burst = true;
+                }
             }
             errno => {
                 let errno = -errno;
