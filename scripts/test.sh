@@ -2,6 +2,7 @@
 # Runs the whole test suite twice: on io_uring, then with the mio backend forced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/ci-deps.sh
 if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install --locked cargo-nextest
 fi

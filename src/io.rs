@@ -12,6 +12,7 @@ pub(crate) mod blocking;
 mod interest;
 mod ready;
 mod stdio;
+pub mod unix;
 
 pub use interest::Interest;
 pub use ready::Ready;

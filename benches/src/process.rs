@@ -4,11 +4,13 @@
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::load::Target;
 use crate::runtime::Runtime;
 
 /// How long a server may take to start listening.
@@ -89,17 +91,37 @@ impl ServerSpec {
 /// A running server child process, killed when dropped.
 pub struct Server {
     child: Child,
-    addr: SocketAddr,
+    target: Target,
 }
 
 impl Server {
     /// Starts the server on a free loopback port and waits until it accepts.
     pub fn start(spec: &ServerSpec) -> io::Result<Server> {
         let port = free_port()?;
+        Server::start_at(spec, port, Target::Ip(SocketAddr::from(([127, 0, 0, 1], port))))
+    }
+
+    /// Starts a server that listens on the Unix socket `path` (its workload
+    /// arguments must say so) and waits until it accepts. The socket file
+    /// is removed when the server is dropped.
+    pub fn start_unix(spec: &ServerSpec, path: PathBuf) -> io::Result<Server> {
+        let _ = std::fs::remove_file(&path);
+        Server::start_at(spec, 0, Target::Unix(path))
+    }
+
+    fn start_at(spec: &ServerSpec, port: u16, target: Target) -> io::Result<Server> {
         let child = spec.command(port)?.stdout(Stdio::null()).spawn()?;
-        let mut server = Server { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) };
+        let mut server = Server { child, target };
         server.wait_ready()?;
         Ok(server)
+    }
+
+    /// Whether a connection to the server goes through now.
+    fn accepts(&self) -> bool {
+        match &self.target {
+            Target::Ip(addr) => TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_ok(),
+            Target::Unix(path) => UnixStream::connect(path).is_ok(),
+        }
     }
 
     fn wait_ready(&mut self) -> io::Result<()> {
@@ -108,7 +130,7 @@ impl Server {
             if let Some(status) = self.child.try_wait()? {
                 return Err(io::Error::other(format!("server exited early: {status}")));
             }
-            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
+            if self.accepts() {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -118,9 +140,21 @@ impl Server {
         }
     }
 
-    /// Where the server listens.
+    /// The TCP address the server listens on.
+    ///
+    /// # Panics
+    ///
+    /// For a server started with [`start_unix`](Server::start_unix).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        match &self.target {
+            Target::Ip(addr) => *addr,
+            Target::Unix(path) => panic!("the server at {} listens on a Unix socket", path.display()),
+        }
+    }
+
+    /// Where the server listens.
+    pub fn target(&self) -> Target {
+        self.target.clone()
     }
 
     /// The server's process id.
@@ -168,6 +202,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Target::Unix(path) = &self.target {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -241,10 +278,21 @@ pub fn wrk_available() -> bool {
 
 /// Runs `wrk` with `args` (it inherits our CPU pinning); returns its stdout.
 pub fn run_wrk(args: &[String], timeout: Duration) -> io::Result<String> {
-    let child = Command::new("wrk").args(args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
+    run_tool("wrk", args, timeout)
+}
+
+/// Whether `h2load` (Debian's nghttp2-client) is installed.
+pub fn h2load_available() -> bool {
+    Command::new("h2load").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Runs a load generator (`wrk`, `h2load`) to the end (killed past
+/// `timeout`) and returns its stdout.
+pub fn run_tool(program: &str, args: &[String], timeout: Duration) -> io::Result<String> {
+    let child = Command::new(program).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
     let out = wait_with_timeout(child, timeout)?;
     if !out.status.success() {
-        return Err(io::Error::other(format!("wrk failed: {}", out.status)));
+        return Err(io::Error::other(format!("{program} failed: {}", out.status)));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -64,7 +64,9 @@ macro_rules! on_backend {
 }
 
 mod dgram;
+mod fd_ready;
 pub(crate) use dgram::Datagram;
+pub(crate) use fd_ready::FdReady;
 
 /// A worker's driver: owned and driven (`&mut`) by that worker's thread only.
 pub(crate) enum Driver {

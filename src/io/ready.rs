@@ -31,6 +31,9 @@ const READABLE: usize = 0b0001;
 const WRITABLE: usize = 0b0010;
 const READ_CLOSED: usize = 0b0100;
 const WRITE_CLOSED: usize = 0b1000;
+// 0b1_0000 is taken by the drivers' shutdown flag in the same word.
+const PRIORITY: usize = 0b10_0000;
+const ERROR: usize = 0b100_0000;
 
 impl Ready {
     /// No readiness.
@@ -48,6 +51,15 @@ impl Ready {
 
     /// The write half is closed: the connection failed (writes fail).
     pub const WRITE_CLOSED: Ready = Ready(WRITE_CLOSED);
+
+    /// A priority event (`EPOLLPRI`).
+    pub const PRIORITY: Ready = Ready(PRIORITY);
+
+    /// An error (`EPOLLERR`), e.g. an entry in a socket's error queue.
+    pub const ERROR: Ready = Ready(ERROR);
+
+    /// Every readiness.
+    pub const ALL: Ready = Ready(READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED | PRIORITY | ERROR);
 
     /// Whether no readiness is set.
     pub fn is_empty(self) -> bool {
@@ -74,6 +86,16 @@ impl Ready {
         self.0 & WRITE_CLOSED != 0
     }
 
+    /// Whether the set includes priority readiness.
+    pub fn is_priority(self) -> bool {
+        self.0 & PRIORITY != 0
+    }
+
+    /// Whether the set includes error readiness.
+    pub fn is_error(self) -> bool {
+        self.0 & ERROR != 0
+    }
+
     /// The set stored as a word, to keep it in an atomic.
     pub(crate) const fn as_usize(self) -> usize {
         self.0
@@ -81,7 +103,7 @@ impl Ready {
 
     /// The set stored by `as_usize` (other bits of the word are ignored).
     pub(crate) const fn from_usize(bits: usize) -> Ready {
-        Ready(bits & (READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED))
+        Ready(bits & Ready::ALL.0)
     }
 }
 
@@ -123,6 +145,8 @@ impl fmt::Debug for Ready {
             .field("is_writable", &self.is_writable())
             .field("is_read_closed", &self.is_read_closed())
             .field("is_write_closed", &self.is_write_closed())
+            .field("is_priority", &self.is_priority())
+            .field("is_error", &self.is_error())
             .finish()
     }
 }

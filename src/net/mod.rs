@@ -1,4 +1,4 @@
-//! TCP and UDP networking, shaped like `tokio::net`.
+//! TCP, UDP and Unix socket networking, shaped like `tokio::net`.
 //!
 //! Code written against tokio moves over by changing paths:
 //! `tokio::net::TcpListener` becomes [`ringline::net::TcpListener`](TcpListener),
@@ -10,11 +10,18 @@
 //! is decided once per runtime and never shows here.
 
 mod addr;
+mod datagram_api;
+mod halves;
+mod stream_api;
 pub mod tcp;
 mod udp;
+#[cfg(unix)]
+pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
+#[cfg(unix)]
+pub use unix::{datagram::UnixDatagram, listener::UnixListener, socket::UnixSocket, stream::UnixStream};
 
 pub(crate) use addr::to_socket_addrs;

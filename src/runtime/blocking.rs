@@ -118,7 +118,7 @@ impl PoolInner {
             builder = builder.stack_size(size);
         }
         let started = builder.spawn(move || {
-            let _entered = handle.map(context::enter);
+            let _entered = handle.as_ref().map(Handle::enter);
             pool.run_jobs();
         });
         if started.is_err() {

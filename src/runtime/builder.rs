@@ -7,6 +7,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use super::blocking::{BlockingConfig, BlockingPool};
+use super::bridge::Bridge;
 use super::handle::{Handle, Shared};
 use super::runtime::Runtime;
 use super::worker::{Worker, WorkerId, WorkerShared};
@@ -36,6 +37,8 @@ pub struct Builder {
     blocking: BlockingConfig,
     on_thread_start: Option<ThreadHook>,
     on_thread_stop: Option<ThreadHook>,
+    /// Start the tokio-context bridge (feature `tokio-bridge`).
+    tokio_bridge: bool,
 }
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
@@ -68,6 +71,7 @@ impl Builder {
             },
             on_thread_start: None,
             on_thread_stop: None,
+            tokio_bridge: true,
         }
     }
 
@@ -169,24 +173,44 @@ impl Builder {
         self
     }
 
+    /// Turns the tokio-context bridge on (the default) or off.
+    ///
+    /// With the bridge (cargo feature `tokio-bridge`, on by default) the
+    /// runtime starts a small tokio runtime (one tokio worker thread plus
+    /// tokio's blocking pool, on demand) and every worker thread, `block_on`
+    /// and `enter` enter its context, so third-party code that calls
+    /// `tokio::spawn`, `tokio::time::sleep`, `tokio::net::TcpStream::connect` or
+    /// `tokio::task::spawn_blocking` itself works instead of panicking with
+    /// "there is no reactor running". Such work runs on the tokio thread, not
+    /// on ringline's workers. Without the bridge (`false`, or the feature
+    /// compiled out) those calls fail exactly as they do outside tokio.
+    pub fn tokio_bridge(&mut self, enabled: bool) -> &mut Self {
+        self.tokio_bridge = enabled;
+        self
+    }
+
     /// Creates the runtime.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let backend = choose_backend(self.backend)?;
         let runtime_id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
         let blocking = BlockingPool::new(self.blocking.clone());
+        let (bridge, bridge_handle) = Bridge::start(self.tokio_bridge)?;
         if !self.multi_thread {
             let driver = Driver::new(backend, &self.driver)?;
             let shared = Arc::new(WorkerShared::new(WorkerId::new(runtime_id, 0), driver.handle()));
-            let handle = Handle { inner: Arc::new(Shared::new(Box::new([shared.clone()]), backend, blocking)) };
-            return Ok(Runtime::current_thread(handle.clone(), Worker::new(shared, handle, driver)));
+            let workers = Box::new([shared.clone()]);
+            let handle = Handle { inner: Arc::new(Shared::new(workers, backend, blocking, bridge_handle)) };
+            return Ok(Runtime::current_thread(handle.clone(), Worker::new(shared, handle, driver), bridge));
         }
-        self.build_multi_thread(backend, runtime_id, blocking)
+        let shared = RuntimeParts { backend, runtime_id, blocking, bridge, bridge_handle };
+        self.build_multi_thread(shared)
     }
 
     /// Starts the workers in two steps: each creates its own driver on its own
     /// thread (io_uring's single-issuer mode wants that) and reports its handle;
     /// once all are up they get the shared runtime state and start running.
-    fn build_multi_thread(&self, backend: Backend, runtime_id: u64, blocking: BlockingPool) -> io::Result<Runtime> {
+    fn build_multi_thread(&self, parts: RuntimeParts) -> io::Result<Runtime> {
+        let RuntimeParts { backend, runtime_id, blocking, bridge, bridge_handle } = parts;
         let count = self.worker_threads.unwrap_or_else(default_workers);
         let mut config = self.driver.clone();
         config.single_issuer = true;
@@ -222,12 +246,21 @@ impl Builder {
             .enumerate()
             .map(|(i, d)| Arc::new(WorkerShared::new(WorkerId::new(runtime_id, i), d.expect("every worker reported"))))
             .collect();
-        let handle = Handle { inner: Arc::new(Shared::new(workers.clone(), backend, blocking)) };
+        let handle = Handle { inner: Arc::new(Shared::new(workers.clone(), backend, blocking, bridge_handle)) };
         for (start, worker) in starts.into_iter().zip(workers.iter()) {
             let _ = start.send((worker.clone(), handle.clone()));
         }
-        Ok(Runtime::multi_thread(handle, threads))
+        Ok(Runtime::multi_thread(handle, threads, bridge))
     }
+}
+
+/// What `build` made before the workers start, handed to `build_multi_thread`.
+struct RuntimeParts {
+    backend: Backend,
+    runtime_id: u64,
+    blocking: BlockingPool,
+    bridge: Bridge,
+    bridge_handle: super::bridge::BridgeHandle,
 }
 
 fn default_workers() -> usize {
@@ -301,6 +334,7 @@ impl fmt::Debug for Builder {
             .field("multi_thread", &self.multi_thread)
             .field("worker_threads", &self.worker_threads)
             .field("backend", &self.backend)
+            .field("tokio_bridge", &self.tokio_bridge)
             .finish_non_exhaustive()
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::blocking::BlockingPool;
+use super::bridge::{BridgeGuard, BridgeHandle};
 use super::context::{self, ContextGuard};
 use super::worker::WorkerShared;
 use super::JoinHandle;
@@ -29,12 +30,19 @@ pub(crate) struct Shared {
     /// layer's thread-local.
     pub(crate) drivers: Arc<Drivers>,
     pub(crate) blocking: BlockingPool,
+    /// The tokio context every thread of this runtime enters (`tokio-bridge`).
+    pub(crate) bridge: BridgeHandle,
 }
 
 impl Shared {
-    pub(crate) fn new(workers: Box<[Arc<WorkerShared>]>, backend: Backend, blocking: BlockingPool) -> Shared {
+    pub(crate) fn new(
+        workers: Box<[Arc<WorkerShared>]>,
+        backend: Backend,
+        blocking: BlockingPool,
+        bridge: BridgeHandle,
+    ) -> Shared {
         let drivers = Arc::new(Drivers::new(backend, workers.iter().map(|w| w.driver.clone()).collect()));
-        Shared { workers, next: AtomicUsize::new(0), drivers, blocking }
+        Shared { workers, next: AtomicUsize::new(0), drivers, blocking, bridge }
     }
 }
 
@@ -52,6 +60,8 @@ impl std::error::Error for TryCurrentError {}
 
 /// Keeps a runtime entered on this thread; see [`Handle::enter`].
 pub struct EnterGuard<'a> {
+    // Field order is drop order: leave the tokio context first.
+    _bridge: BridgeGuard<'a>,
     _guard: ContextGuard,
     _handle: std::marker::PhantomData<&'a Handle>,
 }
@@ -72,9 +82,11 @@ impl Handle {
     }
 
     /// Enters the runtime on this thread, so `spawn`, `net` and `time` work
-    /// from synchronous code here until the guard drops.
+    /// from synchronous code here until the guard drops (and, with the tokio
+    /// bridge, tokio's context too).
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard { _guard: context::enter(self.clone()), _handle: std::marker::PhantomData }
+        let guard = context::enter(self.clone());
+        EnterGuard { _bridge: self.inner.bridge.enter(), _guard: guard, _handle: std::marker::PhantomData }
     }
 
     /// Spawns a task on this runtime, on its least loaded worker.
@@ -98,13 +110,22 @@ impl Handle {
     /// Runs `future` to completion on the current thread (which must not be
     /// one of this runtime's workers) while the workers run spawned tasks.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _guard = context::enter(self.clone());
+        let _guard = self.enter();
         super::park::block_on(future)
     }
 
     /// Which backend this runtime drives its I/O with.
     pub fn backend(&self) -> Backend {
         self.inner.drivers.backend()
+    }
+
+    /// Whether this runtime runs the tokio-context bridge (cargo feature
+    /// `tokio-bridge`, on unless [`Builder::tokio_bridge`](super::Builder::tokio_bridge)
+    /// turned it off): a small tokio runtime whose context every worker thread,
+    /// `block_on` and `enter` enter, so libraries calling `tokio::spawn`,
+    /// `tokio::time` or `tokio::net` themselves work instead of panicking.
+    pub fn tokio_bridge(&self) -> bool {
+        self.inner.bridge.is_enabled()
     }
 
     /// Number of worker threads.

@@ -2,6 +2,7 @@
 //! wheel; spawn placement; the blocking pool. Mirrors `tokio::runtime`.
 
 mod blocking;
+mod bridge;
 mod builder;
 pub(crate) mod context;
 mod handle;

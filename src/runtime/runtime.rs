@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::Duration;
 
+use super::bridge::Bridge;
 use super::context;
 use super::handle::{EnterGuard, Handle};
 use super::worker::Worker;
@@ -23,6 +24,8 @@ use super::JoinHandle;
 pub struct Runtime {
     handle: Handle,
     flavor: Flavor,
+    /// The tokio-context bridge's runtime, stopped after the workers.
+    bridge: Bridge,
 }
 
 enum Flavor {
@@ -36,12 +39,12 @@ impl Runtime {
         super::Builder::new_multi_thread().enable_all().build()
     }
 
-    pub(crate) fn multi_thread(handle: Handle, threads: Vec<ThreadHandle<()>>) -> Runtime {
-        Runtime { handle, flavor: Flavor::MultiThread { threads: Mutex::new(threads) } }
+    pub(crate) fn multi_thread(handle: Handle, threads: Vec<ThreadHandle<()>>, bridge: Bridge) -> Runtime {
+        Runtime { handle, flavor: Flavor::MultiThread { threads: Mutex::new(threads) }, bridge }
     }
 
-    pub(crate) fn current_thread(handle: Handle, worker: Worker) -> Runtime {
-        Runtime { handle, flavor: Flavor::CurrentThread { worker: Mutex::new(Some(Box::new(worker))) } }
+    pub(crate) fn current_thread(handle: Handle, worker: Worker, bridge: Bridge) -> Runtime {
+        Runtime { handle, flavor: Flavor::CurrentThread { worker: Mutex::new(Some(Box::new(worker))) }, bridge }
     }
 
     /// The runtime's handle.
@@ -130,6 +133,7 @@ impl Runtime {
                 }
             }
         }
+        self.bridge.shutdown(wait);
     }
 }
 

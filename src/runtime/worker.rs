@@ -158,6 +158,8 @@ impl Worker {
     /// Runs tasks, timers and I/O until the runtime stops this worker.
     pub(crate) fn run(&mut self) {
         let _entered = context::enter_worker(self.local.clone());
+        let runtime = self.local.runtime.clone();
+        let _bridge = runtime.inner.bridge.enter();
         while !self.local.shared.stop.load(Ordering::Acquire) {
             self.tick(&|| false);
         }
@@ -168,6 +170,8 @@ impl Worker {
     /// (the current-thread runtime).
     pub(crate) fn block_on<F: Future>(&mut self, future: F) -> F::Output {
         let _entered = context::enter_worker(self.local.clone());
+        let runtime = self.local.runtime.clone();
+        let _bridge = runtime.inner.bridge.enter();
         let main = Arc::new(MainWaker { woken: AtomicBool::new(true), driver: self.local.shared.driver.clone() });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);

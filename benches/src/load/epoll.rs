@@ -3,11 +3,10 @@
 //! of an `epoll_wait`.
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::TcpStream;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
-use super::{connect_many, thread_cpu_time, LoadResult, LoadSpec, Protocol, Tally, Window};
+use super::{connect_target, thread_cpu_time, LoadResult, LoadSpec, Protocol, Socket, Tally, Window};
 
 /// An epoll instance.
 pub(super) struct Epoll {
@@ -59,7 +58,7 @@ impl Epoll {
 
 /// One connection's place in its round trip.
 struct Conn {
-    stream: TcpStream,
+    stream: Socket,
     /// Bytes of the current request written so far.
     written: usize,
     /// Received bytes not yet consumed.
@@ -75,7 +74,7 @@ struct Conn {
 pub fn run(spec: &LoadSpec, proto: &dyn Protocol) -> io::Result<LoadResult> {
     let epoll = Epoll::new()?;
     let mut conns = Vec::with_capacity(spec.conns);
-    for (token, stream) in connect_many(spec.addr, spec.conns)?.into_iter().enumerate() {
+    for (token, stream) in connect_target(&spec.addr, spec.conns)?.into_iter().enumerate() {
         stream.set_nonblocking(true)?;
         epoll.add(stream.as_raw_fd(), token as u64)?;
         conns.push(Conn {

@@ -4,9 +4,11 @@
 //! edge-triggered epoll ([`epoll`]: one write and usually one read per round
 //! trip plus a shared `epoll_wait`), for machines where io_uring is blocked.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -45,11 +47,88 @@ impl Engine {
     }
 }
 
+/// Where a server listens: a TCP address or a Unix socket path.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// An IP address (TCP or UDP), on loopback.
+    Ip(SocketAddr),
+    /// A Unix stream socket.
+    Unix(PathBuf),
+}
+
+impl Target {
+    /// The IP address, for loads that only speak IP (UDP).
+    pub fn ip_addr(&self) -> io::Result<SocketAddr> {
+        match self {
+            Target::Ip(addr) => Ok(*addr),
+            Target::Unix(path) => {
+                Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{} is not an IP address", path.display())))
+            }
+        }
+    }
+}
+
+impl From<SocketAddr> for Target {
+    fn from(addr: SocketAddr) -> Target {
+        Target::Ip(addr)
+    }
+}
+
+/// One load-generator connection, TCP or Unix; the engines need only its fd,
+/// `read` and `write`.
+pub enum Socket {
+    /// A TCP connection.
+    Tcp(TcpStream),
+    /// A Unix stream connection.
+    Unix(UnixStream),
+}
+
+impl Socket {
+    /// Switches the socket's blocking mode.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        match self {
+            Socket::Tcp(s) => s.set_nonblocking(nonblocking),
+            Socket::Unix(s) => s.set_nonblocking(nonblocking),
+        }
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Socket::Tcp(s) => s.read(buf),
+            Socket::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Socket::Tcp(s) => s.write(buf),
+            Socket::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsRawFd for Socket {
+    fn as_raw_fd(&self) -> RawFd {
+        match self {
+            Socket::Tcp(s) => s.as_raw_fd(),
+            Socket::Unix(s) => s.as_raw_fd(),
+        }
+    }
+}
+
 /// One load run.
 #[derive(Clone, Debug)]
 pub struct LoadSpec {
     /// The server.
-    pub addr: SocketAddr,
+    pub addr: Target,
     /// Concurrent connections, each with one request in flight.
     pub conns: usize,
     /// Round trips during this first period are not counted.
@@ -102,6 +181,15 @@ pub fn connect_many(addr: SocketAddr, n: usize) -> io::Result<Vec<TcpStream>> {
             Ok(stream)
         })
         .collect()
+}
+
+/// Opens `n` connections to `target`: [`connect_many`] for TCP, plain
+/// blocking connects for a Unix socket.
+pub fn connect_target(target: &Target, n: usize) -> io::Result<Vec<Socket>> {
+    match target {
+        Target::Ip(addr) => Ok(connect_many(*addr, n)?.into_iter().map(Socket::Tcp).collect()),
+        Target::Unix(path) => (0..n).map(|_| UnixStream::connect(path).map(Socket::Unix)).collect(),
+    }
 }
 
 fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
@@ -212,7 +300,7 @@ mod tests {
 
     fn check(engine: Engine, size: usize) {
         let spec = LoadSpec {
-            addr: echo_server(4),
+            addr: echo_server(4).into(),
             conns: 4,
             warmup: Duration::from_millis(20),
             duration: Duration::from_millis(150),
@@ -240,7 +328,7 @@ mod tests {
             }
         });
         let spec = LoadSpec {
-            addr,
+            addr: addr.into(),
             conns: 4,
             warmup: Duration::from_millis(20),
             duration: Duration::from_millis(150),

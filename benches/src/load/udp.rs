@@ -32,7 +32,7 @@ pub fn run(spec: &LoadSpec, size: usize) -> io::Result<LoadResult> {
     let mut flows = Vec::with_capacity(spec.conns);
     for token in 0..spec.conns {
         let socket = UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
-        socket.connect(spec.addr)?;
+        socket.connect(spec.addr.ip_addr()?)?;
         socket.set_nonblocking(true)?;
         epoll.add(socket.as_raw_fd(), token as u64)?;
         let now = Instant::now();

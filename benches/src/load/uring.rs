@@ -4,14 +4,13 @@
 //! than once per round trip.
 
 use std::io::{self, ErrorKind};
-use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use io_uring::types::Fd;
 use io_uring::{cqueue, opcode};
 
-use super::{connect_many, thread_cpu_time, LoadResult, LoadSpec, Protocol, Tally, Window};
+use super::{connect_target, thread_cpu_time, LoadResult, LoadSpec, Protocol, Socket, Tally, Window};
 use crate::uring::{single_thread_ring, BufRing, Queue};
 
 const RING_ENTRIES: u32 = 4096;
@@ -32,7 +31,7 @@ fn user_data(kind: u64, conn: usize) -> u64 {
 
 /// One connection's place in its round trip.
 struct Conn {
-    stream: TcpStream,
+    stream: Socket,
     /// Bytes of the current request sent so far.
     written: usize,
     /// A send is in flight.
@@ -66,7 +65,7 @@ struct Client<'a, 'p> {
 
 /// Runs closed-loop load like [`super::run`], over io_uring.
 pub fn run(spec: &LoadSpec, proto: &dyn Protocol) -> io::Result<LoadResult> {
-    let streams = connect_many(spec.addr, spec.conns)?;
+    let streams = connect_target(&spec.addr, spec.conns)?;
     let mut ring = single_thread_ring(RING_ENTRIES)?;
     let (submitter, sq, mut cq) = ring.split();
     let bufs = BufRing::new(&submitter, GROUP, BUF_COUNT, BUF_SIZE)?;

@@ -35,21 +35,34 @@ where
 pub async fn echo(addr: SocketAddr, buf_len: usize) -> io::Result<()> {
     let listener = rt::net::TcpListener::bind(addr).await?;
     loop {
-        let (mut stream, _) = listener.accept().await?;
-        rt::spawn(async move {
-            let _ = stream.set_nodelay(true);
-            let mut buf = vec![0u8; buf_len];
-            loop {
-                match stream.read(&mut buf).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => {
-                        if stream.write_all(&buf[..n]).await.is_err() {
-                            return;
-                        }
-                    }
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        rt::spawn(echo_conn(stream, buf_len));
+    }
+}
+
+/// The echo server on a Unix stream socket at `path`.
+pub async fn unix_echo(path: std::path::PathBuf, buf_len: usize) -> io::Result<()> {
+    let listener = rt::net::UnixListener::bind(path)?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        rt::spawn(echo_conn(stream, buf_len));
+    }
+}
+
+/// One echo connection: read into a `buf_len` buffer, write back what was
+/// read, until the peer closes.
+async fn echo_conn<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut stream: S, buf_len: usize) {
+    let mut buf = vec![0u8; buf_len];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if stream.write_all(&buf[..n]).await.is_err() {
+                    return;
                 }
             }
-        });
+        }
     }
 }
 

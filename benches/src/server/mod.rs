@@ -1,19 +1,22 @@
 //! The process under test: `bench server --runtime tokio|ringline|raw-uring
-//! --workload echo|udp-echo|http|spawn|timers [--workers N] [--port P] [--cpu C]
-//! [--buf BYTES] [--count N]`.
+//! --workload echo|udp-echo|unix-echo|http|axum|h2|tonic|spawn|timers [--workers N] [--port P]
+//! [--path SOCKET] [--cpu C] [--buf BYTES] [--count N]`.
 //!
-//! Servers (echo, udp-echo, http) listen on 127.0.0.1:P until killed. In-process
+//! Servers (echo, udp-echo, http, axum, h2, tonic) listen on 127.0.0.1:P until killed;
+//! unix-echo listens on the Unix socket at SOCKET. In-process
 //! benchmarks (spawn, timers) print one `RESULT key=value ...` line and exit.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::args::Args;
 use crate::process;
 use crate::stats;
 
+mod compat;
 mod raw_uring;
 
 mod on_tokio {
@@ -31,11 +34,13 @@ mod on_ringline {
 const TIMER_SEED: u64 = 0x5eed;
 
 /// What the server process does.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Task {
     Echo { buf: usize },
+    UnixEcho { buf: usize, path: PathBuf },
     UdpEcho { buf: usize },
     Http,
+    Compat(compat::App),
     Spawn { count: usize },
     Timers { count: usize },
 }
@@ -49,12 +54,17 @@ pub fn main(mut args: Args) -> Result<(), String> {
     let cpu: Option<usize> = args.value("cpu")?;
     let buf: usize = args.value("buf")?.unwrap_or(16 * 1024);
     let count: Option<usize> = args.value("count")?;
+    let path: Option<String> = args.value("path")?;
     args.finish()?;
 
     let task = match workload.as_str() {
         "echo" => Task::Echo { buf },
+        "unix-echo" => Task::UnixEcho { buf, path: path.ok_or("unix-echo needs --path")?.into() },
         "udp-echo" => Task::UdpEcho { buf },
         "http" => Task::Http,
+        "axum" => Task::Compat(compat::App::Axum),
+        "h2" => Task::Compat(compat::App::HyperH2),
+        "tonic" => Task::Compat(compat::App::Tonic),
         "spawn" => Task::Spawn { count: count.unwrap_or(1_000_000) },
         "timers" => Task::Timers { count: count.unwrap_or(100_000) },
         other => return Err(format!("unknown workload {other:?}")),
@@ -95,12 +105,14 @@ pub fn main(mut args: Args) -> Result<(), String> {
 
 /// Defines `run_<runtime>` for one of the runtime modules above.
 macro_rules! runner {
-    ($name:ident, $rt:ident) => {
+    ($name:ident, $rt:ident, $compat:path) => {
         fn $name(task: Task, workers: usize, addr: SocketAddr) -> io::Result<Option<String>> {
             match task {
                 Task::Echo { buf } => $rt::block_on(workers, $rt::echo(addr, buf))?.map(|()| None),
+                Task::UnixEcho { buf, path } => $rt::block_on(workers, $rt::unix_echo(path, buf))?.map(|()| None),
                 Task::UdpEcho { buf } => $rt::block_on(workers, $rt::udp_echo(addr, buf))?.map(|()| None),
                 Task::Http => $rt::block_on(workers, $rt::http(addr))?.map(|()| None),
+                Task::Compat(app) => $compat(app, workers, addr).map(|()| None),
                 Task::Spawn { count } => {
                     let secs = $rt::block_on(workers, async move {
                         $rt::spawn_join(count).await; // warm-up
@@ -120,9 +132,9 @@ macro_rules! runner {
     };
 }
 
-runner!(run_tokio, on_tokio);
+runner!(run_tokio, on_tokio, compat::run_tokio);
 #[cfg(feature = "ringline")]
-runner!(run_ringline, on_ringline);
+runner!(run_ringline, on_ringline, compat::run_ringline);
 
 fn timer_result(total: Duration, mut lateness_us: Vec<u64>) -> String {
     lateness_us.sort_unstable();

@@ -26,7 +26,7 @@ const REQUESTS: Metric = Metric { name: "requests/s", higher_is_better: true };
 
 /// Who generates the load.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Client {
+pub(crate) enum Client {
     BuiltIn,
     Wrk,
 }
@@ -54,7 +54,8 @@ fn run(ctx: &Ctx, report: &mut Report) {
             let case = Case { workload: WORKLOAD.name, name, metric: REQUESTS };
             ctx.measure(report, &case, &runtimes, |runtime, rep| {
                 let mut server = Server::start(&ctx.server(runtime, &["--workload", "http"]))?;
-                let (sample, client_share, server_share) = load_server(ctx, &mut server, conns, client)?;
+                let proto = Http::get("127.0.0.1", "/");
+                let (sample, client_share, server_share) = load_server(ctx, &mut server, conns, client, &proto)?;
                 server.check_alive()?;
                 eprintln!(
                     "    {:<20} rep {}: {:>8.0} requests/s, cpu: server {:.0}%, load generator {:.0}%",
@@ -70,18 +71,23 @@ fn run(ctx: &Ctx, report: &mut Report) {
     }
 }
 
-/// One measured load run on `server`: the sample, and the CPU shares of the
-/// load generator and of the server over it.
-fn load_server(ctx: &Ctx, server: &mut Server, conns: usize, client: Client) -> io::Result<(Sample, f64, f64)> {
-    let proto = Http::get("127.0.0.1", "/");
+/// One measured load run of `proto` requests on `server`: the sample, and
+/// the CPU shares of the load generator and of the server over it.
+pub(crate) fn load_server(
+    ctx: &Ctx,
+    server: &mut Server,
+    conns: usize,
+    client: Client,
+    proto: &Http,
+) -> io::Result<(Sample, f64, f64)> {
     if client == Client::Wrk {
         // wrk has no warm-up of its own
-        load::run(&ctx.warmup_spec(server.addr(), conns), &proto)?;
+        load::run(&ctx.warmup_spec(server.addr(), conns), proto)?;
     }
     let (started, server_cpu) = (Instant::now(), server.cpu_time()?);
     let (sample, client_share) = match client {
         Client::BuiltIn => {
-            let result = load::run(&ctx.load_spec(server.addr(), conns), &proto)?;
+            let result = load::run(&ctx.load_spec(server.addr(), conns), proto)?;
             (Sample::from_load(&result), result.cpu_share())
         }
         Client::Wrk => {

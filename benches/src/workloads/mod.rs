@@ -5,15 +5,15 @@
 //! supports (through [`Ctx::measure`]) and adds rows and notes to the report.
 
 use std::io;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::load::{LoadResult, LoadSpec};
+use crate::load::{LoadResult, LoadSpec, Target};
 use crate::process::ServerSpec;
 use crate::report::{Metric, Report, Row};
 use crate::runtime::Runtime;
 use crate::stats;
 
+pub mod compat;
 pub mod echo;
 pub mod http;
 pub mod idle;
@@ -21,6 +21,7 @@ pub mod spawn;
 pub mod syscalls;
 pub mod timers;
 pub mod udp_echo;
+pub mod unix_echo;
 
 /// A named benchmark.
 pub struct Workload {
@@ -35,8 +36,12 @@ pub struct Workload {
 /// Every workload, in the order `bench all` runs them.
 pub const ALL: &[Workload] = &[
     echo::WORKLOAD,
+    unix_echo::WORKLOAD,
     udp_echo::WORKLOAD,
     http::WORKLOAD,
+    compat::AXUM,
+    compat::H2,
+    compat::TONIC,
     spawn::WORKLOAD,
     timers::WORKLOAD,
     idle::WORKLOAD,
@@ -108,13 +113,13 @@ impl Sample {
 
 impl Ctx {
     /// A measured load run on `addr`: this run's warm-up, then its duration.
-    pub fn load_spec(&self, addr: SocketAddr, conns: usize) -> LoadSpec {
-        LoadSpec { addr, conns, warmup: self.warmup, duration: self.duration, engine: self.engine }
+    pub fn load_spec(&self, addr: impl Into<Target>, conns: usize) -> LoadSpec {
+        LoadSpec { addr: addr.into(), conns, warmup: self.warmup, duration: self.duration, engine: self.engine }
     }
 
     /// A warm-up-only load run on `addr` (nothing before it is discarded).
-    pub fn warmup_spec(&self, addr: SocketAddr, conns: usize) -> LoadSpec {
-        LoadSpec { addr, conns, warmup: Duration::ZERO, duration: self.warmup, engine: self.engine }
+    pub fn warmup_spec(&self, addr: impl Into<Target>, conns: usize) -> LoadSpec {
+        LoadSpec { addr: addr.into(), conns, warmup: Duration::ZERO, duration: self.warmup, engine: self.engine }
     }
 
     /// The runtimes of this run that `supported` includes.
@@ -189,7 +194,7 @@ fn row(case: &Case, runtime: Runtime, samples: &[Sample]) -> Row {
 
 /// "64 B", "16 KiB".
 pub fn size_label(bytes: usize) -> String {
-    if bytes >= 1024 && bytes % 1024 == 0 {
+    if bytes >= 1024 && bytes.is_multiple_of(1024) {
         format!("{} KiB", bytes / 1024)
     } else {
         format!("{bytes} B")

@@ -34,8 +34,8 @@ pub(crate) use stream::Stream;
 
 use crate::io::Ready;
 pub(crate) use registration::Registration;
-pub(crate) use scheduled_io::Direction;
-use scheduled_io::{event_readiness, shutdown_error, ScheduledIo};
+use scheduled_io::{event_readiness, shutdown_error};
+pub(crate) use scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 
 /// The token of the driver's own wake-up source; no slot ever gets it.
 const WAKE_TOKEN: Token = Token(usize::MAX);
@@ -205,7 +205,7 @@ impl Handle {
         let io = Arc::new(ScheduledIo::new(token, initial));
         // Registered under the table lock: an event for the new token can only
         // be dispatched once the slot holds it.
-        self.registry.register(&mut SourceFd(&fd), Token(token), Interest::READABLE | Interest::WRITABLE)?;
+        self.registry.register(&mut SourceFd(&fd), Token(token), registered_interest())?;
         let inserted = table.slots.insert(io.clone());
         debug_assert_eq!(inserted, slot, "the table lock is held since vacant_key");
         Ok(io)
@@ -223,6 +223,15 @@ impl Handle {
             table.slots.remove(slot);
         }
     }
+}
+
+/// What every fd is registered for: both halves, and priority events where
+/// epoll has them (for `AsyncFd`; errors are always reported).
+fn registered_interest() -> Interest {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    return Interest::READABLE | Interest::WRITABLE | Interest::PRIORITY;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    return Interest::READABLE | Interest::WRITABLE;
 }
 
 /// The mio driver of the worker the calling thread belongs to (or, off the

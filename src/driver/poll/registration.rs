@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{ready, Context, Poll};
 
-use super::scheduled_io::{Direction, ScheduledIo};
+use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 use super::Handle;
 use crate::driver::waiters::WaitFor;
 use crate::io::Ready;
@@ -56,7 +56,7 @@ impl Drop for Registered {
 impl Registration {
     /// Wraps a non-blocking socket; it registers on first use, assuming
     /// `initial` readiness until its first event.
-    pub(super) fn new(fd: OwnedFd, initial: Ready) -> Registration {
+    pub(crate) fn new(fd: OwnedFd, initial: Ready) -> Registration {
         Registration { registered: OnceLock::new(), registering: Mutex::new(()), initial, fd }
     }
 
@@ -111,6 +111,33 @@ impl Registration {
     pub(super) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<Ready>> {
         let io = &self.registered()?.io;
         io.poll_ready(Some(cx), dir, WaitFor::Readiness).map_ok(|event| event.ready())
+    }
+
+    /// Joins the current worker's poller now rather than at first use, so a
+    /// file the poller refuses (a regular file: `EPERM`) fails here.
+    pub(crate) fn register_now(&self) -> io::Result<()> {
+        self.registered().map(drop)
+    }
+
+    /// The readiness of `dir` as an event its user clears itself
+    /// ([`clear_matching`](Self::clear_matching)) once a call says it is
+    /// used up. Without a context, "not ready" is `Err(WouldBlock)`; with
+    /// one, the task waits as `kind` (the half's one `poll_*` task, or one
+    /// of any number of readiness waiters).
+    pub(crate) fn poll_ready_event(
+        &self,
+        cx: Option<&mut Context<'_>>,
+        dir: Direction,
+        kind: WaitFor,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.registered()?.io.poll_ready(cx, dir, kind)
+    }
+
+    /// Forgets the `bits` of `event`, unless an event arrived since.
+    pub(crate) fn clear_matching(&self, event: ReadyEvent, bits: Ready) {
+        if let Some(registered) = self.registered.get() {
+            registered.io.clear_matching(event, bits);
+        }
     }
 
     /// The retry loop: wait for readiness (or, without a context, fail with

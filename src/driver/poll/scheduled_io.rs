@@ -28,6 +28,10 @@ pub(crate) enum Direction {
     Read,
     /// Writable (buffer space, a finished connect, or an error).
     Write,
+    /// A priority event (`EPOLLPRI`), for `AsyncFd`.
+    Priority,
+    /// An error (`EPOLLERR`), for `AsyncFd`.
+    Error,
 }
 
 /// What a poller event means for the socket's two halves. Errors and
@@ -47,22 +51,30 @@ pub(super) fn event_readiness(event: &mio::event::Event) -> Ready {
     if event.is_write_closed() {
         ready |= Ready::WRITE_CLOSED;
     }
+    if event.is_priority() {
+        ready |= Ready::PRIORITY;
+    }
+    if failed {
+        ready |= Ready::ERROR;
+    }
     ready
 }
 
 impl Direction {
     /// The readiness bits of this half; any one of them makes it ready.
-    fn ready(self) -> Ready {
+    pub(crate) fn ready(self) -> Ready {
         match self {
             Direction::Read => Ready::READABLE | Ready::READ_CLOSED,
             Direction::Write => Ready::WRITABLE | Ready::WRITE_CLOSED,
+            Direction::Priority => Ready::PRIORITY,
+            Direction::Error => Ready::ERROR,
         }
     }
 }
 
 /// The readiness a task observed, remembered so it can clear exactly that.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct ReadyEvent {
+pub(crate) struct ReadyEvent {
     /// The event tick at the time of observation.
     tick: usize,
     /// The bits set, of the half the task is about to act on.
@@ -71,8 +83,15 @@ pub(super) struct ReadyEvent {
 
 impl ReadyEvent {
     /// The bits set, of the half the task is about to act on.
-    pub(super) fn ready(&self) -> Ready {
+    pub(crate) fn ready(&self) -> Ready {
         self.ready
+    }
+
+    /// This event and `other` (of the other half) as one: the bits of both,
+    /// and the older tick, so a clear made with it never hides a newer event.
+    pub(crate) fn merge(self, other: ReadyEvent) -> ReadyEvent {
+        let tick = if other.tick.wrapping_sub(self.tick) as isize > 0 { self.tick } else { other.tick };
+        ReadyEvent { tick, ready: self.ready | other.ready }
     }
 }
 
@@ -85,7 +104,7 @@ const TICK_SHIFT: u32 = 8;
 const TICK_ONE: usize = 1 << TICK_SHIFT;
 
 /// The per-socket state shared by its owner (any thread) and its driver.
-pub(super) struct ScheduledIo {
+pub(crate) struct ScheduledIo {
     /// The poller token, unique across slot reuse (slot and generation).
     pub(super) token: usize,
     /// Readiness bits, the shutdown flag and the event tick, in one word.
@@ -101,11 +120,13 @@ struct HalfWaiters {
     reader: Waiters,
     /// Woken when the socket becomes writable.
     writer: Waiters,
+    /// Woken on a priority event or an error (`AsyncFd`'s other interests).
+    other: Waiters,
 }
 
 impl ScheduledIo {
     /// A freshly registered socket with `initial` readiness assumed.
-    pub(super) fn new(token: usize, initial: Ready) -> ScheduledIo {
+    pub(crate) fn new(token: usize, initial: Ready) -> ScheduledIo {
         ScheduledIo { token, state: AtomicUsize::new(initial.as_usize()), waiters: Mutex::new(HalfWaiters::default()) }
     }
 
@@ -116,7 +137,7 @@ impl ScheduledIo {
 
     /// Driver thread: records an event and moves the wakers it satisfies
     /// into `wake` (woken by the caller once no driver lock is held).
-    pub(super) fn set_readiness(&self, ready: Ready, wake: &mut Vec<Waker>) {
+    pub(crate) fn set_readiness(&self, ready: Ready, wake: &mut Vec<Waker>) {
         let _ = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
             Some(state.wrapping_add(TICK_ONE) | ready.as_usize())
         });
@@ -127,20 +148,24 @@ impl ScheduledIo {
         if !(ready & Direction::Write.ready()).is_empty() {
             waiters.writer.take_all(wake);
         }
+        if !(ready & (Ready::PRIORITY | Ready::ERROR)).is_empty() {
+            waiters.other.take_all(wake);
+        }
     }
 
     /// Driver shutdown: every current and future wait fails; wakers go to `wake`.
-    pub(super) fn shutdown(&self, wake: &mut Vec<Waker>) {
+    pub(crate) fn shutdown(&self, wake: &mut Vec<Waker>) {
         self.state.fetch_or(SHUTDOWN, Ordering::AcqRel);
         let mut waiters = self.waiters();
         waiters.reader.take_all(wake);
         waiters.writer.take_all(wake);
+        waiters.other.take_all(wake);
     }
 
     /// Ready when `dir` is (believed) ready. Without a context, "not ready" is
     /// `Ready(Err(WouldBlock))`; with one, the task's waker is stored first,
     /// as the half's I/O task or as one of its readiness waiters (`kind`).
-    pub(super) fn poll_ready(
+    pub(crate) fn poll_ready(
         &self,
         cx: Option<&mut Context<'_>>,
         dir: Direction,
@@ -157,6 +182,7 @@ impl ScheduledIo {
             match dir {
                 Direction::Read => waiters.reader.register(cx, kind),
                 Direction::Write => waiters.writer.register(cx, kind),
+                Direction::Priority | Direction::Error => waiters.other.register(cx, kind),
             }
         };
         // Dropped with no lock held: it may be the last reference to a task,
@@ -184,7 +210,7 @@ impl ScheduledIo {
     /// A call acting on `event` said `WouldBlock`: forget that readiness,
     /// EOF and errors included (the kernel has nothing to report), unless an
     /// event arrived since it was observed.
-    pub(super) fn clear_readiness(&self, event: ReadyEvent) {
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         self.clear(event.tick, event.ready);
     }
 
@@ -193,6 +219,12 @@ impl ScheduledIo {
     /// An EOF or error seen with those bytes stays for the next read.
     pub(super) fn clear_drained(&self, event: ReadyEvent) {
         self.clear(event.tick, event.ready - Ready::READ_CLOSED);
+    }
+
+    /// Forgets the `bits` of `event` (the caller found them used up),
+    /// unless an event arrived since it was observed.
+    pub(crate) fn clear_matching(&self, event: ReadyEvent, bits: Ready) {
+        self.clear(event.tick, event.ready & bits);
     }
 
     /// Clears `bits` if the event tick is still `tick`.

@@ -52,9 +52,9 @@ struct ListenerState {
     accept_op: ArmedOp,
     /// A connection may be waiting: submit an accept when none is in flight.
     ready: bool,
-    /// The last accept left more connections queued: the next takes them
-    /// all, a multishot accept that ends at EAGAIN (connections that arrive
-    /// one at a time cost one one-shot accept each, and no EAGAIN round).
+    /// The last accept said more connections are queued (TCP's
+    /// SOCK_NONEMPTY): the next takes them all, a multishot accept that ends
+    /// at EAGAIN; otherwise the next is one-shot (EAGAIN when none waits).
     burst: bool,
     /// Someone is accepting: keep the watch armed.
     interest: bool,
@@ -177,9 +177,12 @@ impl ListenerShared {
                 if !st.closed {
                     st.accepted.push_back(fd);
                 }
-                if last && more_queued(done.flags) {
+                if last {
+                    // Accept until EAGAIN: only TCP says whether more wait
+                    // (a Unix listener's completion never does, and the
+                    // watch's wake-ups for a burst of arrivals coalesce).
                     st.ready = true;
-                    st.burst = true;
+                    st.burst = more_queued(done.flags);
                 }
             }
             errno => {

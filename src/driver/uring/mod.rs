@@ -27,6 +27,7 @@ pub mod faults;
 mod home_link;
 mod listener;
 mod oneshot;
+mod poll_fd;
 mod probe;
 mod queues;
 mod recv_mode;
@@ -41,6 +42,7 @@ mod wake;
 pub(crate) use dgram::Datagram;
 pub(crate) use listener::Listener;
 pub(crate) use oneshot::Oneshot;
+pub(crate) use poll_fd::PollFd;
 pub(crate) use probe::probe;
 pub(crate) use stream::Stream;
 

@@ -12,14 +12,11 @@ use std::net::SocketAddr;
 mod listener;
 mod socket;
 mod split;
-mod split_owned;
 mod stream;
-mod stream_ready;
 
 pub use listener::TcpListener;
 pub use socket::TcpSocket;
-pub use split::{ReadHalf, WriteHalf};
-pub use split_owned::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use stream::TcpStream;
 
 /// Converts a socket2 address into an IP socket address, as tokio does.

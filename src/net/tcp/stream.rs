@@ -4,17 +4,17 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::pin::Pin;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use socket2::{Domain, SockRef, Socket, Type};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::ReadBuf;
 
-use super::{each_addr, split, split_owned, to_socket_addr};
+use super::{each_addr, split, to_socket_addr};
 use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::driver;
+use crate::net::stream_api::{self, StreamIo};
 use crate::net::{to_socket_addrs, ToSocketAddrs};
 
 /// A TCP stream between a local and a remote socket.
@@ -216,8 +216,14 @@ impl TcpStream {
     /// # }
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split_owned::split_owned(self)
+        split::split_owned(self)
     }
+}
+
+/// Readiness and non-blocking I/O: wait with `ready`, `readable` or
+/// `writable`, then call a `try_*` method, which never waits.
+impl TcpStream {
+    stream_api::stream_methods!("ringline::net::TcpStream");
 }
 
 impl TryFrom<std::net::TcpStream> for TcpStream {
@@ -229,41 +235,13 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
     }
 }
 
-impl AsyncRead for TcpStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_read(cx, buf)
-    }
-}
+stream_api::impl_async_read!(TcpStream);
+stream_api::impl_async_write!(TcpStream);
+stream_api::impl_as_fd!(TcpStream);
 
-impl AsyncWrite for TcpStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write(cx, buf)
-    }
-
-    /// Writes the bytes of `bufs`, in order, as one write (see
-    /// [`is_write_vectored`](AsyncWrite::is_write_vectored)).
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_vectored(cx, bufs)
-    }
-
-    /// True: a vectored write takes every slice at once (one `sendmsg`, or
-    /// one copy into the send queue on io_uring), as tokio's does.
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_flush(cx)
-    }
-
-    /// Flushes, then shuts down the write direction: the peer reads
-    /// end-of-file. Reading from this stream still works.
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_shutdown(cx)
+impl StreamIo for TcpStream {
+    fn stream_io(&self) -> &driver::Stream {
+        &self.io
     }
 }
 
@@ -283,17 +261,5 @@ impl fmt::Debug for TcpStream {
 impl AsRef<TcpStream> for TcpStream {
     fn as_ref(&self) -> &TcpStream {
         self
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
-}
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
     }
 }

@@ -7,14 +7,12 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::task::{ready, Context, Poll};
 
-use bytes::BufMut;
 use socket2::{Domain, Socket, Type};
 use tokio::io::ReadBuf;
 
 use super::tcp::{each_addr, to_socket_addr};
-use crate::driver::recv::read_into_buf_mut;
 use crate::driver::Datagram;
-use crate::io::{Interest, Ready};
+use crate::net::datagram_api::{self, DatagramIo};
 use crate::net::{to_socket_addrs, ToSocketAddrs};
 
 mod options;
@@ -96,15 +94,6 @@ impl UdpSocket {
         each_addr(addrs, |addr| async move { self.sock().connect(&addr.into()) }).await
     }
 
-    /// Sends `buf` to the connected peer; returns the bytes sent.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: a dropped send has sent its datagram or nothing.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.send_to(buf, None).await
-    }
-
     /// Sends `buf` to `target` (the first address it resolves to).
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
         let target = to_socket_addrs(target)
@@ -113,53 +102,6 @@ impl UdpSocket {
             .next()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no addresses to send data to"))?;
         self.io.send_to(buf, Some(&target.into())).await
-    }
-
-    /// Receives one datagram from the connected peer into `buf`; returns its
-    /// length (truncated to `buf`'s).
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: a dropped receive took no datagram.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut buf = ReadBuf::new(buf);
-        poll_fn(|cx| self.poll_recv(cx, &mut buf)).await?;
-        Ok(buf.filled().len())
-    }
-
-    /// Receives one datagram into `buf`: its length (truncated to `buf`'s)
-    /// and its sender.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let mut buf = ReadBuf::new(buf);
-        let from = poll_fn(|cx| self.poll_recv_from(cx, &mut buf)).await?;
-        Ok((buf.filled().len(), from))
-    }
-
-    /// Like [`recv`](UdpSocket::recv), into the spare capacity of `buf`,
-    /// which it advances.
-    pub async fn recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv_buf(cx, buf).map_ok(|(n, _)| n)).await
-    }
-
-    /// Like [`recv_from`](UdpSocket::recv_from), into the spare capacity of
-    /// `buf`, which it advances.
-    pub async fn recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_buf(cx, buf)).await
-    }
-
-    fn poll_recv_buf<B: BufMut>(&self, cx: &mut Context<'_>, buf: &mut B) -> Poll<io::Result<(usize, SocketAddr)>> {
-        let mut from = None;
-        let n = read_into_buf_mut(buf, |dst| match self.poll_recv_from(cx, dst) {
-            Poll::Ready(addr) => {
-                from = Some(addr?);
-                Ok(0)
-            }
-            Poll::Pending => Ok(0),
-        })?;
-        match from {
-            Some(from) => Poll::Ready(Ok((n, from))),
-            None => Poll::Pending,
-        }
     }
 
     /// Receives one datagram into `buf` and its sender, leaving it queued:
@@ -196,26 +138,10 @@ impl UdpSocket {
         self.poll_peek_from(cx, buf).map_ok(drop)
     }
 
-    /// Polls to receive one datagram from the connected peer into `buf`.
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.poll_recv_from(cx, buf).map_ok(drop)
-    }
-
-    /// Polls to receive one datagram into `buf`; ready with its sender.
-    pub fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<SocketAddr>> {
-        let from = ready!(self.io.poll_recv_from(cx, buf, false))?;
-        Poll::Ready(to_socket_addr(from))
-    }
-
     /// Polls to peek at the next datagram; ready with its sender.
     pub fn poll_peek_from(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<SocketAddr>> {
         let from = ready!(self.io.poll_recv_from(cx, buf, true))?;
         Poll::Ready(to_socket_addr(from))
-    }
-
-    /// Polls to send `buf` to the connected peer.
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_send_to(cx, buf, None)
     }
 
     /// Polls to send `buf` to `target`.
@@ -223,25 +149,9 @@ impl UdpSocket {
         self.io.poll_send_to(cx, buf, Some(&target.into()))
     }
 
-    /// Sends to the connected peer without waiting: `WouldBlock` when the
-    /// socket has no room.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_send_to(buf, None)
-    }
-
     /// Sends to `target` without waiting: `WouldBlock` when there is no room.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
         self.io.try_send_to(buf, Some(&target.into()))
-    }
-
-    /// Receives one datagram without waiting: `WouldBlock` when none is there.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_recv_from(buf).map(|(n, _)| n)
-    }
-
-    /// Receives one datagram and its sender without waiting.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.try_recv_with(buf, false)
     }
 
     /// Peeks at the next datagram and its sender without waiting.
@@ -253,49 +163,6 @@ impl UdpSocket {
         let mut buf = ReadBuf::new(buf);
         let from = self.io.try_recv_from(&mut buf, peek)?;
         Ok((buf.filled().len(), to_socket_addr(from)?))
-    }
-
-    /// Like [`try_recv`](UdpSocket::try_recv), into the spare capacity of
-    /// `buf`, which it advances.
-    pub fn try_recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        read_into_buf_mut(buf, |dst| self.io.try_recv_from(dst, false).map(|_| 0))
-    }
-
-    /// Like [`try_recv_from`](UdpSocket::try_recv_from), into the spare
-    /// capacity of `buf`, which it advances.
-    pub fn try_recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
-        let mut from = None;
-        let n = read_into_buf_mut(buf, |dst| {
-            from = Some(self.io.try_recv_from(dst, false)?);
-            Ok(0)
-        })?;
-        Ok((n, to_socket_addr(from.expect("set when the receive succeeded"))?))
-    }
-
-    /// Waits until the socket is readable or writable (as `interest` asks)
-    /// and returns which.
-    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        poll_fn(|cx| self.io.poll_ready(cx, interest)).await
-    }
-
-    /// Waits until a datagram can be received.
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_recv_ready(cx)).await
-    }
-
-    /// Waits until a datagram can be sent.
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_send_ready(cx)).await
-    }
-
-    /// Polls for a datagram to receive.
-    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_recv_ready(cx).map_ok(drop)
-    }
-
-    /// Polls for room to send a datagram.
-    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_send_ready(cx).map_ok(drop)
     }
 
     /// The local address this socket is bound to.
@@ -310,6 +177,17 @@ impl UdpSocket {
 
     fn sock(&self) -> socket2::SockRef<'_> {
         socket2::SockRef::from(self)
+    }
+}
+
+/// Connected sends, receives and readiness: the same as `UnixDatagram`'s.
+impl UdpSocket {
+    datagram_api::datagram_methods!(addr: SocketAddr, conv: to_socket_addr);
+}
+
+impl DatagramIo for UdpSocket {
+    fn datagram_io(&self) -> &Datagram {
+        &self.io
     }
 }
 

@@ -79,9 +79,4 @@ impl UdpSocket {
     pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
         SockRef::from(self).leave_multicast_v6(multiaddr, interface)
     }
-
-    /// Takes and clears the pending `SO_ERROR` of this socket.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        SockRef::from(self).take_error()
-    }
 }

@@ -1,0 +1,12 @@
+//! Unix-only I/O: tokio's `io::unix` module, [`AsyncFd`] and its guards,
+//! on both backends.
+
+mod async_fd;
+mod guard;
+
+pub use async_fd::{AsyncFd, AsyncFdRegisterError};
+pub use guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
+
+/// The error's name before tokio 1.54.
+#[deprecated(note = "use `AsyncFdRegisterError` instead")]
+pub type AsyncFdTryNewError<T> = AsyncFdRegisterError<T>;

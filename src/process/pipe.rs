@@ -1,0 +1,204 @@
+//! [`ChildStdin`], [`ChildStdout`], [`ChildStderr`]: the parent's ends of a
+//! child's pipes, non-blocking, through [`AsyncFd`].
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::process::Stdio;
+use std::task::{ready, Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::io::unix::AsyncFd;
+use crate::io::Interest;
+
+/// One end of a pipe, non-blocking, with its readiness watched.
+struct Pipe {
+    fd: AsyncFd<File>,
+}
+
+impl Pipe {
+    /// Sets `fd` non-blocking and watches it for `interest`.
+    fn new(fd: OwnedFd, interest: Interest) -> io::Result<Pipe> {
+        set_nonblocking(fd.as_fd(), true)?;
+        AsyncFd::with_interest(File::from(fd), interest).map(|fd| Pipe { fd })
+    }
+
+    /// Stops watching and gives the fd back in blocking mode, as a child's
+    /// stdio expects it.
+    fn into_blocking_fd(self) -> io::Result<OwnedFd> {
+        let fd = OwnedFd::from(self.fd.into_inner());
+        set_nonblocking(fd.as_fd(), false)?;
+        Ok(fd)
+    }
+
+    /// Reads once the pipe is readable; a `WouldBlock` waits again.
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let mut guard = ready!(self.fd.poll_read_ready(cx))?;
+            let unfilled = buf.initialize_unfilled();
+            match guard.try_io(|fd| {
+                let mut file = fd.get_ref();
+                file.read(unfilled)
+            }) {
+                Ok(Ok(n)) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(Err(e)) => return Poll::Ready(Err(e)),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// Writes once the pipe is writable; a `WouldBlock` waits again.
+    fn poll_write_with(
+        &self,
+        cx: &mut Context<'_>,
+        mut write: impl FnMut(&File) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let mut guard = ready!(self.fd.poll_write_ready(cx))?;
+            if let Ok(result) = guard.try_io(|fd| write(fd.get_ref())) {
+                return Poll::Ready(result);
+            }
+        }
+    }
+}
+
+/// Sets or clears `O_NONBLOCK` on `fd`.
+fn set_nonblocking(fd: BorrowedFd<'_>, nonblocking: bool) -> io::Result<()> {
+    // SAFETY: fcntl(2) on a borrowed, open fd; F_GETFL takes no argument.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let flags = if nonblocking { flags | libc::O_NONBLOCK } else { flags & !libc::O_NONBLOCK };
+    // SAFETY: as above; F_SETFL takes an int of flags.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Defines one of the three pipe types: its struct, construction from std's
+/// handle, conversion back to an fd or a `Stdio`, and fd access.
+macro_rules! child_pipe {
+    ($(#[$doc:meta])* $name:ident, $std:ty, $interest:expr) => {
+        $(#[$doc])*
+        pub struct $name {
+            inner: Pipe,
+        }
+
+        impl $name {
+            /// Wraps std's handle, setting it non-blocking.
+            ///
+            /// # Errors
+            /// The fd could not be set non-blocking or watched.
+            ///
+            /// # Panics
+            /// Outside a ringline runtime.
+            pub fn from_std(inner: $std) -> io::Result<Self> {
+                Pipe::new(OwnedFd::from(inner), $interest).map(|inner| $name { inner })
+            }
+
+            /// Gives the fd back, in blocking mode.
+            ///
+            /// # Errors
+            /// The fd's flags could not be changed.
+            pub fn into_owned_fd(self) -> io::Result<OwnedFd> {
+                self.inner.into_blocking_fd()
+            }
+        }
+
+        /// The pipe as another child's stdio (in blocking mode again), as
+        /// tokio's `TryInto<Stdio>`.
+        impl TryFrom<$name> for Stdio {
+            type Error = io::Error;
+
+            fn try_from(pipe: $name) -> io::Result<Stdio> {
+                pipe.into_owned_fd().map(Stdio::from)
+            }
+        }
+
+        impl AsRawFd for $name {
+            fn as_raw_fd(&self) -> RawFd {
+                self.inner.fd.as_raw_fd()
+            }
+        }
+
+        impl AsFd for $name {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.inner.fd.as_fd()
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).field("fd", &self.as_raw_fd()).finish()
+            }
+        }
+    };
+}
+
+child_pipe!(
+    /// The child's standard input, as tokio's `ChildStdin`: an `AsyncWrite`.
+    /// Dropping it closes the pipe (the child sees EOF); `shutdown` does not.
+    ChildStdin,
+    std::process::ChildStdin,
+    Interest::WRITABLE
+);
+child_pipe!(
+    /// The child's standard output, as tokio's `ChildStdout`: an `AsyncRead`.
+    ChildStdout,
+    std::process::ChildStdout,
+    Interest::READABLE
+);
+child_pipe!(
+    /// The child's standard error, as tokio's `ChildStderr`: an `AsyncRead`.
+    ChildStderr,
+    std::process::ChildStderr,
+    Interest::READABLE
+);
+
+impl AsyncWrite for ChildStdin {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.inner.poll_write_with(cx, |mut file| file.write(buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_write_with(cx, |mut file| file.write_vectored(bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    /// Nothing is buffered: every accepted byte is in the pipe.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// As with tokio, does not close the pipe: drop the `ChildStdin` for that.
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncRead for ChildStdout {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_read(cx, buf)
+    }
+}
+
+impl AsyncRead for ChildStderr {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_read(cx, buf)
+    }
+}
