@@ -344,7 +344,11 @@ impl DgramShared {
         let mut st = self.lock();
         match done.result {
             n @ 0.. => {
-                let bid = cqueue::buffer_select(done.flags).expect("recvmsg completed without a buffer");
+                let Some(bid) = cqueue::buffer_select(done.flags) else {
+                    // Not something the kernel does; an error, not a panic.
+                    st.error = Some(io::Error::from_raw_os_error(libc::EIO));
+                    return self.recv_ended(st, done, ring);
+                };
                 let bufs = ring.dgram_bufs().expect("the receive was armed with the group present");
                 if !st.closed {
                     if let Some(datagram) = parse(bufs.bytes(bid, n as usize), &self.msghdr.0) {
@@ -355,10 +359,18 @@ impl DgramShared {
                 bufs.taken();
                 bufs.push(bid);
             }
-            e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
+            // Ended without a datagram (buffers ran out, cancelled,
+            // interrupted): armed again while someone reads.
+            e if matches!(-e, libc::ENOBUFS | libc::ECANCELED | libc::EAGAIN | libc::EINTR) => {}
             e if !st.closed => st.error = Some(io::Error::from_raw_os_error(-e)),
             _ => {}
         }
+        self.recv_ended(st, done, ring);
+    }
+
+    /// After a receive completion: forget an ended receive, re-arm or pause,
+    /// wake the readers.
+    fn recv_ended(self: &Arc<Self>, mut st: MutexGuard<'_, DgramState>, done: &Completion, ring: &mut Ring) {
         let last = st.recv_op.completed(done);
         if last || st.full() {
             self.sync(&mut st, ring);
@@ -388,6 +400,11 @@ impl Owner for DgramShared {
             RECV => self.on_recv(done, ring),
             _ => self.on_writable(done),
         }
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn op_kind(&self, tag: OpTag) -> Option<super::faults::OpKind> {
+        (tag == RECV).then_some(super::faults::OpKind::DatagramRecv)
     }
 }
 
