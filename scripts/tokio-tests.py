@@ -40,7 +40,6 @@ tokio-test = "0.4"
 tempfile = "3.1"
 libc = "0.2"
 socket2 = { version = "0.6", features = ["all"] }
-libc = "0.2"
 nix = { version = "0.31", default-features = false, features = ["aio", "fs", "socket"] }
 libc = "0.2"
 """

@@ -41,6 +41,10 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
+/// Fault injection through the real io_uring ring, for tests only.
+#[cfg(all(target_os = "linux", feature = "fault-injection"))]
+#[doc(hidden)]
+pub use driver::uring::faults as fault_injection;
 pub use ringline_macros::{main, test};
 pub use task::spawn;
-pub use tokio::{join, pin, select, try_join};
+pub use tokio::{join, pin, select, task_local, try_join};

@@ -393,6 +393,36 @@ async fn datagram_readiness_and_poll_api() {
 }
 
 #[cfg(target_os = "linux")]
+/// tokio's readiness is edge-triggered: `writable()` stays ready until a
+/// send says `WouldBlock`, even where `poll(2)` calls a Unix datagram socket
+/// full long before its sends fail. A loop of `writable` + `try_send` must
+/// reach `WouldBlock`, never hang in `writable`.
+#[ringline::test]
+async fn datagram_writable_stays_ready_until_a_send_would_block() {
+    let (a, b) = UnixDatagram::pair().unwrap();
+    let filled = timeout(Duration::from_secs(5), async {
+        let mut sent = 0usize;
+        loop {
+            a.writable().await.unwrap();
+            match a.try_send(b"0123456789") {
+                Ok(_) => sent += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return sent,
+                Err(e) => panic!("send failed: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("writable() hung before a send would block");
+    assert!(filled > 0);
+    // Reading makes room: the blocked sender's writable() wakes.
+    let mut buf = [0u8; 16];
+    for _ in 0..filled {
+        b.recv(&mut buf).await.unwrap();
+    }
+    timeout(Duration::from_secs(5), a.writable()).await.expect("writable() after the peer read").unwrap();
+    a.try_send(b"again").unwrap();
+}
+
 #[ringline::test]
 async fn datagram_abstract_namespace_round_trip() {
     let (server_path, client_path) = (abstract_path("dgram-server"), abstract_path("dgram-client"));

@@ -6,7 +6,7 @@ use proc_macro_crate::FoundCrate;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ReturnType;
 
-use crate::parse::{Config, Flavor, ItemFn, Kind};
+use crate::parse::{Config, Flavor, ItemFn, Kind, UnhandledPanic};
 
 /// Expands `item` for `kind` with `config`.
 ///
@@ -15,7 +15,8 @@ use crate::parse::{Config, Flavor, ItemFn, Kind};
 ///     let body = async move { <body> };
 ///     // tests only: pin the body and erase its type
 ///     return <crate>::runtime::Builder::new_multi_thread()
-///         .worker_threads(N) // only when given
+///         .worker_threads(N) // each knob only when given:
+///         .start_paused(B).unhandled_panic(..).name(..)
 ///         .enable_all()
 ///         .build()
 ///         .expect("Failed building the Runtime")
@@ -32,10 +33,26 @@ pub(crate) fn expand(item: ItemFn, kind: Kind, config: Config) -> TokenStream {
         None => default_crate_path(span),
     };
     let builder = match config.flavor {
-        Flavor::CurrentThread => quote_spanned!(span=> new_current_thread),
+        Flavor::CurrentThread | Flavor::Local => quote_spanned!(span=> new_current_thread),
         Flavor::MultiThread => quote_spanned!(span=> new_multi_thread),
     };
-    let workers = config.worker_threads.map(|n| quote_spanned!(span=> .worker_threads(#n)));
+    let mut knobs = TokenStream::new();
+    if let Some(n) = config.worker_threads {
+        knobs.extend(quote_spanned!(span=> .worker_threads(#n)));
+    }
+    if let Some(paused) = config.start_paused {
+        knobs.extend(quote_spanned!(span=> .start_paused(#paused)));
+    }
+    if let Some(behavior) = config.unhandled_panic {
+        let variant = match behavior {
+            UnhandledPanic::Ignore => quote_spanned!(span=> Ignore),
+            UnhandledPanic::ShutdownRuntime => quote_spanned!(span=> ShutdownRuntime),
+        };
+        knobs.extend(quote_spanned!(span=> .unhandled_panic(#krate::runtime::UnhandledPanic::#variant)));
+    }
+    if let Some(name) = config.name {
+        knobs.extend(quote_spanned!(span=> .name(#name)));
+    }
 
     // `async move { <body> }`, reusing the user's braces for error spans.
     let mut future = quote_spanned!(span=> async move);
@@ -64,7 +81,7 @@ pub(crate) fn expand(item: ItemFn, kind: Kind, config: Config) -> TokenStream {
         #[allow(clippy::expect_used, clippy::diverging_sub_expression, clippy::needless_return)]
         {
             return #krate::runtime::Builder::#builder()
-                #workers
+                #knobs
                 .enable_all()
                 .build()
                 .expect("Failed building the Runtime")

@@ -31,15 +31,20 @@ use parse::{Config, ItemFn, Kind};
 ///
 /// # Arguments
 ///
-/// - `flavor = "multi_thread"` (the default) or `flavor = "current_thread"`.
+/// - `flavor = "multi_thread"` (the default), `flavor = "current_thread"`, or
+///   `flavor = "local"` (a current-thread runtime; its worker runs
+///   `spawn_local` tasks, so tokio's `LocalRuntime` is not needed).
 /// - `worker_threads = N`: the number of worker threads; only with the
 ///   `multi_thread` flavor. Without it the runtime picks its default.
 /// - `crate = "path"`: the path to the ringline crate, for code that reaches
 ///   ringline through a re-export. Without it the path comes from Cargo.toml,
 ///   following a renamed dependency.
 ///
-/// tokio's `start_paused` and `unhandled_panic` are rejected at compile time:
-/// ringline does not support them.
+/// - `start_paused = true`: start with time paused (current-thread flavors).
+/// - `unhandled_panic = "ignore" | "shutdown_runtime"`: what a panicking task
+///   does to the runtime (current-thread flavors; tokio needs
+///   `tokio_unstable` for it, ringline does not).
+/// - `name = "..."`: the runtime's name (`Handle::name`).
 ///
 /// # Expansion
 ///

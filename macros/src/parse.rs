@@ -3,7 +3,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream, Parser};
-use syn::{braced, token, AttrStyle, Attribute, LitInt, LitStr, Path, Signature, Visibility};
+use syn::{braced, token, AttrStyle, Attribute, LitBool, LitInt, LitStr, Path, Signature, Visibility};
 
 /// Which attribute is being expanded; decides the default flavor and the
 /// wording of errors.
@@ -32,6 +32,18 @@ pub(crate) enum Flavor {
     CurrentThread,
     /// `Builder::new_multi_thread()`.
     MultiThread,
+    /// tokio's `local` flavor: a current-thread runtime, whose worker runs
+    /// `spawn_local` tasks (ringline needs no `LocalRuntime` for that).
+    Local,
+}
+
+/// tokio's `unhandled_panic` values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnhandledPanic {
+    /// `"ignore"`: a panicking task only fails its `JoinHandle`.
+    Ignore,
+    /// `"shutdown_runtime"`: a panicking task shuts the runtime down.
+    ShutdownRuntime,
 }
 
 /// Validated attribute arguments.
@@ -42,6 +54,12 @@ pub(crate) struct Config {
     pub(crate) worker_threads: Option<LitInt>,
     /// `crate = "path"`; `None` resolves the path from Cargo.toml.
     pub(crate) crate_path: Option<Path>,
+    /// `start_paused = bool`, current-thread flavors only.
+    pub(crate) start_paused: Option<LitBool>,
+    /// `unhandled_panic = ".."`, current-thread flavors only.
+    pub(crate) unhandled_panic: Option<UnhandledPanic>,
+    /// `name = ".."`: the runtime's name.
+    pub(crate) name: Option<LitStr>,
 }
 
 impl Config {
@@ -52,57 +70,49 @@ impl Config {
             Kind::Main => Flavor::MultiThread,
             Kind::Test => Flavor::CurrentThread,
         };
-        Config { flavor, worker_threads: None, crate_path: None }
+        Config { flavor, worker_threads: None, crate_path: None, start_paused: None, unhandled_panic: None, name: None }
     }
 
-    /// Parses `flavor = "..", worker_threads = N, crate = ".."` (tokio's syntax).
+    /// Parses tokio's arguments: `flavor`, `worker_threads`, `start_paused`,
+    /// `crate`, `unhandled_panic`, `name`.
     pub(crate) fn parse(args: TokenStream, kind: Kind) -> syn::Result<Config> {
-        let mut flavor: Option<Flavor> = None;
-        let mut worker_threads: Option<LitInt> = None;
-        let mut crate_path: Option<Path> = None;
+        let mut config = Config::default_for(kind);
+        let mut flavor: Option<(Flavor, Span)> = None;
+        let mut unhandled_panic_span = None;
         let parser = syn::meta::parser(|meta| {
             let key = meta.path.to_token_stream().to_string().replace(' ', "");
             let duplicate = || meta.error(format!("`{key}` set multiple times"));
             match key.as_str() {
+                "flavor" if flavor.is_some() => return Err(duplicate()),
                 "flavor" => {
-                    if flavor.is_some() {
-                        return Err(duplicate());
-                    }
                     let lit: LitStr = meta.value()?.parse()?;
-                    flavor = Some(match lit.value().as_str() {
-                        "multi_thread" => Flavor::MultiThread,
-                        "current_thread" => Flavor::CurrentThread,
-                        other => {
-                            let msg = format!(
-                                "no such runtime flavor `{other}`; \
-                                 the flavors are `current_thread` and `multi_thread`"
-                            );
-                            return Err(syn::Error::new(lit.span(), msg));
-                        }
-                    });
+                    flavor = Some((parse_flavor(&lit)?, lit.span()));
                 }
+                "worker_threads" if config.worker_threads.is_some() => return Err(duplicate()),
                 "worker_threads" => {
-                    if worker_threads.is_some() {
-                        return Err(duplicate());
-                    }
                     let lit: LitInt = meta.value()?.parse()?;
                     if lit.base10_parse::<usize>()? == 0 {
                         return Err(syn::Error::new(lit.span(), "`worker_threads` may not be 0"));
                     }
-                    worker_threads = Some(lit);
+                    config.worker_threads = Some(lit);
                 }
+                "crate" if config.crate_path.is_some() => return Err(duplicate()),
                 "crate" => {
-                    if crate_path.is_some() {
-                        return Err(duplicate());
-                    }
                     let lit: LitStr = meta.value()?.parse()?;
-                    crate_path = Some(lit.parse().map_err(|_| {
+                    config.crate_path = Some(lit.parse().map_err(|_| {
                         let msg = format!("`crate` is not a path: {:?}", lit.value());
                         syn::Error::new(lit.span(), msg)
                     })?);
                 }
-                "start_paused" | "unhandled_panic" => {
-                    return Err(meta.error(format!("`{key}` is not supported by ringline")));
+                "start_paused" if config.start_paused.is_some() => return Err(duplicate()),
+                "start_paused" => config.start_paused = Some(meta.value()?.parse()?),
+                "name" if config.name.is_some() => return Err(duplicate()),
+                "name" => config.name = Some(meta.value()?.parse()?),
+                "unhandled_panic" if config.unhandled_panic.is_some() => return Err(duplicate()),
+                "unhandled_panic" => {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    config.unhandled_panic = Some(parse_unhandled_panic(&lit)?);
+                    unhandled_panic_span = Some(lit.span());
                 }
                 "multi_thread" | "current_thread" => {
                     let attr = kind.attr();
@@ -111,8 +121,8 @@ impl Config {
                 }
                 _ => {
                     return Err(meta.error(format!(
-                        "unknown argument `{key}`; expected one of: \
-                         `flavor`, `worker_threads`, `crate`"
+                        "unknown argument `{key}`; expected one of: `flavor`, `worker_threads`, \
+                         `start_paused`, `crate`, `unhandled_panic`, `name`"
                     )));
                 }
             }
@@ -120,16 +130,69 @@ impl Config {
         });
         parser.parse2(args)?;
 
-        let flavor = flavor.unwrap_or(Config::default_for(kind).flavor);
-        if let (Flavor::CurrentThread, Some(lit)) = (flavor, &worker_threads) {
-            let msg = format!(
-                "the `worker_threads` option requires the `multi_thread` runtime flavor; \
-                 use `#[{}(flavor = \"multi_thread\", worker_threads = {lit})]`",
-                kind.attr()
-            );
-            return Err(syn::Error::new(lit.span(), msg));
+        if let Some((f, _)) = flavor {
+            config.flavor = f;
         }
-        Ok(Config { flavor, worker_threads, crate_path })
+        config.check_flavor(kind, unhandled_panic_span)?;
+        Ok(config)
+    }
+
+    /// tokio's checks of options that need a particular flavor.
+    fn check_flavor(&self, kind: Kind, unhandled_panic_span: Option<Span>) -> syn::Result<()> {
+        let attr = kind.attr();
+        if self.flavor != Flavor::MultiThread {
+            if let Some(lit) = &self.worker_threads {
+                let msg = format!(
+                    "the `worker_threads` option requires the `multi_thread` runtime flavor; \
+                     use `#[{attr}(flavor = \"multi_thread\", worker_threads = {lit})]`"
+                );
+                return Err(syn::Error::new(lit.span(), msg));
+            }
+            return Ok(());
+        }
+        let current = |option: &str, span: Span| {
+            let msg = format!(
+                "the `{option}` option requires the `current_thread` runtime flavor; \
+                 use `#[{attr}(flavor = \"current_thread\")]`"
+            );
+            Err(syn::Error::new(span, msg))
+        };
+        if let Some(lit) = &self.start_paused {
+            return current("start_paused", lit.span);
+        }
+        if let Some(span) = unhandled_panic_span {
+            return current("unhandled_panic", span);
+        }
+        Ok(())
+    }
+}
+
+fn parse_flavor(lit: &LitStr) -> syn::Result<Flavor> {
+    match lit.value().as_str() {
+        "multi_thread" => Ok(Flavor::MultiThread),
+        "current_thread" => Ok(Flavor::CurrentThread),
+        "local" => Ok(Flavor::Local),
+        other => {
+            let msg = format!(
+                "no such runtime flavor `{other}`; \
+                 the flavors are `current_thread`, `local` and `multi_thread`"
+            );
+            Err(syn::Error::new(lit.span(), msg))
+        }
+    }
+}
+
+fn parse_unhandled_panic(lit: &LitStr) -> syn::Result<UnhandledPanic> {
+    match lit.value().as_str() {
+        "ignore" => Ok(UnhandledPanic::Ignore),
+        "shutdown_runtime" => Ok(UnhandledPanic::ShutdownRuntime),
+        other => {
+            let msg = format!(
+                "no such `unhandled_panic` behavior `{other}`; \
+                 the behaviors are `ignore` and `shutdown_runtime`"
+            );
+            Err(syn::Error::new(lit.span(), msg))
+        }
     }
 }
 

@@ -187,7 +187,8 @@ macro_rules! impl_async_read {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut tokio::io::ReadBuf<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                $crate::net::stream_api::StreamIo::stream_io(&*self).poll_read(cx, buf)
+                let io = $crate::net::stream_api::StreamIo::stream_io(&*self);
+                $crate::runtime::coop::poll_io(cx, |cx| io.poll_read(cx, buf))
             }
         }
     };
@@ -203,7 +204,8 @@ macro_rules! impl_async_write {
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream_api::StreamIo::stream_io(&*self).poll_write(cx, buf)
+                let io = $crate::net::stream_api::StreamIo::stream_io(&*self);
+                $crate::runtime::coop::poll_io(cx, |cx| io.poll_write(cx, buf))
             }
 
             /// Writes the bytes of `bufs`, in order, as one write (see
@@ -213,7 +215,8 @@ macro_rules! impl_async_write {
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream_api::StreamIo::stream_io(&*self).poll_write_vectored(cx, bufs)
+                let io = $crate::net::stream_api::StreamIo::stream_io(&*self);
+                $crate::runtime::coop::poll_io(cx, |cx| io.poll_write_vectored(cx, bufs))
             }
 
             /// True: a vectored write takes every slice at once (one

@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use super::blocking::{BlockingConfig, BlockingPool};
 use super::bridge::Bridge;
+use super::config::{Id, RuntimeConfig, ThreadHooks, UnhandledPanic};
 use super::handle::{Handle, Shared};
 use super::runtime::Runtime;
 use super::worker::{Worker, WorkerId, WorkerShared};
 use crate::driver::{self, choose_backend, Backend, Driver, DriverConfig};
-
-/// A hook run on each worker thread.
-type ThreadHook = Arc<dyn Fn() + Send + Sync>;
+use crate::time::Clock;
 
 /// Builds a runtime with custom settings, like `tokio::runtime::Builder`.
 ///
@@ -35,8 +34,9 @@ pub struct Builder {
     backend: Option<Backend>,
     driver: DriverConfig,
     blocking: BlockingConfig,
-    on_thread_start: Option<ThreadHook>,
-    on_thread_stop: Option<ThreadHook>,
+    hooks: ThreadHooks,
+    /// `start_paused`, `name`, `unhandled_panic`.
+    options: RuntimeOptions,
     /// Start the tokio-context bridge (feature `tokio-bridge`).
     tokio_bridge: bool,
 }
@@ -69,8 +69,8 @@ impl Builder {
                 thread_name: "ringline-blocking".into(),
                 stack_size: None,
             },
-            on_thread_start: None,
-            on_thread_stop: None,
+            hooks: ThreadHooks::default(),
+            options: RuntimeOptions { start_paused: false, name: None, unhandled_panic: UnhandledPanic::Ignore },
             tokio_bridge: true,
         }
     }
@@ -117,13 +117,97 @@ impl Builder {
 
     /// Runs `f` on each worker thread when it starts.
     pub fn on_thread_start<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
-        self.on_thread_start = Some(Arc::new(f));
+        self.hooks.start = Some(Arc::new(f));
         self
     }
 
     /// Runs `f` on each worker thread before it exits.
     pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
-        self.on_thread_stop = Some(Arc::new(f));
+        self.hooks.stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on a worker thread just before it parks (goes idle waiting
+    /// for I/O, timers or wake-ups), like tokio's.
+    pub fn on_thread_park<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.hooks.park = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on a worker thread just after it wakes from parking.
+    pub fn on_thread_unpark<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.hooks.unpark = Some(Arc::new(f));
+        self
+    }
+
+    /// Names the runtime ([`Handle::name`]), like tokio's `Builder::name`.
+    ///
+    /// # Panics
+    /// When the name is empty or only whitespace, like tokio.
+    #[track_caller]
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        assert!(!name.trim().is_empty(), "runtime name shouldn't be empty");
+        self.options.name = Some(name);
+        self
+    }
+
+    /// What a panicking spawned task does to the runtime (tokio's
+    /// `unhandled_panic`, which tokio keeps behind `tokio_unstable`).
+    ///
+    /// # Panics
+    /// `ShutdownRuntime` on a multi-thread runtime, with tokio's message.
+    #[track_caller]
+    pub fn unhandled_panic(&mut self, behavior: UnhandledPanic) -> &mut Self {
+        if self.multi_thread && behavior == UnhandledPanic::ShutdownRuntime {
+            panic!("UnhandledPanic::ShutdownRuntime is only supported in current thread runtime");
+        }
+        self.options.unhandled_panic = behavior;
+        self
+    }
+
+    /// Accepted for tokio compatibility; no effect. tokio polls its global
+    /// queue every `val` ticks; ringline has no global queue (a worker takes
+    /// every task queued from other threads at the start of each tick).
+    ///
+    /// # Panics
+    /// When `val` is 0, like tokio.
+    #[track_caller]
+    pub fn global_queue_interval(&mut self, val: u32) -> &mut Self {
+        assert!(val > 0, "global_queue_interval must be greater than 0");
+        self
+    }
+
+    /// Accepted for tokio compatibility; no effect. A ringline worker checks
+    /// I/O and timers after at most 256 tasks, or sooner when it runs out.
+    ///
+    /// # Panics
+    /// When `val` is 0, like tokio.
+    #[track_caller]
+    pub fn event_interval(&mut self, val: u32) -> &mut Self {
+        assert!(val > 0, "event_interval must be greater than 0");
+        self
+    }
+
+    /// Accepted for tokio compatibility; no effect: completions are reaped in
+    /// full on every tick (size the ring with [`ring_entries`](Self::ring_entries)).
+    ///
+    /// # Panics
+    /// When `capacity` is 0, like tokio.
+    #[track_caller]
+    pub fn max_io_events_per_tick(&mut self, capacity: usize) -> &mut Self {
+        assert!(capacity > 0, "max_io_events_per_tick must be non-zero");
+        self
+    }
+
+    /// Accepted for tokio compatibility; no effect (see
+    /// [`max_io_events_per_tick`](Self::max_io_events_per_tick)).
+    ///
+    /// # Panics
+    /// When `capacity` is 0, like tokio.
+    #[track_caller]
+    pub fn max_io_events_per_busy_tick(&mut self, capacity: usize) -> &mut Self {
+        assert!(capacity > 0, "max_io_events_per_busy_tick must be non-zero");
         self
     }
 
@@ -173,6 +257,17 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (see
+    /// [`time::pause`](crate::time::pause)), like tokio's `test-util`
+    /// `Builder::start_paused`.
+    ///
+    /// # Panics
+    /// `build` panics when this is set on a multi-thread runtime, as tokio's does.
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Self {
+        self.options.start_paused = start_paused;
+        self
+    }
+
     /// Turns the tokio-context bridge on (the default) or off.
     ///
     /// With the bridge (cargo feature `tokio-bridge`, on by default) the
@@ -198,12 +293,26 @@ impl Builder {
         if !self.multi_thread {
             let driver = Driver::new(backend, &self.driver)?;
             let shared = Arc::new(WorkerShared::new(WorkerId::new(runtime_id, 0), driver.handle()));
+            let clock = Clock::new(true, self.options.start_paused);
+            let config = self.runtime_config(backend, runtime_id);
             let workers = Box::new([shared.clone()]);
-            let handle = Handle { inner: Arc::new(Shared::new(workers, backend, blocking, bridge_handle)) };
+            let handle = Handle { inner: Arc::new(Shared::new(workers, blocking, clock, config, bridge_handle)) };
+            shared.set_runtime(Arc::downgrade(&handle.inner));
             return Ok(Runtime::current_thread(handle.clone(), Worker::new(shared, handle, driver), bridge));
         }
         let shared = RuntimeParts { backend, runtime_id, blocking, bridge, bridge_handle };
         self.build_multi_thread(shared)
+    }
+
+    fn runtime_config(&self, backend: Backend, runtime_id: u64) -> RuntimeConfig {
+        RuntimeConfig {
+            backend,
+            id: Id::new(runtime_id),
+            name: self.options.name.clone(),
+            multi_thread: self.multi_thread,
+            unhandled_panic: self.options.unhandled_panic.clone(),
+            hooks: self.hooks.clone(),
+        }
     }
 
     /// Starts the workers in two steps: each creates its own driver on its own
@@ -211,6 +320,7 @@ impl Builder {
     /// once all are up they get the shared runtime state and start running.
     fn build_multi_thread(&self, parts: RuntimeParts) -> io::Result<Runtime> {
         let RuntimeParts { backend, runtime_id, blocking, bridge, bridge_handle } = parts;
+        let clock = Clock::new(false, self.options.start_paused);
         let count = self.worker_threads.unwrap_or_else(default_workers);
         let mut config = self.driver.clone();
         config.single_issuer = true;
@@ -219,14 +329,8 @@ impl Builder {
         let (ready_tx, ready_rx) = mpsc::channel::<(usize, io::Result<driver::Handle>)>();
         for index in 0..count {
             let (start_tx, start_rx) = mpsc::channel::<(Arc<WorkerShared>, Handle)>();
-            let setup = WorkerSetup {
-                index,
-                backend,
-                config: config.clone(),
-                pin: self.pin_cores,
-                on_start: self.on_thread_start.clone(),
-                on_stop: self.on_thread_stop.clone(),
-            };
+            let setup =
+                WorkerSetup { index, backend, config: config.clone(), pin: self.pin_cores, hooks: self.hooks.clone() };
             let ready_tx = ready_tx.clone();
             let mut builder = std::thread::Builder::new().name(self.thread_name.clone());
             if let Some(size) = self.thread_stack_size {
@@ -246,12 +350,24 @@ impl Builder {
             .enumerate()
             .map(|(i, d)| Arc::new(WorkerShared::new(WorkerId::new(runtime_id, i), d.expect("every worker reported"))))
             .collect();
-        let handle = Handle { inner: Arc::new(Shared::new(workers.clone(), backend, blocking, bridge_handle)) };
+        let config = self.runtime_config(backend, runtime_id);
+        let handle = Handle { inner: Arc::new(Shared::new(workers.clone(), blocking, clock, config, bridge_handle)) };
+        workers.iter().for_each(|w| w.set_runtime(Arc::downgrade(&handle.inner)));
         for (start, worker) in starts.into_iter().zip(workers.iter()) {
             let _ = start.send((worker.clone(), handle.clone()));
         }
         Ok(Runtime::multi_thread(handle, threads, bridge))
     }
+}
+
+/// tokio's runtime-wide options, as the builder collects them.
+struct RuntimeOptions {
+    /// `start_paused`.
+    start_paused: bool,
+    /// `name`.
+    name: Option<String>,
+    /// `unhandled_panic`.
+    unhandled_panic: UnhandledPanic,
 }
 
 /// What `build` made before the workers start, handed to `build_multi_thread`.
@@ -273,8 +389,7 @@ struct WorkerSetup {
     backend: Backend,
     config: DriverConfig,
     pin: bool,
-    on_start: Option<ThreadHook>,
-    on_stop: Option<ThreadHook>,
+    hooks: ThreadHooks,
 }
 
 impl WorkerSetup {
@@ -295,13 +410,13 @@ impl WorkerSetup {
         };
         let _ = ready.send((self.index, Ok(driver.handle())));
         let Ok((shared, handle)) = start.recv() else { return };
-        if let Some(hook) = &self.on_start {
+        if let Some(hook) = &self.hooks.start {
             hook();
         }
         let mut worker = Worker::new(shared, handle, driver);
         worker.run();
         worker.shutdown_driver();
-        if let Some(hook) = &self.on_stop {
+        if let Some(hook) = &self.hooks.stop {
             hook();
         }
     }

@@ -5,10 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use async_task::Runnable;
-
 use super::handle::Handle;
-use super::worker::{WorkerId, WorkerLocal};
+use super::worker::{Queued, WorkerId, WorkerLocal, WorkerShared};
 use crate::driver;
 use crate::time::{TimerEntry, TimerQueue};
 
@@ -25,8 +23,9 @@ const NO_RUNTIME: &str = "there is no reactor running, must be called from the c
 pub(crate) struct ContextGuard {
     prev_worker: Option<Option<Rc<WorkerLocal>>>,
     prev_handle: Option<Handle>,
-    /// The driver layer's own record of the thread's drivers.
-    _drivers: driver::context::EnterGuard,
+    /// The driver layer's own record of the thread's drivers (none while
+    /// the thread's locals are being destroyed).
+    _drivers: Option<driver::context::EnterGuard>,
 }
 
 impl Drop for ContextGuard {
@@ -39,19 +38,50 @@ impl Drop for ContextGuard {
     }
 }
 
-/// Marks this thread as running `local`'s worker (and its runtime).
+/// Marks this thread as running `local`'s worker (and its runtime). While
+/// the thread's locals are being destroyed (a runtime dropped by one of
+/// them) nothing is marked.
 pub(crate) fn enter_worker(local: Rc<WorkerLocal>) -> ContextGuard {
     let handle = local.runtime.clone();
-    let drivers = driver::context::enter(handle.inner.drivers.clone(), Some(local.shared.id.index()));
-    let prev_worker = WORKER.with(|w| w.borrow_mut().replace(local));
-    let prev_handle = HANDLE.with(|h| h.borrow_mut().replace(handle));
+    let index = local.shared.id.index();
+    let drivers = thread_alive().then(|| driver::context::enter(handle.inner.drivers.clone(), Some(index)));
+    let prev_worker = WORKER.try_with(|w| w.borrow_mut().replace(local)).ok().flatten();
+    let prev_handle = HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten();
     ContextGuard { prev_worker: Some(prev_worker), prev_handle, _drivers: drivers }
+}
+
+/// False while this thread's locals are being destroyed (a runtime dropped
+/// by one of them); then no context is entered.
+fn thread_alive() -> bool {
+    WORKER.try_with(|_| ()).is_ok() && HANDLE.try_with(|_| ()).is_ok()
+}
+
+/// Restores the runtime entered before `enter_handle` when dropped. Holds no
+/// `Rc`, so the public `EnterGuard` can be `Sync` like tokio's.
+pub(crate) struct HandleGuard {
+    prev: Option<Handle>,
+    /// The driver layer's record, as in `ContextGuard`.
+    _drivers: Option<driver::context::EnterGuard>,
+}
+
+impl Drop for HandleGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = HANDLE.try_with(|h| *h.borrow_mut() = prev);
+    }
+}
+
+/// Marks this thread as inside `handle`'s runtime (for `Handle::enter`).
+pub(crate) fn enter_handle(handle: Handle) -> HandleGuard {
+    let drivers = thread_alive().then(|| driver::context::enter(handle.inner.drivers.clone(), None));
+    let prev = HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten();
+    HandleGuard { prev, _drivers: drivers }
 }
 
 /// Marks this thread as inside `handle`'s runtime without being a worker.
 pub(crate) fn enter(handle: Handle) -> ContextGuard {
-    let drivers = driver::context::enter(handle.inner.drivers.clone(), None);
-    let prev_handle = HANDLE.with(|h| h.borrow_mut().replace(handle));
+    let drivers = thread_alive().then(|| driver::context::enter(handle.inner.drivers.clone(), None));
+    let prev_handle = HANDLE.try_with(|h| h.borrow_mut().replace(handle)).ok().flatten();
     ContextGuard { prev_worker: None, prev_handle, _drivers: drivers }
 }
 
@@ -60,19 +90,50 @@ pub(crate) fn current_handle() -> Option<Handle> {
     HANDLE.try_with(|h| h.borrow().clone()).ok().flatten()
 }
 
+/// Runs `f` with the runtime this thread is inside, without cloning its handle.
+pub(crate) fn with_current_handle<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+    let mut f = Some(f);
+    let done = HANDLE.try_with(|h| (f.take().expect("called once"))(h.borrow().as_ref()));
+    done.unwrap_or_else(|_| (f.take().expect("not called: thread-local gone"))(None))
+}
+
 fn with_worker<R>(f: impl FnOnce(&WorkerLocal) -> R) -> Option<R> {
     WORKER.try_with(|w| w.borrow().as_deref().map(f)).ok().flatten()
 }
 
-/// Queues `runnable` on this thread's run queue if this thread is worker `id`.
-pub(crate) fn schedule_local(id: WorkerId, runnable: Runnable) -> Result<(), Runnable> {
-    let mut runnable = Some(runnable);
+/// Queues `task` on this thread's run queue if this thread is worker `id`.
+pub(crate) fn schedule_local(id: WorkerId, task: Queued) -> Result<(), Queued> {
+    let mut task = Some(task);
     with_worker(|w| {
         if w.shared.id == id {
-            w.run_queue.borrow_mut().push_back(runnable.take().expect("runnable present"));
+            w.run_queue.borrow_mut().push_back(task.take().expect("task present"));
         }
     });
-    runnable.map_or(Ok(()), Err)
+    task.map_or(Ok(()), Err)
+}
+
+/// This thread's worker and its run queue, for `block_in_place`.
+pub(crate) fn with_current_worker<R>(
+    f: impl FnOnce(&Arc<WorkerShared>, &RefCell<std::collections::VecDeque<Queued>>) -> R,
+) -> Option<R> {
+    with_worker(|w| f(&w.shared, &w.run_queue))
+}
+
+/// Makes this thread stop being its worker (the runtime stays entered)
+/// until the guard drops: `block_in_place` runs its closure so.
+pub(crate) fn leave_worker() -> ContextGuard {
+    let handle = current_handle();
+    let drivers = handle.as_ref().map(|h| driver::context::enter(h.inner.drivers.clone(), None));
+    let prev_worker = WORKER.with(|w| w.borrow_mut().take());
+    ContextGuard { prev_worker: Some(prev_worker), prev_handle: handle, _drivers: drivers }
+}
+
+/// Wakes `waker` after this worker's next I/O poll (tokio's `defer`); off
+/// the workers it is woken at once.
+pub(crate) fn defer(waker: &std::task::Waker) {
+    if with_worker(|w| w.deferred.borrow_mut().push(waker.clone())).is_none() {
+        waker.wake_by_ref();
+    }
 }
 
 /// The worker whose thread this is.
@@ -136,7 +197,7 @@ where
     F: std::future::Future + 'static,
     F::Output: 'static,
 {
-    let worker =
-        with_worker(|w| w.shared.clone()).expect("`spawn_local` called from outside of a ringline worker thread");
+    let worker = with_worker(|w| w.shared.clone())
+        .expect("`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`");
     super::spawn::spawn_local_on(&worker, future)
 }

@@ -2,16 +2,19 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::blocking::BlockingPool;
 use super::bridge::{BridgeGuard, BridgeHandle};
-use super::context::{self, ContextGuard};
+use super::config::{Id, RuntimeConfig, RuntimeFlavor, UnhandledPanic};
+use super::context::{self, HandleGuard};
+use super::metrics::RuntimeMetrics;
 use super::worker::WorkerShared;
 use super::JoinHandle;
 use crate::driver::context::Drivers;
 use crate::driver::{Backend, DriverCounters};
+use crate::time::Clock;
 
 /// A handle to a runtime, like `tokio::runtime::Handle`: spawn onto it, enter
 /// it, ask which backend it runs.
@@ -30,6 +33,12 @@ pub(crate) struct Shared {
     /// layer's thread-local.
     pub(crate) drivers: Arc<Drivers>,
     pub(crate) blocking: BlockingPool,
+    /// The runtime's clock (pausable on the current-thread runtime).
+    pub(crate) clock: Clock,
+    /// What it was built with.
+    pub(crate) config: RuntimeConfig,
+    /// A task panicked and `UnhandledPanic::ShutdownRuntime` is set.
+    pub(crate) panicked: AtomicBool,
     /// The tokio context every thread of this runtime enters (`tokio-bridge`).
     pub(crate) bridge: BridgeHandle,
 }
@@ -37,13 +46,24 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(
         workers: Box<[Arc<WorkerShared>]>,
-        backend: Backend,
         blocking: BlockingPool,
+        clock: Clock,
+        config: RuntimeConfig,
         bridge: BridgeHandle,
     ) -> Shared {
-        let drivers = Arc::new(Drivers::new(backend, workers.iter().map(|w| w.driver.clone()).collect()));
+        let handles = workers.iter().map(|w| w.driver.clone()).collect();
+        let drivers = Arc::new(Drivers::new(config.backend, handles));
         crate::driver::op::install_blocking_pool(|job| drop(Handle::current().spawn_blocking(job)));
-        Shared { workers, next: AtomicUsize::new(0), drivers, blocking, bridge }
+        let panicked = AtomicBool::new(false);
+        Shared { workers, next: AtomicUsize::new(0), drivers, blocking, clock, config, panicked, bridge }
+    }
+
+    /// A spawned task of this runtime panicked.
+    pub(crate) fn task_panicked(&self) {
+        if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
+            self.panicked.store(true, Ordering::Release);
+            self.workers.iter().for_each(|w| w.driver.unpark());
+        }
     }
 }
 
@@ -63,8 +83,11 @@ impl std::error::Error for TryCurrentError {}
 pub struct EnterGuard<'a> {
     // Field order is drop order: leave the tokio context first.
     _bridge: BridgeGuard<'a>,
-    _guard: ContextGuard,
+    _guard: HandleGuard,
     _handle: std::marker::PhantomData<&'a Handle>,
+    /// tokio's auto traits: `Sync` but not `Send` (it must drop on the
+    /// thread that entered).
+    _not_send: std::marker::PhantomData<std::sync::MutexGuard<'static, ()>>,
 }
 
 impl Handle {
@@ -86,8 +109,13 @@ impl Handle {
     /// from synchronous code here until the guard drops (and, with the tokio
     /// bridge, tokio's context too).
     pub fn enter(&self) -> EnterGuard<'_> {
-        let guard = context::enter(self.clone());
-        EnterGuard { _bridge: self.inner.bridge.enter(), _guard: guard, _handle: std::marker::PhantomData }
+        let guard = context::enter_handle(self.clone());
+        EnterGuard {
+            _bridge: self.inner.bridge.enter(),
+            _guard: guard,
+            _handle: std::marker::PhantomData,
+            _not_send: std::marker::PhantomData,
+        }
     }
 
     /// Spawns a task on this runtime, on its least loaded worker.
@@ -105,7 +133,12 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.inner.blocking.spawn(f)
+        // As tokio: a paused clock does not jump while a blocking job runs.
+        let inhibit = crate::time::inhibit_auto_advance(self);
+        self.inner.blocking.spawn(move || {
+            let _inhibit = inhibit;
+            f()
+        })
     }
 
     /// Runs `future` to completion on the current thread (which must not be
@@ -118,6 +151,29 @@ impl Handle {
     /// Which backend this runtime drives its I/O with.
     pub fn backend(&self) -> Backend {
         self.inner.drivers.backend()
+    }
+
+    /// The runtime's flavor, like tokio's `Handle::runtime_flavor`.
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.inner.config.multi_thread {
+            true => RuntimeFlavor::MultiThread,
+            false => RuntimeFlavor::CurrentThread,
+        }
+    }
+
+    /// The runtime's id, unique in this process.
+    pub fn id(&self) -> Id {
+        self.inner.config.id
+    }
+
+    /// The name given with [`Builder::name`](super::Builder::name), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.config.name.as_deref()
+    }
+
+    /// The runtime's metrics.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(self.clone())
     }
 
     /// Whether this runtime runs the tokio-context bridge (cargo feature
@@ -148,27 +204,39 @@ impl Handle {
     }
 
     /// The worker a new task goes to: the one with the fewest live tasks,
-    /// ties broken round-robin.
+    /// ties broken round-robin; a worker inside `block_in_place` only when
+    /// every worker is.
     pub(crate) fn place(&self) -> &Arc<WorkerShared> {
-        let workers = &self.inner.workers;
-        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
-        let mut best = start % workers.len();
-        let mut best_load = usize::MAX;
-        for i in 0..workers.len() {
-            let idx = (start + i) % workers.len();
-            let load = workers[idx].live_tasks.load(Ordering::Relaxed);
-            if load < best_load {
-                best = idx;
-                best_load = load;
-            }
-        }
-        &workers[best]
+        self.least_loaded(true).expect("a runtime has at least one worker")
     }
 
-    /// Some worker, round-robin (for I/O and timers from non-worker threads).
+    /// The least loaded worker not inside `block_in_place`, if any.
+    pub(crate) fn unblocked_worker(&self) -> Option<&Arc<WorkerShared>> {
+        self.least_loaded(false)
+    }
+
+    fn least_loaded(&self, or_blocked: bool) -> Option<&Arc<WorkerShared>> {
+        let workers = &self.inner.workers;
+        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        // (blocked, live tasks): an unblocked worker always wins.
+        let mut best: Option<(usize, (bool, usize))> = None;
+        for i in 0..workers.len() {
+            let idx = (start + i) % workers.len();
+            let load = (workers[idx].is_blocked(), workers[idx].live_tasks.load(Ordering::Relaxed));
+            if (or_blocked || !load.0) && best.is_none_or(|(_, b)| load < b) {
+                best = Some((idx, load));
+            }
+        }
+        best.map(|(idx, _)| &workers[idx])
+    }
+
+    /// Some worker, round-robin (for I/O and timers from non-worker threads),
+    /// skipping workers inside `block_in_place` while another is free.
     pub(crate) fn next_worker(&self) -> &Arc<WorkerShared> {
         let workers = &self.inner.workers;
-        &workers[self.inner.next.fetch_add(1, Ordering::Relaxed) % workers.len()]
+        let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        let free = (0..workers.len()).map(|i| &workers[(start + i) % workers.len()]).find(|w| !w.is_blocked());
+        free.unwrap_or(&workers[start % workers.len()])
     }
 }
 

@@ -4,12 +4,45 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::marker::PhantomData;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-/// The task's output as the executor stores it.
-pub(crate) type TaskOutput<T> = Result<T, JoinError>;
+use super::task_id::Id;
+
+/// The task's output as the executor stores it until the `JoinHandle` takes
+/// it. An output nobody takes (the handle was dropped) is dropped with its
+/// task's id current, and a panic from its `Drop` is swallowed, as in tokio.
+pub(crate) struct TaskOutput<T> {
+    result: Option<Result<T, JoinError>>,
+    id: Id,
+}
+
+impl<T> TaskOutput<T> {
+    pub(crate) fn new(result: Result<T, JoinError>, id: Id) -> TaskOutput<T> {
+        TaskOutput { result: Some(result), id }
+    }
+
+    /// Whether the task panicked.
+    pub(crate) fn is_panic(&self) -> bool {
+        matches!(&self.result, Some(Err(e)) if e.is_panic())
+    }
+
+    fn take(mut self) -> Result<T, JoinError> {
+        self.result.take().expect("output taken once")
+    }
+}
+
+impl<T> Drop for TaskOutput<T> {
+    fn drop(&mut self) {
+        if self.result.is_some() {
+            let _current = self.id.enter();
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.result = None));
+        }
+    }
+}
 
 /// An owned permission to await a task's output, like tokio's `JoinHandle`.
 ///
@@ -18,17 +51,31 @@ pub(crate) type TaskOutput<T> = Result<T, JoinError>;
 pub struct JoinHandle<T> {
     task: Option<async_task::FallibleTask<TaskOutput<T>>>,
     abort: AbortHandle,
+    /// tokio's auto traits: `Send` and `Sync` exactly when `T: Send`.
+    _output: PhantomData<Mutex<T>>,
 }
+
+/// As tokio's: a `JoinHandle` holds no state a panic could leave torn.
+impl<T> UnwindSafe for JoinHandle<T> {}
+impl<T> RefUnwindSafe for JoinHandle<T> {}
+/// The output is never pinned.
+impl<T> Unpin for JoinHandle<T> {}
 
 /// Aborts a task without owning its output, like tokio's `AbortHandle`.
 #[derive(Clone)]
 pub struct AbortHandle {
     inner: futures_util::future::AbortHandle,
+    id: Id,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: async_task::Task<TaskOutput<T>>, abort: futures_util::future::AbortHandle) -> Self {
-        JoinHandle { task: Some(task.fallible()), abort: AbortHandle { inner: abort } }
+    pub(crate) fn new(task: async_task::Task<TaskOutput<T>>, abort: AbortHandle) -> Self {
+        JoinHandle { task: Some(task.fallible()), abort, _output: PhantomData }
+    }
+
+    /// The task's [`Id`].
+    pub fn id(&self) -> Id {
+        self.abort.id
     }
 
     /// Aborts the task: it is dropped at its next scheduling point, and
@@ -53,13 +100,18 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let coop = std::task::ready!(super::coop::poll_proceed(cx));
         let task = self.task.as_mut().expect("JoinHandle polled after completion");
-        match Pin::new(task).poll(cx) {
+        let polled = Pin::new(task).poll(cx);
+        if polled.is_ready() {
+            coop.made_progress();
+        }
+        match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(output) => {
                 self.task = None;
                 // None: the runtime dropped the task before it finished.
-                Poll::Ready(output.unwrap_or_else(|| Err(JoinError::cancelled())))
+                Poll::Ready(output.map_or_else(|| Err(JoinError::cancelled(self.abort.id)), TaskOutput::take))
             }
         }
     }
@@ -80,6 +132,20 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 impl AbortHandle {
+    pub(crate) fn new(inner: futures_util::future::AbortHandle, id: Id) -> AbortHandle {
+        AbortHandle { inner, id }
+    }
+
+    /// The raw handle the runtime aborts the task with at shutdown.
+    pub(crate) fn raw(&self) -> &futures_util::future::AbortHandle {
+        &self.inner
+    }
+
+    /// The task's [`Id`].
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
     /// Aborts the task; see [`JoinHandle::abort`].
     pub fn abort(&self) {
         self.inner.abort();
@@ -100,6 +166,7 @@ impl fmt::Debug for AbortHandle {
 /// Why a task did not produce its output.
 pub struct JoinError {
     repr: Repr,
+    id: Id,
 }
 
 enum Repr {
@@ -108,12 +175,17 @@ enum Repr {
 }
 
 impl JoinError {
-    pub(crate) fn cancelled() -> JoinError {
-        JoinError { repr: Repr::Cancelled }
+    pub(crate) fn cancelled(id: Id) -> JoinError {
+        JoinError { repr: Repr::Cancelled, id }
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError { repr: Repr::Panic(Mutex::new(payload)) }
+    pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError { repr: Repr::Panic(Mutex::new(payload)), id }
+    }
+
+    /// The [`Id`] of the task that failed.
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// The task was aborted or dropped by runtime shutdown.
@@ -149,9 +221,9 @@ impl JoinError {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => write!(f, "task was cancelled"),
-            (Repr::Panic(_), Some(msg)) => write!(f, "task panicked with message {msg:?}"),
-            (Repr::Panic(_), None) => write!(f, "task panicked"),
+            (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
+            (Repr::Panic(_), Some(msg)) => write!(f, "task {} panicked with message {msg:?}", self.id),
+            (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id),
         }
     }
 }
@@ -159,8 +231,11 @@ impl fmt::Display for JoinError {
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled"),
-            Repr::Panic(_) => write!(f, "JoinError::Panic({:?}, ...)", self.panic_message()),
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(msg) => write!(f, "JoinError::Panic({:?}, {msg:?}, ...)", self.id),
+                None => write!(f, "JoinError::Panic({:?}, ...)", self.id),
+            },
         }
     }
 }
@@ -169,6 +244,9 @@ impl std::error::Error for JoinError {}
 
 impl From<JoinError> for io::Error {
     fn from(src: JoinError) -> io::Error {
-        io::Error::other(src.to_string())
+        io::Error::other(match src.repr {
+            Repr::Cancelled => "task was cancelled",
+            Repr::Panic(_) => "task panicked",
+        })
     }
 }

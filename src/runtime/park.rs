@@ -30,7 +30,10 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let mut cx = Context::from_waker(&waker);
     let mut future = std::pin::pin!(future);
     loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+        let budget = super::coop::budget();
+        let polled = future.as_mut().poll(&mut cx);
+        drop(budget);
+        if let Poll::Ready(output) = polled {
             return output;
         }
         while !signal.woken.swap(false, Ordering::SeqCst) {

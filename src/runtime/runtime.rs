@@ -52,6 +52,11 @@ impl Runtime {
         &self.handle
     }
 
+    /// The runtime's metrics; see [`Handle::metrics`].
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        self.handle.metrics()
+    }
+
     /// Spawns a task; see [`Handle::spawn`].
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where

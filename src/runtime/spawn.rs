@@ -6,10 +6,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::future::AbortHandle;
+use futures_util::future::AbortHandle as RawAbortHandle;
 
 use super::context;
-use super::worker::WorkerShared;
+use super::join_handle::{AbortHandle, TaskOutput};
+use super::worker::{Queued, WorkerShared};
 use super::JoinHandle;
 
 pin_project_lite::pin_project! {
@@ -18,7 +19,7 @@ pin_project_lite::pin_project! {
     struct Tracked<F> {
         #[pin]
         inner: F,
-        abort: Option<AbortHandle>,
+        abort: Option<RawAbortHandle>,
         // Key in `worker`'s task registry, once registered.
         registered: Option<usize>,
         worker: Arc<WorkerShared>,
@@ -35,7 +36,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F: Future> Future for Tracked<F> {
+impl<T, F: Future<Output = TaskOutput<T>>> Future for Tracked<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
@@ -43,17 +44,24 @@ impl<F: Future> Future for Tracked<F> {
         if let Some(abort) = this.abort.take() {
             *this.registered = context::track_task(this.worker.id, &abort);
         }
-        this.inner.poll(cx)
+        let output = this.inner.poll(cx);
+        if let Poll::Ready(output) = &output {
+            if output.is_panic() {
+                context::with_current_handle(|rt| rt.map(|rt| rt.inner.task_panicked()));
+            }
+        }
+        output
     }
 }
 
 fn tracked<F: Future>(
     worker: &Arc<WorkerShared>,
     future: F,
-) -> (Tracked<impl Future<Output = super::join_handle::TaskOutput<F::Output>>>, AbortHandle) {
+) -> (Tracked<impl Future<Output = TaskOutput<F::Output>>>, AbortHandle) {
     let (task, abort) = super::wrap(future);
     worker.live_tasks.fetch_add(1, Ordering::Relaxed);
-    let tracked = Tracked { inner: task, abort: Some(abort.clone()), registered: None, worker: worker.clone() };
+    let raw = Some(abort.raw().clone());
+    let tracked = Tracked { inner: task, abort: raw, registered: None, worker: worker.clone() };
     (tracked, abort)
 }
 
@@ -65,7 +73,7 @@ where
 {
     let (task, abort) = tracked(worker, future);
     let target = worker.clone();
-    let (runnable, task) = async_task::spawn(task, move |r| target.schedule(r));
+    let (runnable, task) = async_task::spawn(task, move |r| target.schedule(Queued::sendable(r)));
     runnable.schedule();
     JoinHandle::new(task, abort)
 }
@@ -78,7 +86,7 @@ where
 {
     let (task, abort) = tracked(worker, future);
     let target = worker.clone();
-    let (runnable, task) = async_task::spawn_local(task, move |r| target.schedule(r));
+    let (runnable, task) = async_task::spawn_local(task, move |r| target.schedule(Queued::local(r)));
     runnable.schedule();
     JoinHandle::new(task, abort)
 }

@@ -10,18 +10,18 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_task::Runnable;
 use futures_util::future::AbortHandle;
 use slab::Slab;
 
 use super::context;
-use super::handle::Handle;
+use super::handle::{Handle, Shared};
 use crate::driver::{self, Driver};
-use crate::time::{TimerEntry, TimerQueue};
+use crate::time::{AutoAdvance, TimerEntry, TimerQueue, INHIBITED_PARK};
 
 /// Tasks run per tick before the worker checks timers and I/O again.
 const TASK_BUDGET: usize = 256;
@@ -44,13 +44,33 @@ impl WorkerId {
     }
 }
 
+/// A task waiting to run, with whether it may run on another thread.
+pub(crate) struct Queued {
+    pub(crate) runnable: Runnable,
+    /// A `Send` task: while its worker is blocked (`block_in_place`) it runs
+    /// elsewhere. `!Send` (local) tasks wait for their worker.
+    pub(crate) sendable: bool,
+}
+
+impl Queued {
+    /// A task that may run on any thread.
+    pub(crate) fn sendable(runnable: Runnable) -> Queued {
+        Queued { runnable, sendable: true }
+    }
+
+    /// A task bound to its worker's thread.
+    pub(crate) fn local(runnable: Runnable) -> Queued {
+        Queued { runnable, sendable: false }
+    }
+}
+
 /// The part of a worker any thread may touch.
 pub(crate) struct WorkerShared {
     pub(crate) id: WorkerId,
     /// Wakes the worker and accepts its I/O objects.
     pub(crate) driver: driver::Handle,
     /// Tasks woken or spawned from other threads.
-    remote_tasks: Mutex<Vec<Runnable>>,
+    remote_tasks: Mutex<Vec<Queued>>,
     /// Timers registered from threads that are not workers.
     remote_timers: Mutex<Vec<Arc<TimerEntry>>>,
     /// Tasks placed here and not yet finished (for placement).
@@ -59,6 +79,10 @@ pub(crate) struct WorkerShared {
     stop: AtomicBool,
     /// Ticks run, for tests and metrics.
     ticks: AtomicU64,
+    /// The worker's thread is inside `block_in_place`.
+    blocked: AtomicBool,
+    /// The runtime, for handing `Send` tasks on while blocked; set once built.
+    runtime: OnceLock<Weak<Shared>>,
 }
 
 impl WorkerShared {
@@ -71,16 +95,62 @@ impl WorkerShared {
             live_tasks: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             ticks: AtomicU64::new(0),
+            blocked: AtomicBool::new(false),
+            runtime: OnceLock::new(),
         }
     }
 
+    /// Links the worker to its runtime (once, when the runtime is built).
+    pub(crate) fn set_runtime(&self, runtime: Weak<Shared>) {
+        let _ = self.runtime.set(runtime);
+    }
+
     /// Queues a runnable task: locally when called on this worker, else
-    /// remotely with a wake-up.
-    pub(crate) fn schedule(&self, runnable: Runnable) {
-        if let Err(runnable) = context::schedule_local(self.id, runnable) {
-            self.remote_tasks.lock().expect("remote queue poisoned").push(runnable);
+    /// remotely with a wake-up; a `Send` task goes elsewhere while this
+    /// worker is blocked.
+    pub(crate) fn schedule(&self, task: Queued) {
+        let task = match task.sendable && self.is_blocked() {
+            true => match self.spill(task) {
+                Ok(()) => return,
+                Err(task) => task,
+            },
+            false => task,
+        };
+        if let Err(task) = context::schedule_local(self.id, task) {
+            self.remote_tasks.lock().expect("remote queue poisoned").push(task);
             self.driver.unpark();
         }
+    }
+
+    /// Whether the worker's thread is inside `block_in_place`.
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.blocked.load(Ordering::Acquire)
+    }
+
+    /// Marks the worker blocked or not.
+    pub(crate) fn set_blocked(&self, blocked: bool) {
+        self.blocked.store(blocked, Ordering::Release);
+    }
+
+    /// Hands a `Send` task to a worker that is not blocked, or to the
+    /// blocking pool when every worker is; `Err` without a runtime.
+    pub(crate) fn spill(&self, task: Queued) -> Result<(), Queued> {
+        let Some(inner) = self.runtime.get().and_then(Weak::upgrade) else { return Err(task) };
+        let handle = Handle { inner };
+        match handle.unblocked_worker() {
+            Some(worker) => worker.schedule(task),
+            None => {
+                let _entered = context::enter(handle.clone());
+                let runnable = task.runnable;
+                drop(handle.spawn_blocking(move || runnable.run()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes every task queued here from other threads.
+    pub(crate) fn take_remote_tasks(&self) -> Vec<Queued> {
+        std::mem::take(&mut *self.remote_tasks.lock().expect("remote queue poisoned"))
     }
 
     /// Queues a timer registered from another thread.
@@ -94,6 +164,11 @@ impl WorkerShared {
         self.driver.unpark();
     }
 
+    /// Tasks queued here by other threads and not yet taken.
+    pub(crate) fn remote_queue_depth(&self) -> usize {
+        self.remote_tasks.lock().expect("remote queue poisoned").len()
+    }
+
     fn has_remote_work(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
             || !self.remote_tasks.lock().expect("remote queue poisoned").is_empty()
@@ -105,12 +180,15 @@ impl WorkerShared {
 pub(crate) struct WorkerLocal {
     pub(crate) shared: Arc<WorkerShared>,
     pub(crate) runtime: Handle,
-    pub(crate) run_queue: RefCell<VecDeque<Runnable>>,
+    pub(crate) run_queue: RefCell<VecDeque<Queued>>,
     pub(crate) timers: RefCell<TimerQueue>,
     /// Abort handles of the tasks running here, to stop them at shutdown.
     pub(crate) tasks: RefCell<Slab<AbortHandle>>,
     /// Shutdown has begun: a task's first poll aborts it instead of running it.
     pub(crate) shutting_down: Cell<bool>,
+    /// Tasks that yielded (`yield_now`, a spent budget): woken after the next
+    /// I/O poll, so a yielding loop lets the driver make progress, as tokio's.
+    pub(crate) deferred: RefCell<Vec<Waker>>,
 }
 
 /// A worker as its thread owns it.
@@ -144,13 +222,15 @@ impl Wake for MainWaker {
 
 impl Worker {
     pub(crate) fn new(shared: Arc<WorkerShared>, runtime: Handle, driver: Driver) -> Worker {
+        let origin = runtime.inner.clock.now();
         let local = Rc::new(WorkerLocal {
             shared,
             runtime,
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
-            timers: RefCell::new(TimerQueue::new()),
+            timers: RefCell::new(TimerQueue::with_origin(origin)),
             tasks: RefCell::new(Slab::new()),
             shutting_down: Cell::new(false),
+            deferred: RefCell::new(Vec::new()),
         });
         Worker { local, driver }
     }
@@ -176,13 +256,21 @@ impl Worker {
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
+        let runtime = self.local.runtime.clone();
+        let panicked = || runtime.inner.panicked.load(Ordering::Acquire);
         loop {
             if main.woken.swap(false, Ordering::SeqCst) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                let budget = super::coop::budget();
+                let polled = future.as_mut().poll(&mut cx);
+                drop(budget);
+                if let Poll::Ready(output) = polled {
                     return output;
                 }
             }
-            self.tick(&|| main.woken.load(Ordering::SeqCst));
+            self.tick(&|| main.woken.load(Ordering::SeqCst) || panicked());
+            if panicked() {
+                panic!("a spawned task panicked and the runtime is configured to shut down on unhandled panic");
+            }
         }
     }
 
@@ -190,29 +278,55 @@ impl Worker {
     /// submit I/O and wait for completions (not at all if work is ready).
     fn tick(&mut self, extra_work: &dyn Fn() -> bool) {
         let local = &*self.local;
+        let clock = &local.runtime.inner.clock;
         local.shared.ticks.fetch_add(1, Ordering::Relaxed);
         self.take_remote_work();
         for _ in 0..TASK_BUDGET {
             let next = local.run_queue.borrow_mut().pop_front();
             match next {
-                Some(runnable) => {
-                    runnable.run();
+                Some(task) => {
+                    task.runnable.run();
                 }
                 None => break,
             }
         }
-        local.timers.borrow_mut().fire_expired(Instant::now());
-        let busy = !local.run_queue.borrow().is_empty() || extra_work();
-        let timeout = if busy { Some(Duration::ZERO) } else { local.timers.borrow().next_timeout(Instant::now()) };
+        local.timers.borrow_mut().fire_expired(clock.now());
         let shared = &local.shared;
-        self.driver.park(timeout, &|| shared.has_remote_work() || extra_work());
-        local.timers.borrow_mut().fire_expired(Instant::now());
+        let has_work = || !local.run_queue.borrow().is_empty() || shared.has_remote_work() || extra_work();
+        let busy = !local.run_queue.borrow().is_empty() || !local.deferred.borrow().is_empty() || extra_work();
+        let timeout = if busy { Some(Duration::ZERO) } else { local.timers.borrow().next_timeout(clock.now()) };
+        let park_has_work = || shared.has_remote_work() || extra_work();
+        match clock.auto_advance() {
+            // Paused time, nothing to run: look for I/O without waiting, and
+            // if that brings no work either, jump to the next timer (tokio's
+            // auto-advance).
+            AutoAdvance::Allowed if timeout.is_some_and(|t| !t.is_zero()) => {
+                self.driver.park(Some(Duration::ZERO), &park_has_work);
+                if !has_work() {
+                    let wait = timeout.expect("checked above");
+                    clock.advance(wait).expect("auto-advance only while paused");
+                }
+            }
+            AutoAdvance::Inhibited => {
+                let wait = timeout.map_or(INHIBITED_PARK, |t| t.min(INHIBITED_PARK));
+                self.driver.park(Some(wait), &park_has_work);
+            }
+            _ if timeout == Some(Duration::ZERO) => self.driver.park(timeout, &park_has_work),
+            _ => {
+                let hooks = &local.runtime.inner.config.hooks;
+                hooks.park.as_deref().inspect(|hook| hook());
+                self.driver.park(timeout, &park_has_work);
+                hooks.unpark.as_deref().inspect(|hook| hook());
+            }
+        }
+        local.timers.borrow_mut().fire_expired(clock.now());
+        let deferred = std::mem::take(&mut *local.deferred.borrow_mut());
+        deferred.into_iter().for_each(Waker::wake);
     }
 
     fn take_remote_work(&self) {
         let local = &*self.local;
-        let tasks = std::mem::take(&mut *local.shared.remote_tasks.lock().expect("remote queue poisoned"));
-        local.run_queue.borrow_mut().extend(tasks);
+        local.run_queue.borrow_mut().extend(local.shared.take_remote_tasks());
         let timers = std::mem::take(&mut *local.shared.remote_timers.lock().expect("remote timers poisoned"));
         let mut queue = local.timers.borrow_mut();
         timers.into_iter().for_each(|entry| queue.register(entry));
@@ -231,12 +345,12 @@ impl Worker {
             let handles: Vec<AbortHandle> = self.local.tasks.borrow().iter().map(|(_, h)| h.clone()).collect();
             handles.iter().for_each(AbortHandle::abort);
             self.take_remote_work();
-            let queued: Vec<Runnable> = self.local.run_queue.borrow_mut().drain(..).collect();
+            let queued: Vec<Queued> = self.local.run_queue.borrow_mut().drain(..).collect();
             if queued.is_empty() {
                 break;
             }
-            queued.into_iter().for_each(|r| {
-                r.run();
+            queued.into_iter().for_each(|task| {
+                task.runnable.run();
             });
         }
         self.local.run_queue.borrow_mut().clear();

@@ -1,4 +1,5 @@
-//! A task body as the executor runs it: panics caught, abortable.
+//! A task body as the executor runs it: panics caught, abortable, with its
+//! task id and a fresh coop budget current while it runs.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -7,14 +8,18 @@ use std::task::{ready, Context, Poll};
 
 use futures_util::future::{AbortHandle as RawAbortHandle, Abortable, CatchUnwind, FutureExt};
 
-use super::join_handle::{JoinError, TaskOutput};
+use super::coop;
+use super::join_handle::{AbortHandle, JoinError, TaskOutput};
+use super::task_id::Id;
 
-/// Wraps a task body so that its panic becomes a `JoinError` and it can be
-/// aborted; returns the wrapped future and its abort handle.
-pub(crate) fn wrap<F: Future>(future: F) -> (impl Future<Output = TaskOutput<F::Output>>, RawAbortHandle) {
+/// Wraps a task body so that its panic becomes a `JoinError`, it can be
+/// aborted and it has an [`Id`]; returns the wrapped future and its abort
+/// handle.
+pub(crate) fn wrap<F: Future>(future: F) -> (impl Future<Output = TaskOutput<F::Output>>, AbortHandle) {
     let (abort, registration) = RawAbortHandle::new_pair();
-    let guarded = Abortable::new(AssertUnwindSafe(future).catch_unwind(), registration);
-    (Wrapped { guarded, finished: abort.clone() }, abort)
+    let guarded = Some(Abortable::new(AssertUnwindSafe(future).catch_unwind(), registration));
+    let id = Id::next();
+    (Wrapped { guarded, finished: abort.clone(), id }, AbortHandle::new(abort, id))
 }
 
 pin_project_lite::pin_project! {
@@ -24,9 +29,21 @@ pin_project_lite::pin_project! {
     /// future it captured and the same future being awaited side by side,
     /// which stored every task's body twice.
     struct Wrapped<F> {
+        // `None` once dropped: the body is dropped as soon as it finishes,
+        // with its task id current, as tokio does.
         #[pin]
-        guarded: Abortable<CatchUnwind<AssertUnwindSafe<F>>>,
+        guarded: Option<Abortable<CatchUnwind<AssertUnwindSafe<F>>>>,
         finished: RawAbortHandle,
+        id: Id,
+    }
+
+    impl<F> PinnedDrop for Wrapped<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            let _current = this.id.enter();
+            // A panic here unwinds out of the task's drop, as it would anyway.
+            this.guarded.set(None);
+        }
     }
 }
 
@@ -34,15 +51,25 @@ impl<F: Future> Future for Wrapped<F> {
     type Output = TaskOutput<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let output = match ready!(this.guarded.poll(cx)) {
+        let mut this = self.project();
+        let id = *this.id;
+        let _current = id.enter();
+        let _budget = coop::budget();
+        let guarded = this.guarded.as_mut().as_pin_mut().expect("task polled after it finished");
+        let mut output = match ready!(guarded.poll(cx)) {
             Ok(Ok(output)) => Ok(output),
-            Ok(Err(payload)) => Err(JoinError::panic(payload)),
-            Err(_aborted) => Err(JoinError::cancelled()),
+            Ok(Err(payload)) => Err(JoinError::panic(id, payload)),
+            Err(_aborted) => Err(JoinError::cancelled(id)),
         };
+        // Drop the body now, with the id current; a panic from its `Drop`
+        // becomes the task's error, as in tokio.
+        let mut guarded = this.guarded;
+        if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| guarded.set(None))) {
+            output = Err(JoinError::panic(id, payload));
+        }
         // Marks the handle so `AbortHandle::is_finished` reports completion.
         this.finished.abort();
-        Poll::Ready(output)
+        Poll::Ready(TaskOutput::new(output, id))
     }
 }
 
@@ -60,7 +87,7 @@ mod tests {
         let body_size = std::mem::size_of_val(&body);
         let (task, _abort) = wrap(body);
         // Every task of every connection pays for this: the body, its abort
-        // registration and abort handle, and no second copy of the body.
-        assert!(std::mem::size_of_val(&task) <= body_size + 32, "{} vs {body_size}", std::mem::size_of_val(&task));
+        // registration, abort handle and id, and no second copy of the body.
+        assert!(std::mem::size_of_val(&task) <= body_size + 40, "{} vs {body_size}", std::mem::size_of_val(&task));
     }
 }

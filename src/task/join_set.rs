@@ -56,6 +56,8 @@ impl<T> JoinSet<T> {
     /// The output of a task that already finished, without waiting.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
         let waker = futures_util::task::noop_waker();
+        // Not subject to the task's budget, as in tokio.
+        let _unconstrained = crate::runtime::coop::unconstrained_guard();
         match self.poll_join_next(&mut Context::from_waker(&waker)) {
             Poll::Ready(r) => r,
             Poll::Pending => None,
@@ -115,12 +117,22 @@ impl<T: Send + 'static> JoinSet<T> {
 }
 
 impl<T: 'static> JoinSet<T> {
-    /// Spawns a `!Send` task on the current worker and adds it.
+    /// Spawns a `!Send` task on the current `LocalSet` or worker (see
+    /// [`spawn_local`](super::spawn_local)) and adds it.
+    #[track_caller]
     pub fn spawn_local<F>(&mut self, task: F) -> AbortHandle
     where
         F: Future<Output = T> + 'static,
     {
         self.insert(super::spawn_local(task))
+    }
+
+    /// Spawns a `!Send` task onto `local_set` and adds it.
+    pub fn spawn_local_on<F>(&mut self, task: F, local_set: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local_set.spawn_local(task))
     }
 }
 
@@ -142,6 +154,18 @@ impl<T> fmt::Debug for JoinSet<T> {
     }
 }
 
+/// Spawns each future, as [`JoinSet::spawn`] does.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        iter.into_iter().for_each(|task| drop(self.spawn(task)));
+    }
+}
+
+/// Spawns each future into a new set, as [`JoinSet::spawn`] does.
 impl<T, F> std::iter::FromIterator<F> for JoinSet<T>
 where
     F: Future<Output = T> + Send + 'static,
@@ -149,7 +173,7 @@ where
 {
     fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> Self {
         let mut set = JoinSet::new();
-        iter.into_iter().for_each(|task| drop(set.spawn(task)));
+        set.extend(iter);
         set
     }
 }

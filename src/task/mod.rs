@@ -8,11 +8,46 @@
 use std::future::Future;
 
 mod join_set;
+mod local;
 mod yield_now;
 
+pub use crate::runtime::block_in_place::block_in_place;
 pub use crate::runtime::join_handle::{AbortHandle, JoinError, JoinHandle};
+pub use crate::runtime::task_id::{id, try_id, Id};
+pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use join_set::JoinSet;
+pub use local::{LocalEnterGuard, LocalSet};
+/// tokio's task-local storage, re-exported: it keeps its values in the
+/// future that [`LocalKey::scope`] returns, so it needs no runtime and works
+/// on ringline tasks as on tokio's. Declare keys with [`task_local!`](crate::task_local).
+pub use tokio::task::LocalKey;
+
+/// Futures returned by task functions, like `tokio::task::futures`.
+pub mod futures {
+    pub use tokio::task::futures::TaskLocalFuture;
+}
 pub use yield_now::yield_now;
+
+/// Cooperative scheduling, like `tokio::task::coop`.
+///
+/// Every time a worker polls a task it grants the task a budget of 128
+/// operations. ringline's own I/O (reads, peeks, writes, accepts) and
+/// `JoinHandle`s take one unit per operation that completes; once the budget
+/// is spent, such an operation returns `Pending` and re-schedules the task
+/// behind the others ready on its worker, so a task looping on I/O that is
+/// always ready cannot starve them.
+///
+/// tokio's primitives that ringline re-exports (`ringline::sync`, the io
+/// utilities) keep their own budget inside tokio's runtime context, which only
+/// tokio's schedulers can set, so they do not see ringline's: wrap such a
+/// future in [`cooperative`](coop::cooperative), or call
+/// [`consume_budget`](coop::consume_budget) in the loop.
+pub mod coop {
+    pub use crate::runtime::coop::{
+        consume_budget, cooperative, has_budget_remaining, poll_proceed, unconstrained, Coop, RestoreOnPending,
+        Unconstrained,
+    };
+}
 
 /// Spawns a task on the current runtime, like `tokio::spawn`.
 ///
@@ -38,20 +73,25 @@ where
     crate::runtime::Handle::current().spawn(future)
 }
 
-/// Spawns a `!Send` task on the current worker thread.
+/// Spawns a `!Send` task on the current thread: onto the [`LocalSet`] that
+/// is running (or entered) here, else onto the current worker.
 ///
-/// Unlike tokio no `LocalSet` is needed: every ringline worker runs local tasks.
+/// Unlike tokio no `LocalSet` is needed on a worker: every ringline worker
+/// runs local tasks.
 ///
 /// # Panics
-/// When the current thread is not a ringline worker (e.g. inside
-/// `Runtime::block_on` of a multi-thread runtime).
+/// When no `LocalSet` runs here and the current thread is not a ringline
+/// worker (e.g. inside `Runtime::block_on` of a multi-thread runtime).
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    crate::runtime::context::spawn_local(future)
+    match local::spawn_on_current(future) {
+        Ok(handle) => handle,
+        Err(future) => crate::runtime::context::spawn_local(future),
+    }
 }
 
 /// Runs a blocking closure on the runtime's blocking thread pool, like

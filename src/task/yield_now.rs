@@ -5,7 +5,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// Yields execution back to the worker once, like `tokio::task::yield_now`:
-/// the task is rescheduled behind the tasks already ready.
+/// the task runs again after the worker has polled for I/O and timers, behind
+/// the tasks already ready.
 pub async fn yield_now() {
     YieldNow { yielded: false }.await
 }
@@ -22,7 +23,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        crate::runtime::context::defer(cx.waker());
         Poll::Pending
     }
 }

@@ -28,13 +28,14 @@ pub struct Instant {
 }
 
 impl Instant {
-    /// Returns an instant corresponding to "now".
+    /// Returns an instant corresponding to "now": the current runtime's clock,
+    /// which stands still while time is [paused](super::pause).
     ///
     /// ```no_run
     /// let now = ringline::time::Instant::now();
     /// ```
     pub fn now() -> Instant {
-        Instant::from_std(std::time::Instant::now())
+        Instant::from_std(super::clock::now())
     }
 
     /// Creates a ringline `Instant` from a [`std::time::Instant`].

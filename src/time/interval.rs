@@ -46,7 +46,7 @@ pub fn interval(period: Duration) -> Interval {
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(period > Duration::ZERO, "`period` must be non-zero.");
-    Interval { delay: sleep_until(start), period, missed_tick_behavior: MissedTickBehavior::default() }
+    Interval { delay: Box::pin(sleep_until(start)), period, missed_tick_behavior: MissedTickBehavior::default() }
 }
 
 /// What an [`Interval`] does after ticks were missed (the task came back more
@@ -89,8 +89,9 @@ impl MissedTickBehavior {
 /// cancel-safe, as tokio's.
 #[derive(Debug)]
 pub struct Interval {
-    /// Completes when the next tick is due.
-    delay: Sleep,
+    /// Completes when the next tick is due (boxed: `Sleep` is `!Unpin` and
+    /// `Interval` is `Unpin`, as tokio's).
+    delay: Pin<Box<Sleep>>,
     /// Time between ticks.
     period: Duration,
     /// How to catch up after a stall.
@@ -106,7 +107,7 @@ impl Interval {
     /// Polls for the next tick; on `Ready`, returns when it was due and
     /// schedules the one after. Wakes `cx` when the next tick is due.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        if Pin::new(&mut self.delay).poll(cx).is_pending() {
+        if self.delay.as_mut().poll(cx).is_pending() {
             return Poll::Pending;
         }
         let timeout = self.delay.deadline();
@@ -116,7 +117,7 @@ impl Interval {
         } else {
             timeout.checked_add(self.period).unwrap_or_else(Instant::far_future)
         };
-        Pin::new(&mut self.delay).reset(next);
+        self.delay.as_mut().reset(next);
         Poll::Ready(timeout)
     }
 
@@ -137,7 +138,7 @@ impl Interval {
 
     /// Resets the interval so that the next tick is at `deadline`.
     pub fn reset_at(&mut self, deadline: Instant) {
-        Pin::new(&mut self.delay).reset(deadline);
+        self.delay.as_mut().reset(deadline);
     }
 
     /// Returns how missed ticks are handled.

@@ -20,6 +20,7 @@
 //! # }
 //! ```
 
+mod clock;
 mod entry;
 pub mod error;
 mod instant;
@@ -31,6 +32,8 @@ mod wheel;
 
 pub use std::time::Duration;
 
+pub use clock::{advance, pause, resume};
+pub(crate) use clock::{inhibit_auto_advance, AutoAdvance, Clock, INHIBITED_PARK};
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};

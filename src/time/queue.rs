@@ -25,13 +25,8 @@ pub(crate) struct TimerQueue {
 }
 
 impl TimerQueue {
-    /// An empty queue whose tick 0 is now.
-    pub(crate) fn new() -> TimerQueue {
-        TimerQueue::with_origin(Instant::now())
-    }
-
-    /// An empty queue whose tick 0 is `origin`.
-    fn with_origin(origin: Instant) -> TimerQueue {
+    /// An empty queue whose tick 0 is `origin` (the runtime clock's now).
+    pub(crate) fn with_origin(origin: Instant) -> TimerQueue {
         TimerQueue { origin, wheel: Wheel::new(), elapsed: 0 }
     }
 

@@ -1,6 +1,7 @@
 //! [`sleep`], [`sleep_until`] and the [`Sleep`] future.
 
 use std::future::Future;
+use std::marker::PhantomPinned;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -48,37 +49,52 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # }
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, registration: None, elapsed: false }
+    Sleep { deadline, registration: None, elapsed: false, _pinned: PhantomPinned }
 }
 
-/// The future returned by [`sleep`] and [`sleep_until`].
-///
-/// It may be polled, reset and dropped from any thread (`Send + Sync`, as
-/// hyper's `Timer` needs). It joins the timer wheel of the worker that first
-/// polls it (or of some worker, when first polled off the workers) and costs
-/// no system call of its own: each worker arms one kernel timeout, for its
-/// nearest deadline.
-///
-/// ```no_run
-/// use ringline::time::{sleep, Duration, Instant};
-///
-/// # async fn run() {
-/// let sleep = sleep(Duration::from_millis(10));
-/// ringline::pin!(sleep);
-/// sleep.as_mut().reset(Instant::now() + Duration::from_millis(20));
-/// sleep.await;
-/// # }
-/// ```
-#[derive(Debug)]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Sleep {
-    /// When the sleep completes.
-    deadline: Instant,
-    /// The wheel entry, from the first pending poll until it fires or is
-    /// cancelled.
-    registration: Option<Registration>,
-    /// The sleep has completed.
-    elapsed: bool,
+pin_project_lite::pin_project! {
+    /// The future returned by [`sleep`] and [`sleep_until`].
+    ///
+    /// It may be polled, reset and dropped from any thread (`Send + Sync`, as
+    /// hyper's `Timer` needs). It joins the timer wheel of the worker that first
+    /// polls it (or of some worker, when first polled off the workers) and costs
+    /// no system call of its own: each worker arms one kernel timeout, for its
+    /// nearest deadline. Like tokio's it is `!Unpin`: pin it (`pin!`,
+    /// `Box::pin`) to poll or reset it.
+    ///
+    /// ```no_run
+    /// use ringline::time::{sleep, Duration, Instant};
+    ///
+    /// # async fn run() {
+    /// let sleep = sleep(Duration::from_millis(10));
+    /// ringline::pin!(sleep);
+    /// sleep.as_mut().reset(Instant::now() + Duration::from_millis(20));
+    /// sleep.await;
+    /// # }
+    /// ```
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Sleep {
+        // When the sleep completes.
+        deadline: Instant,
+        // The wheel entry, from the first pending poll until it fires or is
+        // cancelled.
+        registration: Option<Registration>,
+        // The sleep has completed.
+        elapsed: bool,
+        // tokio's `Sleep` is `!Unpin`; so is this one, so the same code compiles
+        // and the same auto traits hold.
+        #[pin]
+        _pinned: PhantomPinned,
+    }
+
+    impl PinnedDrop for Sleep {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(registration) = this.project().registration.take() {
+                registration.cancel();
+            }
+        }
+    }
 }
 
 /// A sleep's place in one worker's timer wheel.
@@ -118,9 +134,9 @@ impl Sleep {
     /// # }
     /// ```
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
-        let this = self.get_mut();
-        this.deadline = deadline;
-        this.elapsed = false;
+        let this = self.project();
+        *this.deadline = deadline;
+        *this.elapsed = false;
         if let Some(registration) = this.registration.take() {
             let waker = registration.entry.take_waker();
             registration.cancel();
@@ -135,35 +151,27 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        if this.elapsed {
+        let this = self.project();
+        if *this.elapsed {
             return Poll::Ready(());
         }
         if this.registration.is_none() {
             let deadline = this.deadline.into_std();
-            if deadline <= std::time::Instant::now() {
-                this.elapsed = true;
+            if deadline <= super::clock::now() {
+                *this.elapsed = true;
                 return Poll::Ready(());
             }
-            this.registration = Some(Registration::new(deadline));
+            *this.registration = Some(Registration::new(deadline));
         }
         let entry = &this.registration.as_ref().expect("registered above").entry;
         // Store the waker first, then look: a fire between the two is seen.
         entry.register_waker(cx.waker());
         if entry.is_fired() {
-            this.registration = None;
-            this.elapsed = true;
+            *this.registration = None;
+            *this.elapsed = true;
             return Poll::Ready(());
         }
         Poll::Pending
-    }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        if let Some(registration) = self.registration.take() {
-            registration.cancel();
-        }
     }
 }
 
@@ -212,10 +220,10 @@ mod tests {
     }
 
     /// Polls every sleep once, so that each joins this worker's wheel.
-    async fn register_all(sleeps: &mut [Sleep]) {
+    async fn register_all(sleeps: &mut [Pin<Box<Sleep>>]) {
         std::future::poll_fn(|cx| {
             for sleep in sleeps.iter_mut() {
-                assert!(Pin::new(sleep).poll(cx).is_pending());
+                assert!(sleep.as_mut().poll(cx).is_pending());
             }
             Poll::Ready(())
         })
@@ -227,16 +235,17 @@ mod tests {
         let rt = Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let task = rt.spawn(async {
             let before = local_timer_count();
-            let mut sleeps: Vec<Sleep> = (0..10_000u64).map(|i| sleep(Duration::from_secs(60 + i % 100))).collect();
+            let mut sleeps: Vec<Pin<Box<Sleep>>> =
+                (0..10_000u64).map(|i| Box::pin(sleep(Duration::from_secs(60 + i % 100)))).collect();
             register_all(&mut sleeps).await;
             assert_eq!(local_timer_count(), before + 10_000);
             drop(sleeps);
             assert_eq!(local_timer_count(), before);
 
             // A reset cancels the old entry at once, too.
-            let mut one = [sleep(Duration::from_secs(60))];
+            let mut one = [Box::pin(sleep(Duration::from_secs(60)))];
             register_all(&mut one).await;
-            Pin::new(&mut one[0]).reset(Instant::now() + Duration::from_secs(120));
+            one[0].as_mut().reset(Instant::now() + Duration::from_secs(120));
             assert_eq!(local_timer_count(), before);
         });
         rt.block_on(task).expect("task");
@@ -246,7 +255,8 @@ mod tests {
     fn sleeps_dropped_on_another_thread_are_dropped_when_due() {
         let rt = Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async {
-            let mut sleeps: Vec<Sleep> = (0..100).map(|_| sleep(Duration::from_millis(20))).collect();
+            let mut sleeps: Vec<Pin<Box<Sleep>>> =
+                (0..100).map(|_| Box::pin(sleep(Duration::from_millis(20)))).collect();
             register_all(&mut sleeps).await;
             let before = local_timer_count();
             std::thread::spawn(move || drop(sleeps)).join().expect("dropper");

@@ -54,6 +54,7 @@ pin_project! {
     pub struct Timeout<T> {
         #[pin]
         value: T,
+        #[pin]
         delay: Sleep,
     }
 }
@@ -87,7 +88,7 @@ impl<T: Future> Future for Timeout<T> {
         if let Poll::Ready(output) = me.value.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        match Pin::new(me.delay).poll(cx) {
+        match me.delay.poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed::new())),
             Poll::Pending => Poll::Pending,
         }

@@ -98,7 +98,11 @@ impl ConnShared {
         let mut switched = false;
         match done.result {
             n if n > 0 => {
-                let bid = cqueue::buffer_select(done.flags).expect("receive completed without a buffer");
+                let Some(bid) = cqueue::buffer_select(done.flags) else {
+                    // Not something the kernel does; fail the connection, don't panic.
+                    st.read.read_error = Some(io::Error::from_raw_os_error(libc::EIO));
+                    return self.recv_ended(st, done, ring, false);
+                };
                 if !st.closed {
                     st.read.rx.extend(ring.bufs.bytes(bid, n as usize));
                 }
@@ -107,9 +111,23 @@ impl ConnShared {
                 switched = st.read.mode.observe_received(n as usize, ring.bufs.size());
             }
             0 => st.read.eof = true,
-            e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
+            // The receive ended without data (buffers ran out, cancelled,
+            // interrupted): armed again while the reader wants bytes.
+            e if matches!(-e, libc::ENOBUFS | libc::ECANCELED | libc::EAGAIN | libc::EINTR) => {}
             e => st.read.read_error = Some(io::Error::from_raw_os_error(-e)),
         }
+        self.recv_ended(st, done, ring, switched);
+    }
+
+    /// After a receive completion: forget an ended receive, arm or cancel
+    /// what the state now calls for, wake the reader.
+    fn recv_ended(
+        self: &Arc<Self>,
+        mut st: MutexGuard<'_, ConnState>,
+        done: &Completion,
+        ring: &mut Ring,
+        switched: bool,
+    ) {
         let last = st.read.recv_op.completed(done);
         // Past the high-water mark the receive must be cancelled now: a
         // reader that stopped reading will not come back to ask.
@@ -136,7 +154,10 @@ impl ConnShared {
     fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
         st.write.send_op.completed(done);
-        if done.result < 0 {
+        if matches!(-done.result, libc::EAGAIN | libc::EINTR) {
+            // Nothing sent; tokio's write would retry too.
+            self.sync_send(&mut st, ring);
+        } else if done.result < 0 {
             let e = io::Error::from_raw_os_error(-done.result);
             st.read.fail(&e);
             st.write.write_error = Some(e);
@@ -178,5 +199,16 @@ impl Owner for ConnShared {
             SEND => self.on_send(done, ring),
             _ => self.on_shutdown(done),
         }
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn op_kind(&self, tag: OpTag) -> Option<super::faults::OpKind> {
+        use super::faults::OpKind;
+        Some(match tag {
+            RECV => OpKind::Recv,
+            POLL => OpKind::ReadinessPoll,
+            SEND => OpKind::Send,
+            _ => OpKind::Shutdown,
+        })
     }
 }

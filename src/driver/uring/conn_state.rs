@@ -199,7 +199,7 @@ impl ReadSide {
     pub(super) fn fail(&mut self, e: &io::Error) {
         if self.read_error.is_none() {
             self.read_error = Some(match e.raw_os_error() {
-                Some(libc::EPIPE) => io::ErrorKind::ConnectionReset.into(),
+                Some(libc::EPIPE) => io::Error::from_raw_os_error(libc::ECONNRESET),
                 _ => copy_error(e),
             });
         }

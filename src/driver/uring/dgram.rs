@@ -15,6 +15,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{ready, Context, Poll};
 
@@ -55,6 +56,11 @@ pub(crate) struct DgramShared {
     msghdr: MsgHdr,
     /// Queue, ops and waiters.
     state: Mutex<DgramState>,
+    /// The last send found no room and no `POLLOUT` has fired since: until
+    /// then the socket counts as writable, as tokio's edge-triggered
+    /// readiness does (`poll(2)` calls a Unix datagram socket full long
+    /// before its sends start failing).
+    send_blocked: AtomicBool,
 }
 
 /// The `msghdr` a multishot `recvmsg` takes: only its lengths matter (room
@@ -113,6 +119,7 @@ impl Datagram {
             home: HomeLink::default(),
             msghdr: MsgHdr(msghdr),
             state: Mutex::new(DgramState::default()),
+            send_blocked: AtomicBool::new(false),
         };
         Ok(Datagram { shared: Arc::new(shared) })
     }
@@ -182,7 +189,12 @@ impl Datagram {
     /// Sends one datagram now, from the caller's memory, without waiting.
     pub(crate) fn try_send_to(&self, buf: &[u8], target: Option<&SockAddr>) -> io::Result<usize> {
         self.shared.check_alive()?;
-        send_now(self.shared.fd.as_fd(), buf, target)
+        let sent = send_now(self.shared.fd.as_fd(), buf, target);
+        let blocked = matches!(&sent, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        if blocked != self.shared.send_blocked.load(Ordering::Relaxed) {
+            self.shared.send_blocked.store(blocked, Ordering::Relaxed);
+        }
+        sent
     }
 
     /// Sends one datagram; Pending (a `POLLOUT` poll armed) while the socket
@@ -208,7 +220,7 @@ impl Datagram {
 
     /// Ready once the socket has room for a datagram.
     pub(crate) fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
-        if fd_has_room(self.shared.fd.as_raw_fd()) {
+        if !self.shared.send_blocked.load(Ordering::Relaxed) {
             return Poll::Ready(Ok(Ready::WRITABLE));
         }
         self.wait_writable(cx)
@@ -226,6 +238,7 @@ impl Datagram {
         }
         // The poll fires at once if room appeared since the failed send.
         if fd_has_room(self.shared.fd.as_raw_fd()) {
+            self.shared.send_blocked.store(false, Ordering::Relaxed);
             return Poll::Ready(Ok(Ready::WRITABLE));
         }
         Poll::Pending
@@ -331,7 +344,11 @@ impl DgramShared {
         let mut st = self.lock();
         match done.result {
             n @ 0.. => {
-                let bid = cqueue::buffer_select(done.flags).expect("recvmsg completed without a buffer");
+                let Some(bid) = cqueue::buffer_select(done.flags) else {
+                    // Not something the kernel does; an error, not a panic.
+                    st.error = Some(io::Error::from_raw_os_error(libc::EIO));
+                    return self.recv_ended(st, done, ring);
+                };
                 let bufs = ring.dgram_bufs().expect("the receive was armed with the group present");
                 if !st.closed {
                     if let Some(datagram) = parse(bufs.bytes(bid, n as usize), &self.msghdr.0) {
@@ -342,10 +359,18 @@ impl DgramShared {
                 bufs.taken();
                 bufs.push(bid);
             }
-            e if -e == libc::ENOBUFS || -e == libc::ECANCELED => {}
+            // Ended without a datagram (buffers ran out, cancelled,
+            // interrupted): armed again while someone reads.
+            e if matches!(-e, libc::ENOBUFS | libc::ECANCELED | libc::EAGAIN | libc::EINTR) => {}
             e if !st.closed => st.error = Some(io::Error::from_raw_os_error(-e)),
             _ => {}
         }
+        self.recv_ended(st, done, ring);
+    }
+
+    /// After a receive completion: forget an ended receive, re-arm or pause,
+    /// wake the readers.
+    fn recv_ended(self: &Arc<Self>, mut st: MutexGuard<'_, DgramState>, done: &Completion, ring: &mut Ring) {
         let last = st.recv_op.completed(done);
         if last || st.full() {
             self.sync(&mut st, ring);
@@ -358,6 +383,7 @@ impl DgramShared {
         let mut st = self.lock();
         st.write_op.completed(done);
         st.want_writable = false;
+        self.send_blocked.store(false, Ordering::Relaxed);
         st.write_waiters.wake();
     }
 }
@@ -374,6 +400,11 @@ impl Owner for DgramShared {
             RECV => self.on_recv(done, ring),
             _ => self.on_writable(done),
         }
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn op_kind(&self, tag: OpTag) -> Option<super::faults::OpKind> {
+        (tag == RECV).then_some(super::faults::OpKind::DatagramRecv)
     }
 }
 

@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::accept_watch::{accept_entry, dontwait_rejected, AcceptWatch};
+use super::accept_watch::{accept_entry, more_queued, AcceptWatch};
 use super::armed::ArmedOp;
 use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
@@ -50,10 +50,12 @@ struct ListenerState {
     watch_op: ArmedOp,
     /// The one-shot accept.
     accept_op: ArmedOp,
-    /// The accept in flight carries IORING_ACCEPT_DONTWAIT.
-    accept_dontwait: bool,
     /// A connection may be waiting: submit an accept when none is in flight.
     ready: bool,
+    /// The last accept said more connections are queued (TCP's
+    /// SOCK_NONEMPTY): the next takes them all, a multishot accept that ends
+    /// at EAGAIN; otherwise the next is one-shot (EAGAIN when none waits).
+    burst: bool,
     /// Someone is accepting: keep the watch armed.
     interest: bool,
     waker: Option<Waker>,
@@ -148,8 +150,7 @@ impl ListenerShared {
         }
         if st.ready && !st.accept_op.is_armed() {
             st.ready = false;
-            let (entry, dontwait) = accept_entry(self.fd.as_raw_fd());
-            st.accept_dontwait = dontwait;
+            let entry = accept_entry(self.fd.as_raw_fd(), std::mem::take(&mut st.burst));
             st.accept_op.arm(ring, entry, InFlight::of(self.clone(), ACCEPT));
         }
     }
@@ -165,11 +166,10 @@ impl ListenerShared {
         self.sync_accept(&mut st, ring);
     }
 
-    /// The completion of a one-shot accept.
+    /// A completion of an accept.
     fn on_accept(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
-        st.accept_op.completed(done);
-        let sent_dontwait = std::mem::take(&mut st.accept_dontwait);
+        let last = st.accept_op.completed(done);
         match done.result {
             fd @ 0.. => {
                 // SAFETY: a successful accept completion carries a new fd we own.
@@ -177,11 +177,17 @@ impl ListenerShared {
                 if !st.closed {
                     st.accepted.push_back(fd);
                 }
-                st.ready = true; // more may wait: accept until EAGAIN
+                if last {
+                    // Accept until EAGAIN: only TCP says whether more wait
+                    // (a Unix listener's completion never does, and the
+                    // watch's wake-ups for a burst of arrivals coalesce).
+                    st.ready = true;
+                    st.burst = more_queued(done.flags);
+                }
             }
             errno => {
                 let errno = -errno;
-                if crate::driver::accept_error_skipped(errno) || dontwait_rejected(errno, sent_dontwait) {
+                if crate::driver::accept_error_skipped(errno) {
                     st.ready = true;
                 } else if errno != libc::EAGAIN && errno != libc::ECANCELED && !st.closed && st.error.is_none() {
                     st.error = Some(io::Error::from_raw_os_error(errno));
@@ -207,5 +213,11 @@ impl Owner for ListenerShared {
             WATCH => self.on_ready(done, ring),
             _ => self.on_accept(done, ring),
         }
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn op_kind(&self, tag: OpTag) -> Option<super::faults::OpKind> {
+        use super::faults::OpKind;
+        Some(if tag == WATCH { OpKind::AcceptWatch } else { OpKind::Accept })
     }
 }

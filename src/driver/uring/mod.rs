@@ -22,6 +22,8 @@ mod bufring;
 mod conn;
 mod conn_state;
 mod dgram;
+#[cfg(feature = "fault-injection")]
+pub mod faults;
 mod home_link;
 mod listener;
 mod oneshot;
@@ -31,6 +33,7 @@ mod queues;
 mod recv_mode;
 mod ring;
 mod sq_backlog;
+mod sqe;
 mod stream;
 #[cfg(test)]
 mod tests;

@@ -29,6 +29,12 @@ pub(super) trait Owner: Send + Sync + 'static {
     /// Driver thread: a completion for the op the owner submitted as `tag`.
     /// `done.more()` says whether more completions follow for that op.
     fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring);
+
+    /// What kind of op `tag` is, for fault injection; None: not injectable.
+    #[cfg(feature = "fault-injection")]
+    fn op_kind(&self, _tag: OpTag) -> Option<super::faults::OpKind> {
+        None
+    }
 }
 
 /// Who an in-flight op is for, and what it keeps alive until the final
@@ -38,23 +44,45 @@ pub(super) struct InFlight {
     owner: Option<Arc<dyn Owner>>,
     /// The owner's name for the op.
     tag: OpTag,
+    /// For a cancel request, the user_data it cancels (0 otherwise): asked
+    /// again when the kernel answers EALREADY (the target was running and
+    /// would end by itself, which a multishot op may never do).
+    target: u64,
 }
 
 impl InFlight {
     /// The op `tag` of `owner`.
     pub(super) fn of(owner: Arc<dyn Owner>, tag: OpTag) -> InFlight {
-        InFlight { owner: Some(owner), tag }
+        InFlight { owner: Some(owner), tag, target: 0 }
     }
 
-    /// An op nobody waits for (a cancel request, a test's NOP).
+    /// An op nobody waits for (a test's NOP).
+    #[cfg(test)]
     pub(super) fn nobody() -> InFlight {
-        InFlight { owner: None, tag: 0 }
+        InFlight { owner: None, tag: 0, target: 0 }
+    }
+
+    /// A cancel request for the op with `target` user_data.
+    fn cancel_of(target: u64) -> InFlight {
+        InFlight { owner: None, tag: 0, target }
+    }
+
+    /// What kind of op this is, for fault injection.
+    #[cfg(feature = "fault-injection")]
+    pub(super) fn op_kind(&self) -> Option<super::faults::OpKind> {
+        match &self.owner {
+            Some(owner) => owner.op_kind(self.tag),
+            None if self.target != 0 => Some(super::faults::OpKind::Cancel),
+            None => None,
+        }
     }
 
     /// Hands `done` to the owner, if there is one.
     pub(super) fn complete(self, done: &Completion, ring: &mut Ring) {
         if let Some(owner) = self.owner {
             owner.on_completion(self.tag, done, ring);
+        } else if self.target != 0 && done.result == -libc::EALREADY {
+            ring.cancel(self.target);
         }
     }
 }
@@ -145,6 +173,8 @@ impl Ring {
     /// Returns the user_data (never 0: generations start at 1), which
     /// `cancel` takes.
     pub(super) fn submit(&mut self, entry: squeue::Entry, op: InFlight) -> u64 {
+        #[cfg(feature = "fault-injection")]
+        let entry = super::faults::intercept(&op, entry);
         let generation = self.next_generation;
         self.next_generation = self.next_generation.wrapping_add(1).max(1);
         let slot = self.ops.insert(OpSlot { generation, op });
@@ -167,7 +197,7 @@ impl Ring {
     /// (ECANCELED or the result it already had) still arrives and frees it.
     pub(super) fn cancel(&mut self, user_data: u64) {
         if self.is_live(user_data) {
-            self.submit(opcode::AsyncCancel::new(user_data).build(), InFlight::nobody());
+            self.submit(opcode::AsyncCancel::new(user_data).build(), InFlight::cancel_of(user_data));
         }
     }
 
@@ -209,7 +239,7 @@ impl Ring {
 impl InFlight {
     /// A second reference to the same owner, for multishot completions.
     fn share(&self) -> InFlight {
-        InFlight { owner: self.owner.clone(), tag: self.tag }
+        InFlight { owner: self.owner.clone(), tag: self.tag, target: self.target }
     }
 }
 

@@ -12,6 +12,7 @@ use socket2::{Domain, SockRef, Socket, Type};
 use super::{each_addr, to_socket_addr, TcpStream};
 use crate::driver;
 use crate::net::{to_socket_addrs, ToSocketAddrs};
+use crate::runtime::coop;
 
 /// The backlog `bind` listens with, as tokio (through mio) does.
 const DEFAULT_BACKLOG: i32 = 1024;
@@ -103,7 +104,7 @@ impl TcpListener {
     /// Returns `Poll::Pending` and arranges for the task to be woken when no
     /// connection is ready. Only the waker of the most recent call is woken.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (fd, peer) = ready!(self.io.poll_accept(cx))?;
+        let (fd, peer) = ready!(coop::poll_io(cx, |cx| self.io.poll_accept(cx)))?;
         let peer = to_socket_addr(peer)?;
         let stream = TcpStream::from_io(self.io.stream(fd)?);
         Poll::Ready(Ok((stream, peer)))

@@ -16,6 +16,7 @@ use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::driver;
 use crate::net::stream_api::{self, StreamIo};
 use crate::net::{to_socket_addrs, ToSocketAddrs};
+use crate::runtime::coop;
 
 /// A TCP stream between a local and a remote socket.
 ///
@@ -138,14 +139,14 @@ impl TcpStream {
     /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         let mut buf = ReadBuf::new(buf);
-        poll_fn(|cx| self.io.poll_peek(cx, &mut buf)).await
+        poll_fn(|cx| coop::poll_io(cx, |cx| self.io.poll_peek(cx, &mut buf))).await
     }
 
     /// Polls to receive data without removing it; on `Ready(Ok(n))` the `n`
     /// bytes are filled into `buf`. Only the waker of the most recent call is
     /// woken.
     pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<usize>> {
-        self.io.poll_peek(cx, buf)
+        coop::poll_io(cx, |cx| self.io.poll_peek(cx, buf))
     }
 
     /// Whether `TCP_NODELAY` is set (Nagle's algorithm disabled).

@@ -288,3 +288,38 @@ fn tokio_main_binary_exits_zero() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("hello, ringline"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn paused_time_under_the_rename() {
+    let start = Instant::now();
+    let wall = std::time::Instant::now();
+    sleep(Duration::from_secs(3600)).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(3600));
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(3601));
+    assert!(wall.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "local")]
+async fn local_flavor_under_the_rename() {
+    let rc = std::rc::Rc::new(41);
+    let local = tokio::task::LocalSet::new();
+    let out = local.run_until(async move { tokio::task::spawn_local(async move { *rc + 1 }).await.unwrap() }).await;
+    assert_eq!(out, 42);
+    assert!(tokio::task::try_id().is_none());
+}
+
+tokio::task_local! {
+    static TRACE_ID: u64;
+}
+
+#[tokio::test]
+async fn task_local_under_the_rename() {
+    let got = TRACE_ID
+        .scope(9, async {
+            tokio::spawn(async {}).await.unwrap();
+            TRACE_ID.get()
+        })
+        .await;
+    assert_eq!(got, 9);
+}

@@ -1,0 +1,118 @@
+//! tokio's runtime surface: identity, flavor, name, metrics, park hooks,
+//! `unhandled_panic`, and the knobs thread-per-core accepts without effect.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringline::runtime::{self, Builder, Handle, RuntimeFlavor, UnhandledPanic};
+
+#[test]
+fn flavor_id_and_name() {
+    let current = Builder::new_current_thread().name("alpha").enable_all().build().unwrap();
+    let multi = Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    assert_eq!(current.handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
+    assert_eq!(multi.handle().runtime_flavor(), RuntimeFlavor::MultiThread);
+    assert_ne!(current.handle().id(), multi.handle().id());
+    assert_eq!(current.handle().id(), current.handle().clone().id());
+    assert_eq!(current.handle().name(), Some("alpha"));
+    assert_eq!(multi.handle().name(), None);
+    let inside = current.block_on(async { Handle::current().id() });
+    assert_eq!(inside, current.handle().id());
+    assert!(!current.handle().id().to_string().is_empty());
+}
+
+#[test]
+#[should_panic(expected = "runtime name shouldn't be empty")]
+fn empty_name_panics() {
+    Builder::new_current_thread().name("  ");
+}
+
+#[test]
+fn metrics_count_workers_and_tasks() {
+    let rt = Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let metrics = rt.metrics();
+    assert_eq!(metrics.num_workers(), 2);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = rt.spawn(async move { rx.await.ok() });
+    assert_eq!(metrics.num_alive_tasks(), 1);
+    tx.send(()).unwrap();
+    rt.block_on(task).unwrap();
+    for _ in 0..1000 {
+        if metrics.num_alive_tasks() == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(metrics.num_alive_tasks(), 0);
+    assert_eq!(metrics.global_queue_depth(), 0);
+    assert_eq!(rt.handle().metrics().num_workers(), 2);
+}
+
+#[test]
+fn park_hooks_run_on_idle_workers() {
+    let parks = Arc::new(AtomicUsize::new(0));
+    let unparks = Arc::new(AtomicUsize::new(0));
+    let (p, u) = (parks.clone(), unparks.clone());
+    let rt = Builder::new_current_thread()
+        .on_thread_park(move || {
+            p.fetch_add(1, Ordering::SeqCst);
+        })
+        .on_thread_unpark(move || {
+            u.fetch_add(1, Ordering::SeqCst);
+        })
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(ringline::time::sleep(Duration::from_millis(5)));
+    assert!(parks.load(Ordering::SeqCst) >= 1);
+    assert_eq!(parks.load(Ordering::SeqCst), unparks.load(Ordering::SeqCst));
+}
+
+#[test]
+fn ignored_knobs_are_accepted() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .global_queue_interval(31)
+        .event_interval(61)
+        .max_io_events_per_tick(1024)
+        .max_io_events_per_busy_tick(64)
+        .unhandled_panic(UnhandledPanic::Ignore)
+        .enable_all()
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(rt.spawn(async { 7 })).unwrap(), 7);
+}
+
+#[test]
+#[should_panic(expected = "global_queue_interval must be greater than 0")]
+fn zero_global_queue_interval_panics() {
+    Builder::new_multi_thread().global_queue_interval(0);
+}
+
+#[test]
+#[should_panic(expected = "UnhandledPanic::ShutdownRuntime is only supported in current thread runtime")]
+fn shutdown_on_panic_needs_current_thread() {
+    Builder::new_multi_thread().unhandled_panic(UnhandledPanic::ShutdownRuntime);
+}
+
+#[ringline::test(unhandled_panic = "shutdown_runtime")]
+#[should_panic(expected = "a spawned task panicked and the runtime is configured to shut down on unhandled panic")]
+async fn unhandled_panic_shuts_the_runtime_down() {
+    ringline::spawn(async { panic!("boom") });
+    std::future::pending::<()>().await;
+}
+
+#[ringline::test]
+async fn panics_are_ignored_by_default() {
+    let err = ringline::spawn(async { panic!("boom") }).await.unwrap_err();
+    assert!(err.is_panic());
+}
+
+#[test]
+fn shutdown_error_shape() {
+    assert!(runtime::is_rt_shutdown_err(&std::io::Error::other(
+        "A Tokio 1.x context was found, but it is being shutdown."
+    )));
+    assert!(!runtime::is_rt_shutdown_err(&std::io::Error::other("nope")));
+}
