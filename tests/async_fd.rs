@@ -8,8 +8,11 @@ use std::time::Duration;
 
 use ringline::io::unix::AsyncFd;
 use ringline::io::{Interest, Ready};
-use ringline::runtime::{DriverCounters, Handle};
+
 use ringline::time::{sleep, timeout};
+
+mod support;
+use support::{baseline, settles_to};
 
 /// A non-blocking pipe: (read end, write end) as files.
 fn pipe() -> (std::fs::File, std::fs::File) {
@@ -26,22 +29,6 @@ fn socketpair() -> (UnixStream, UnixStream) {
     a.set_nonblocking(true).unwrap();
     b.set_nonblocking(true).unwrap();
     (a, b)
-}
-
-async fn settles_to(baseline: DriverCounters) {
-    let handle = Handle::current();
-    for _ in 0..200 {
-        if handle.driver_counters() == baseline {
-            return;
-        }
-        sleep(Duration::from_millis(5)).await;
-    }
-    assert_eq!(handle.driver_counters(), baseline, "driver resources leaked");
-}
-
-async fn baseline() -> DriverCounters {
-    sleep(Duration::from_millis(10)).await;
-    Handle::current().driver_counters()
 }
 
 #[ringline::test]

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use ringline::fs::{self, AlignedBuf, File, OpenOptions};
 use ringline::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader};
-use ringline::runtime::{Backend, DriverCounters, Handle};
+use ringline::runtime::{Backend, Handle};
+
+mod support;
+use support::settles_to;
 
 /// A directory of its own under cargo's per-target temporary directory (a
 /// real filesystem, where tmpfs would refuse O_DIRECT), removed on drop.
@@ -357,18 +360,6 @@ async fn o_direct_aligned_blocks() {
     // Unaligned offsets are the kernel's to refuse, with EINVAL.
     let (res, _) = file.read_at(AlignedBuf::with_capacity(4096), 1).await;
     assert_eq!(res.unwrap_err().kind(), ErrorKind::InvalidInput);
-}
-
-/// Waits (bounded) until the counters are back at `baseline`, then asserts it.
-async fn settles_to(baseline: DriverCounters) {
-    let handle = Handle::current();
-    for _ in 0..400 {
-        if handle.driver_counters() == baseline {
-            return;
-        }
-        ringline::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert_eq!(handle.driver_counters(), baseline, "driver resources leaked");
 }
 
 /// Polls `fut` once (so its op is queued or in flight), then drops it.

@@ -5,29 +5,14 @@ use std::time::Duration;
 
 use ringline::io::{AsyncReadExt, AsyncWriteExt};
 use ringline::net::{TcpListener, TcpStream};
-use ringline::runtime::{Builder, DriverCounters, Handle, Runtime};
-use ringline::time::{sleep, timeout};
+use ringline::runtime::{Builder, Runtime};
+use ringline::time::timeout;
+
+mod support;
+use support::{baseline, settles_to};
 
 fn runtime() -> Runtime {
     Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
-
-/// Waits (bounded) until the counters are back at `baseline`, then asserts it.
-async fn settles_to(baseline: DriverCounters) {
-    let handle = Handle::current();
-    for _ in 0..200 {
-        if handle.driver_counters() == baseline {
-            return;
-        }
-        sleep(Duration::from_millis(5)).await;
-    }
-    assert_eq!(handle.driver_counters(), baseline, "driver resources leaked");
-}
-
-async fn baseline() -> DriverCounters {
-    // Let the workers publish their counters once.
-    sleep(Duration::from_millis(10)).await;
-    Handle::current().driver_counters()
 }
 
 async fn connected_pair() -> (TcpStream, TcpStream) {

@@ -8,21 +8,13 @@ use std::time::Duration;
 
 use ringline::io::{AsyncReadExt, AsyncWriteExt};
 use ringline::process::Command;
-use ringline::runtime::{DriverCounters, Handle};
+use ringline::runtime::Handle;
 use ringline::time::{sleep, timeout};
 
-const LONG: Duration = Duration::from_secs(20);
+mod support;
+use support::settles_to;
 
-async fn settles_to(baseline: DriverCounters) {
-    let handle = Handle::current();
-    for _ in 0..400 {
-        if handle.driver_counters() == baseline {
-            return;
-        }
-        sleep(Duration::from_millis(5)).await;
-    }
-    assert_eq!(handle.driver_counters(), baseline, "driver resources leaked");
-}
+const LONG: Duration = Duration::from_secs(20);
 
 /// Whether `pid` is gone entirely: exited *and* reaped (a zombie still
 /// answers `kill(pid, 0)`).

@@ -13,6 +13,9 @@ use ringline::net::UdpSocket;
 use ringline::runtime::{Builder, DriverCounters, Handle, Runtime};
 use ringline::time::{sleep, timeout};
 
+mod support;
+use support::settles_to;
+
 fn runtime() -> Runtime {
     Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
@@ -26,18 +29,6 @@ async fn bound() -> UdpSocket {
 async fn settled_counters() -> DriverCounters {
     sleep(Duration::from_millis(10)).await;
     Handle::current().driver_counters()
-}
-
-/// Waits (bounded) until the counters are back at `baseline`, then asserts it.
-async fn settles_to(baseline: DriverCounters) {
-    let handle = Handle::current();
-    for _ in 0..200 {
-        if handle.driver_counters() == baseline {
-            return;
-        }
-        sleep(Duration::from_millis(5)).await;
-    }
-    assert_eq!(handle.driver_counters(), baseline, "driver resources leaked");
 }
 
 #[test]

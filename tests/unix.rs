@@ -18,9 +18,12 @@ use rand::{Rng, RngCore, SeedableRng};
 use ringline::io::Interest;
 use ringline::net::unix::{ReuniteError, SocketAddr, UCred};
 use ringline::net::{UnixDatagram, UnixListener, UnixSocket, UnixStream};
-use ringline::runtime::{Builder, DriverCounters, Handle};
+use ringline::runtime::{Builder, Handle};
 use ringline::time::{sleep, timeout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod support;
+use support::settles_to;
 
 /// Upper bound for any single step that should take milliseconds.
 const STEP: Duration = Duration::from_secs(5);
@@ -560,18 +563,6 @@ fn leaves_no_trace<F: std::future::Future<Output = ()>>(f: impl FnOnce() -> F) {
         f().await;
         settles_to(start).await;
     });
-}
-
-/// Waits (bounded) until the counters are back at `baseline`, then asserts it.
-async fn settles_to(baseline: DriverCounters) {
-    let handle = Handle::current();
-    for _ in 0..200 {
-        if handle.driver_counters() == baseline {
-            return;
-        }
-        sleep(Duration::from_millis(5)).await;
-    }
-    assert_eq!(handle.driver_counters(), baseline, "driver resources leaked");
 }
 
 #[test]

@@ -1,0 +1,28 @@
+//! Helpers the integration test files share (`mod support;` in each).
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::time::Duration;
+
+use ringline::runtime::{DriverCounters, Handle};
+use ringline::time::sleep;
+
+/// The current runtime's driver counters, once the workers have published
+/// them at least once.
+pub async fn baseline() -> DriverCounters {
+    sleep(Duration::from_millis(10)).await;
+    Handle::current().driver_counters()
+}
+
+/// Waits (up to 2 s) until the driver counters are back at `baseline`, then
+/// asserts it: whatever the test dropped has given back every op, buffer and
+/// object.
+pub async fn settles_to(baseline: DriverCounters) {
+    let handle = Handle::current();
+    for _ in 0..400 {
+        if handle.driver_counters() == baseline {
+            return;
+        }
+        sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(handle.driver_counters(), baseline, "driver resources leaked");
+}
