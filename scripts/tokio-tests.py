@@ -28,8 +28,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SCRATCH = REPO / "target" / "tokio-tests"
 
-# tokio's own dev-dependencies (its Cargo.toml), minus the wasm/loom ones.
+# tokio's own dev-dependencies (its Cargo.toml), minus the wasm/loom ones,
+# plus the crates tokio itself depends on that its tests name directly.
 DEV_DEPENDENCIES = """
+bytes = "1"
+pin-project-lite = "0.2"
+rand = "0.9"
 async-stream = "0.3"
 futures = { version = "0.3", features = ["async-await"] }
 futures-concurrency = "7.6.3"
