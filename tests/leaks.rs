@@ -155,3 +155,37 @@ fn io_after_its_runtime_dropped_fails_instead_of_hanging() {
         drop(b);
     });
 }
+
+/// A task on another runtime waiting on I/O homed on a runtime that then
+/// shuts down is woken with an error (tokio's `io_driver_drop::drop_wakes`),
+/// however the shutdown races with the waiter's re-polls.
+#[test]
+fn waiters_on_a_runtime_that_shuts_down_are_woken_with_an_error() {
+    for _ in 0..20 {
+        let first = runtime();
+        let (mut a, b, listener) = first.block_on(async {
+            let (mut a, b) = connected_pair().await;
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            // Home both on `first`'s drivers.
+            let mut buf = [0u8; 8];
+            let _ = timeout(Duration::from_millis(5), a.read(&mut buf)).await;
+            let _ = timeout(Duration::from_millis(5), listener.accept()).await;
+            (a, b, listener)
+        });
+        let second = Builder::new_current_thread().enable_all().build().unwrap();
+        second.block_on(async move {
+            let reader = ringline::spawn(async move {
+                let mut buf = [0u8; 8];
+                a.read(&mut buf).await
+            });
+            let acceptor = ringline::spawn(async move { listener.accept().await.map(drop) });
+            ringline::time::sleep(Duration::from_millis(5)).await;
+            drop(first);
+            let read = timeout(Duration::from_secs(3), reader).await.expect("a reader stayed asleep").unwrap();
+            assert!(read.is_err(), "read: {read:?}");
+            let accept = timeout(Duration::from_secs(3), acceptor).await.expect("an acceptor stayed asleep").unwrap();
+            assert!(accept.is_err(), "accept: {accept:?}");
+            drop(b);
+        });
+    }
+}

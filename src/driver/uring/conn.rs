@@ -192,6 +192,12 @@ impl Owner for ConnShared {
         self.sync_send(&mut st, ring);
     }
 
+    fn driver_closed(&self) {
+        let mut st = self.lock();
+        st.read.read_waiters.wake();
+        st.write.write_waiters.wake();
+    }
+
     fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {
         match tag {
             RECV => self.on_recv(done, ring),

@@ -389,6 +389,12 @@ impl DgramShared {
 }
 
 impl Owner for DgramShared {
+    fn driver_closed(&self) {
+        let mut st = self.lock();
+        st.read_waiters.wake();
+        st.write_waiters.wake();
+    }
+
     fn reconcile(self: Arc<Self>, ring: &mut Ring) {
         self.home.reconciled();
         let mut st = self.lock();

@@ -25,6 +25,10 @@ impl HomeLink {
     /// use) unless a kick is already queued. Fails once the home driver has
     /// shut down: nothing would serve the object's ops.
     pub(super) fn kick(&self, kick: impl FnOnce() -> Kick) -> io::Result<()> {
+        // A kick flagged queued when the driver shut down is never served.
+        if self.home.get().is_some_and(|home| home.is_closed()) {
+            return Err(super::shut_down());
+        }
         if self.kicked.swap(true, Ordering::AcqRel) {
             return Ok(());
         }

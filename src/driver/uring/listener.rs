@@ -76,6 +76,9 @@ impl Listener {
     }
 
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, socket2::SockAddr)>> {
+        if self.shared.home.get().is_some_and(|home| home.is_closed()) {
+            return Poll::Ready(Err(super::shut_down()));
+        }
         let mut st = self.shared.lock();
         while let Some(fd) = st.accepted.pop_front() {
             // A connection reset before we looked has no peer: skip it.
@@ -202,6 +205,10 @@ impl ListenerShared {
 }
 
 impl Owner for ListenerShared {
+    fn driver_closed(&self) {
+        wake(&mut self.lock().waker);
+    }
+
     fn reconcile(self: Arc<Self>, ring: &mut Ring) {
         self.home.reconciled();
         let mut st = self.lock();

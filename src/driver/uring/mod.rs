@@ -281,6 +281,7 @@ impl Driver {
         }
         self.ring.stop();
         self.flush_kicks();
+        let mut owners = self.ring.live_owners();
         for user_data in self.ring.live_user_data() {
             self.ring.cancel(user_data);
         }
@@ -296,7 +297,14 @@ impl Driver {
         self.handle.closed.store(true, Ordering::Release);
         let late = std::mem::take(&mut *kicks);
         drop(kicks);
-        drop(late);
+        owners.extend(late.into_iter().filter_map(|kick| match kick {
+            Kick::Reconcile(owner) => Some(owner),
+            Kick::Cancel(_) => None,
+        }));
+        // From here every poll on them fails (the handle is closed): wake them.
+        for owner in owners {
+            owner.driver_closed();
+        }
     }
 }
 

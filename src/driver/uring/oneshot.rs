@@ -135,4 +135,17 @@ impl<T: OpAble> Owner for OneshotOp<T> {
     fn on_completion(self: Arc<Self>, _tag: OpTag, done: &Completion, _ring: &mut Ring) {
         self.finish(done.result);
     }
+
+    /// An op whose submission was still queued never reaches the kernel:
+    /// it fails instead of waiting forever. (One in flight completes with
+    /// its own result while the driver drains the ring.)
+    fn driver_closed(&self) {
+        let unsubmitted = {
+            let st = self.state.lock().expect("op state poisoned");
+            st.result.is_none() && st.user_data.is_none()
+        };
+        if unsubmitted {
+            self.finish(-libc::ECANCELED);
+        }
+    }
 }

@@ -174,6 +174,10 @@ impl Drop for Shared {
 }
 
 impl Owner for Shared {
+    fn driver_closed(&self) {
+        self.fail_waiters();
+    }
+
     /// Arms the watch, or cancels it once the `PollFd` is gone.
     fn reconcile(self: Arc<Self>, ring: &mut Ring) {
         let mut st = self.state();

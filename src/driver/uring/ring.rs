@@ -30,6 +30,11 @@ pub(super) trait Owner: Send + Sync + 'static {
     /// `done.more()` says whether more completions follow for that op.
     fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring);
 
+    /// The driver shut down while this owner had ops in flight or a kick
+    /// queued: wake whoever waits on it, so they poll again and see the
+    /// shut-down error instead of sleeping forever.
+    fn driver_closed(&self) {}
+
     /// What kind of op `tag` is, for fault injection; None: not injectable.
     #[cfg(feature = "fault-injection")]
     fn op_kind(&self, _tag: OpTag) -> Option<super::faults::OpKind> {
@@ -227,6 +232,11 @@ impl Ring {
     }
 
     /// The user_data of every live op (for shutdown).
+    /// The owners of every live op (for shutdown, to wake their waiters).
+    pub(super) fn live_owners(&self) -> Vec<Arc<dyn Owner>> {
+        self.ops.iter().filter_map(|(_, s)| s.op.owner.clone()).collect()
+    }
+
     pub(super) fn live_user_data(&self) -> Vec<u64> {
         self.ops
             .iter()
