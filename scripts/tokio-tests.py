@@ -45,7 +45,6 @@ tempfile = "3.1"
 libc = "0.2"
 socket2 = { version = "0.6", features = ["all"] }
 nix = { version = "0.31", default-features = false, features = ["aio", "fs", "socket"] }
-libc = "0.2"
 """
 
 # The features tokio's CI tests with; the test files gate on them with
