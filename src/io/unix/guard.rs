@@ -73,31 +73,38 @@ impl Seen {
     }
 }
 
+/// The readiness methods both guards have, over their `seen` and `async_fd`.
+macro_rules! readiness_methods {
+    () => {
+        /// Forgets the observed readiness: the next wait waits for a new event.
+        /// Call it only once a call has said `WouldBlock`.
+        pub fn clear_ready(&mut self) {
+            self.seen.clear(self.async_fd);
+        }
+
+        /// Forgets only the bits of `ready` among those observed.
+        pub fn clear_ready_matching(&mut self, ready: Ready) {
+            self.seen.clear_matching(self.async_fd, ready);
+        }
+
+        /// Keeps the readiness (what dropping the guard does too).
+        pub fn retain_ready(&mut self) {
+            self.seen.event = None;
+        }
+
+        /// The readiness observed and not cleared.
+        pub fn ready(&self) -> Ready {
+            self.seen.ready
+        }
+    };
+}
+
 impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
     pub(super) fn new(async_fd: &'a AsyncFd<T>, event: ReadyEvent) -> Self {
         AsyncFdReadyGuard { async_fd, seen: Seen::new(event) }
     }
 
-    /// Forgets the observed readiness: the next wait waits for a new event.
-    /// Call it only once a call has said `WouldBlock`.
-    pub fn clear_ready(&mut self) {
-        self.seen.clear(self.async_fd);
-    }
-
-    /// Forgets only the bits of `ready` among those observed.
-    pub fn clear_ready_matching(&mut self, ready: Ready) {
-        self.seen.clear_matching(self.async_fd, ready);
-    }
-
-    /// Keeps the readiness (what dropping the guard does too).
-    pub fn retain_ready(&mut self) {
-        self.seen.event = None;
-    }
-
-    /// The readiness observed and not cleared.
-    pub fn ready(&self) -> Ready {
-        self.seen.ready
-    }
+    readiness_methods!();
 
     /// Runs `f`; a `WouldBlock` from it clears the readiness and becomes
     /// `Err(TryIoError)`, anything else is `Ok(result)`.
@@ -125,25 +132,7 @@ impl<'a, T: AsRawFd> AsyncFdReadyMutGuard<'a, T> {
         AsyncFdReadyMutGuard { async_fd, seen: Seen::new(event) }
     }
 
-    /// Forgets the observed readiness: the next wait waits for a new event.
-    pub fn clear_ready(&mut self) {
-        self.seen.clear(self.async_fd);
-    }
-
-    /// Forgets only the bits of `ready` among those observed.
-    pub fn clear_ready_matching(&mut self, ready: Ready) {
-        self.seen.clear_matching(self.async_fd, ready);
-    }
-
-    /// Keeps the readiness (what dropping the guard does too).
-    pub fn retain_ready(&mut self) {
-        self.seen.event = None;
-    }
-
-    /// The readiness observed and not cleared.
-    pub fn ready(&self) -> Ready {
-        self.seen.ready
-    }
+    readiness_methods!();
 
     /// Runs `f`; a `WouldBlock` from it clears the readiness and becomes
     /// `Err(TryIoError)`, anything else is `Ok(result)`.
