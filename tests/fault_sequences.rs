@@ -13,6 +13,8 @@ use ringline::net::{TcpListener, TcpStream};
 use ringline::runtime::{Backend, Builder, Handle};
 use ringline::time::{sleep, timeout};
 
+mod support;
+
 /// How long one application call may wait before it is dropped.
 const CALL: Duration = Duration::from_millis(5);
 
@@ -33,22 +35,8 @@ enum Step {
 }
 
 fn errno() -> impl Strategy<Value = i32> {
-    prop::sample::select(vec![
-        libc::ECONNRESET,
-        libc::EPIPE,
-        libc::ENOBUFS,
-        libc::EMFILE,
-        libc::ENFILE,
-        libc::ECANCELED,
-        libc::EAGAIN,
-        libc::EINTR,
-        libc::ETIME,
-        libc::ENOMEM,
-        libc::EBADF,
-        libc::EINVAL,
-        libc::EALREADY,
-        libc::ENOENT,
-    ])
+    // Cancels may also answer EALREADY or ENOENT.
+    prop::sample::select([support::KERNEL_ERRNOS, &[libc::EALREADY, libc::ENOENT]].concat())
 }
 
 /// A fault the kernel could plausibly deliver for `kind`. (An accept never

@@ -20,23 +20,10 @@ use ringline::net::{TcpListener, TcpStream};
 use ringline::runtime::{Backend, Builder, Handle};
 use ringline::time::{sleep, timeout};
 
-const STEP: Duration = Duration::from_secs(5);
+mod support;
+use support::KERNEL_ERRNOS as ERRNOS;
 
-/// Errnos the brief lists for every op, plus the op-specific ones below.
-const ERRNOS: &[i32] = &[
-    libc::ECONNRESET,
-    libc::EPIPE,
-    libc::ENOBUFS,
-    libc::EMFILE,
-    libc::ENFILE,
-    libc::ECANCELED,
-    libc::EAGAIN,
-    libc::EINTR,
-    libc::ETIME,
-    libc::ENOMEM,
-    libc::EBADF,
-    libc::EINVAL,
-];
+const STEP: Duration = Duration::from_secs(5);
 
 /// What the application saw.
 #[derive(Debug, PartialEq, Eq)]

@@ -26,3 +26,19 @@ pub async fn settles_to(baseline: DriverCounters) {
     }
     assert_eq!(handle.driver_counters(), baseline, "driver resources leaked");
 }
+
+/// The errnos every injected io_uring op is tried with (issue 13's list).
+pub const KERNEL_ERRNOS: &[i32] = &[
+    libc::ECONNRESET,
+    libc::EPIPE,
+    libc::ENOBUFS,
+    libc::EMFILE,
+    libc::ENFILE,
+    libc::ECANCELED,
+    libc::EAGAIN,
+    libc::EINTR,
+    libc::ETIME,
+    libc::ENOMEM,
+    libc::EBADF,
+    libc::EINVAL,
+];
