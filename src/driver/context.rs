@@ -5,12 +5,23 @@
 //! read it, so the driver never looks up into the runtime.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{Backend, Handle};
 
-const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a ringline runtime";
+/// The panic outside any runtime: tokio's own words (code and tests match
+/// on them), naming ringline after them.
+pub(crate) const NO_RUNTIME: &str =
+    "there is no reactor running, must be called from the context of a Tokio 1.x runtime (here: ringline)";
+
+/// tokio's message for work refused because its runtime has shut down
+/// (`runtime::is_rt_shutdown_err` recognises it).
+pub(crate) const RUNTIME_SHUT_DOWN: &str = "A Tokio 1.x context was found, but it is being shutdown.";
+
+/// tokio's error for a file operation its blocking pool no longer runs.
+pub(crate) const BACKGROUND_TASK_FAILED: &str = "background task failed";
 
 thread_local! {
     /// The drivers of the runtime this thread is inside, and its own.
@@ -25,13 +36,31 @@ pub(crate) struct Drivers {
     handles: Box<[Handle]>,
     /// Round-robin cursor for threads that are not workers.
     next: AtomicUsize,
+    /// Only a thread inside `Runtime::block_on` drives the (one) driver: a
+    /// current-thread runtime.
+    driven_in_block_on: bool,
+    /// The runtime has shut down: no new I/O objects, ops or timers.
+    shut_down: AtomicBool,
 }
 
 impl Drivers {
     /// The drivers of a runtime running `backend`.
-    pub(crate) fn new(backend: Backend, handles: Box<[Handle]>) -> Drivers {
+    /// `driven_in_block_on`: a current-thread runtime, whose driver runs only
+    /// inside `Runtime::block_on`.
+    pub(crate) fn new(backend: Backend, handles: Box<[Handle]>, driven_in_block_on: bool) -> Drivers {
         assert!(!handles.is_empty(), "a runtime has at least one worker");
-        Drivers { backend, handles, next: AtomicUsize::new(0) }
+        Drivers { backend, handles, next: AtomicUsize::new(0), driven_in_block_on, shut_down: AtomicBool::new(false) }
+    }
+
+    /// Marks the runtime shut down: from now on new I/O objects and ops of
+    /// its threads fail with [`RUNTIME_SHUT_DOWN`] (tokio's `add_source`).
+    pub(crate) fn shut_down(&self) {
+        self.shut_down.store(true, Ordering::Release);
+    }
+
+    /// Whether [`shut_down`](Self::shut_down) was called.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
     }
 
     /// The backend every driver of the runtime runs.
@@ -84,8 +113,23 @@ pub(crate) fn current() -> Handle {
     })
 }
 
-/// The backend of the runtime this thread is inside.
+/// The backend of the runtime this thread is inside, for a new I/O object
+/// or op: tokio's shutdown error once that runtime has shut down.
+///
+/// # Panics
+/// Outside a runtime, with tokio's message.
 #[track_caller]
-pub(crate) fn backend() -> Backend {
-    with_current(|c| c.drivers.backend)
+pub(crate) fn backend() -> io::Result<Backend> {
+    with_current(|c| match c.drivers.is_shut_down() {
+        true => Err(io::Error::other(RUNTIME_SHUT_DOWN)),
+        false => Ok(c.drivers.backend),
+    })
+}
+
+/// Whether this thread's ring gets driven while it waits for an op: false
+/// off the thread of a current-thread runtime, whose one driver runs only
+/// inside `Runtime::block_on` (tokio's `Handle::block_on` there drives no
+/// I/O either, but runs files on its pool, which ringline then does too).
+pub(crate) fn ring_driven_here() -> bool {
+    with_current(|c| c.own.is_some() || !c.drivers.driven_in_block_on)
 }

@@ -32,6 +32,7 @@ impl FdReady {
     /// The duplicate could not be made, or epoll refused the fd (a regular
     /// file or a directory is `PermissionDenied`, as with tokio).
     pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<FdReady> {
+        super::context::backend()?;
         match super::context::current() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             super::Handle::Uring(_) => super::uring::PollFd::new(fd).map(FdReady::Uring),

@@ -142,7 +142,7 @@ impl Stream {
     /// Wraps a connected socket for the current runtime's backend. The fd may
     /// be in either blocking mode; the backend sets what it needs.
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
-        Stream::for_backend(context::backend(), fd)
+        Stream::for_backend(context::backend()?, fd)
     }
 
     /// Wraps a connected socket for `backend`.
@@ -158,7 +158,7 @@ impl Stream {
 
     /// Connects `fd` (a fresh socket of `addr`'s family: IP or Unix) to `addr`.
     pub(crate) async fn connect(fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
-        op::connect::connect(context::backend(), fd, addr).await
+        op::connect::connect(context::backend()?, fd, addr).await
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
@@ -262,7 +262,7 @@ pub(crate) enum Listener {
 impl Listener {
     /// Wraps a bound, listening socket for the current runtime's backend.
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
-        match context::backend() {
+        match context::backend()? {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Listener::new(fd).map(Listener::Uring),
             Backend::Mio => poll::Listener::new(fd).map(Listener::Poll),

@@ -14,7 +14,7 @@ use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::task::{spawn_blocking, JoinHandle};
+use crate::task::JoinHandle;
 
 /// The most bytes one pool operation moves (tokio's default, 2 MiB).
 pub(crate) const MAX_BUF: usize = 2 * 1024 * 1024;
@@ -31,6 +31,14 @@ enum State<T> {
     Idle(Option<T>, Buf),
     /// A pool thread holds both; the handle returns them with the result.
     Busy(JoinHandle<(io::Result<usize>, Buf, T)>),
+    /// The runtime shut down and its pool dropped the job, and the object
+    /// with it: every operation fails.
+    Gone,
+}
+
+/// tokio's error for stdio used after its runtime shut down.
+fn gone() -> io::Error {
+    io::Error::other(crate::driver::context::RUNTIME_SHUT_DOWN)
 }
 
 /// Bytes read ahead (`pos..len` unread) or waiting to be written.
@@ -55,31 +63,50 @@ impl<T: Send + 'static> Blocking<T> {
     /// Waits for the operation in flight, if any, and puts the object back.
     /// Returns that operation's result.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let State::Busy(handle) = &mut self.state else {
-            return Poll::Ready(Ok(0));
+        let handle = match &mut self.state {
+            State::Idle(..) => return Poll::Ready(Ok(0)),
+            State::Gone => return Poll::Ready(Err(gone())),
+            State::Busy(handle) => handle,
         };
-        let (res, buf, inner) = ready!(Pin::new(handle).poll(cx)).map_err(io::Error::other)?;
+        let (res, buf, inner) = match ready!(Pin::new(handle).poll(cx)) {
+            Ok(done) => done,
+            Err(e) if e.is_cancelled() => {
+                self.state = State::Gone;
+                return Poll::Ready(Err(gone()));
+            }
+            Err(e) => return Poll::Ready(Err(io::Error::other(e))),
+        };
         self.state = State::Idle(Some(inner), buf);
         Poll::Ready(res)
     }
 
-    /// Starts `op` on the pool with the (idle) object and buffer.
-    fn start(&mut self, op: impl FnOnce(&mut T, &mut Buf) -> io::Result<usize> + Send + 'static) {
+    /// Starts `op` on the pool with the (idle) object and buffer; tokio's
+    /// shutdown error once the runtime has shut down (as tokio's mandatory
+    /// stdio jobs).
+    ///
+    /// # Panics
+    /// Outside a runtime, with tokio's message.
+    fn start(&mut self, op: impl FnOnce(&mut T, &mut Buf) -> io::Result<usize> + Send + 'static) -> io::Result<()> {
+        let runtime = crate::runtime::Handle::current();
+        if runtime.is_shut_down() {
+            return Err(gone());
+        }
         let State::Idle(inner, buf) = &mut self.state else {
             unreachable!("an operation starts only on an idle object");
         };
         let mut inner = inner.take().expect("an idle object holds its inner value");
         let mut buf = std::mem::take(buf);
-        self.state = State::Busy(spawn_blocking(move || {
+        self.state = State::Busy(runtime.spawn_blocking(move || {
             let res = op(&mut inner, &mut buf);
             (res, buf, inner)
         }));
+        Ok(())
     }
 
     fn idle_buf(&mut self) -> &mut Buf {
         match &mut self.state {
             State::Idle(_, buf) => buf,
-            State::Busy(_) => unreachable!("the buffer is read only while idle"),
+            State::Busy(_) | State::Gone => unreachable!("the buffer is read only while idle"),
         }
     }
 }
@@ -107,7 +134,7 @@ impl<T: Read + Send + 'static> AsyncRead for Blocking<T> {
             buf.bytes.truncate(n);
             buf.eof = res.is_ok() && n == 0;
             res
-        });
+        })?;
         // The read is in flight; the next poll (woken by it) copies it out.
         self.as_mut().poll_read(cx, dst)
     }
@@ -122,7 +149,7 @@ impl<T: Write + Send + 'static> AsyncWrite for Blocking<T> {
         buf.bytes.clear();
         buf.pos = 0;
         buf.bytes.extend_from_slice(&src[..n]);
-        this.start(|inner, buf| inner.write_all(&buf.bytes).map(|()| buf.bytes.len()));
+        this.start(|inner, buf| inner.write_all(&buf.bytes).map(|()| buf.bytes.len()))?;
         this.need_flush = true;
         Poll::Ready(Ok(n))
     }
@@ -135,7 +162,7 @@ impl<T: Write + Send + 'static> AsyncWrite for Blocking<T> {
                 return Poll::Ready(Ok(()));
             }
             this.need_flush = false;
-            this.start(|inner, _| inner.flush().map(|()| 0));
+            this.start(|inner, _| inner.flush().map(|()| 0))?;
         }
     }
 

@@ -76,13 +76,19 @@ impl BlockingPool {
         JoinHandle::new(task, abort)
     }
 
-    /// Stops accepting work, drops queued jobs and lets idle threads exit.
+    /// Stops accepting work and lets idle threads exit. Jobs queued before
+    /// still run, on the threads started or claimed for them, as tokio's
+    /// pool runs what it had queued (`spawn_blocking` then `shutdown_timeout`
+    /// gets the job's output); only with no thread left are they dropped.
     /// Running jobs finish on their own; their threads then exit.
     pub(crate) fn shutdown(&self) {
         let dropped = {
             let mut st = self.inner.lock();
             st.shutdown = true;
-            std::mem::take(&mut st.jobs)
+            match st.threads {
+                0 => std::mem::take(&mut st.jobs),
+                _ => VecDeque::new(),
+            }
         };
         self.inner.work_available.notify_all();
         drop(dropped);

@@ -82,7 +82,7 @@ pub(crate) struct RuntimeConfig {
 }
 
 /// tokio's message for an operation refused because its runtime shuts down.
-pub(crate) const RUNTIME_SHUTTING_DOWN_ERROR: &str = "A Tokio 1.x context was found, but it is being shutdown.";
+pub(crate) use crate::driver::context::RUNTIME_SHUT_DOWN as RUNTIME_SHUTTING_DOWN_ERROR;
 
 /// The messages of the errors ringline's drivers give for I/O on an object
 /// whose runtime has shut down (mio, io_uring).

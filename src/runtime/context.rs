@@ -17,7 +17,7 @@ thread_local! {
     static HANDLE: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
 
-const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a ringline runtime";
+use crate::driver::context::NO_RUNTIME;
 
 /// Restores the previous context when dropped.
 pub(crate) struct ContextGuard {
@@ -150,10 +150,13 @@ pub(crate) fn with_local_timers<R>(f: impl FnOnce(&mut TimerQueue) -> R) -> Opti
 
 /// Queues a timer on some worker of the current runtime (from a thread that is
 /// not a worker) and returns which.
+///
+/// # Panics
+/// Outside a runtime, or once it has shut down, with tokio's messages.
 #[track_caller]
 pub(crate) fn register_remote_timer(entry: Arc<TimerEntry>) -> WorkerId {
-    let handle =
-        current_handle().expect("there is no timer running, must be called from the context of a ringline runtime");
+    let handle = current_handle().expect(NO_RUNTIME);
+    assert!(!handle.inner.drivers.is_shut_down(), "{}", crate::driver::context::RUNTIME_SHUT_DOWN);
     let worker = handle.next_worker();
     worker.register_timer(entry);
     worker.id

@@ -52,7 +52,7 @@ impl Shared {
         bridge: BridgeHandle,
     ) -> Shared {
         let handles = workers.iter().map(|w| w.driver.clone()).collect();
-        let drivers = Arc::new(Drivers::new(config.backend, handles));
+        let drivers = Arc::new(Drivers::new(config.backend, handles, !config.multi_thread));
         crate::driver::op::install_blocking_pool(|job| drop(Handle::current().spawn_blocking(job)));
         let panicked = AtomicBool::new(false);
         Shared { workers, next: AtomicUsize::new(0), drivers, blocking, clock, config, panicked, bridge }
@@ -146,6 +146,12 @@ impl Handle {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _guard = self.enter();
         self.inner.bridge.run_entered(|| super::park::block_on(future))
+    }
+
+    /// Whether the runtime has shut down (its `Runtime` was shut down or
+    /// dropped): new I/O, timers and blocking jobs are refused.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.inner.drivers.is_shut_down()
     }
 
     /// Which backend this runtime drives its I/O with.

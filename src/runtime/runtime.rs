@@ -120,6 +120,7 @@ impl Runtime {
     }
 
     fn shutdown(&self, wait: Option<Duration>) {
+        self.handle.inner.drivers.shut_down();
         self.handle.inner.blocking.shutdown();
         match &self.flavor {
             Flavor::MultiThread { threads } => {

@@ -69,8 +69,9 @@ pub(crate) struct WorkerShared {
     pub(crate) id: WorkerId,
     /// Wakes the worker and accepts its I/O objects.
     pub(crate) driver: driver::Handle,
-    /// Tasks woken or spawned from other threads.
-    remote_tasks: Mutex<Vec<Queued>>,
+    /// Tasks woken or spawned from other threads; `None` once the worker
+    /// has shut down its tasks (a task scheduled then is cancelled).
+    remote_tasks: Mutex<Option<Vec<Queued>>>,
     /// Timers registered from threads that are not workers.
     remote_timers: Mutex<Vec<Arc<TimerEntry>>>,
     /// Tasks placed here and not yet finished (for placement).
@@ -90,7 +91,7 @@ impl WorkerShared {
         WorkerShared {
             id,
             driver,
-            remote_tasks: Mutex::new(Vec::new()),
+            remote_tasks: Mutex::new(Some(Vec::new())),
             remote_timers: Mutex::new(Vec::new()),
             live_tasks: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
@@ -117,8 +118,24 @@ impl WorkerShared {
             false => task,
         };
         if let Err(task) = context::schedule_local(self.id, task) {
-            self.remote_tasks.lock().expect("remote queue poisoned").push(task);
-            self.driver.unpark();
+            let mut remote = self.remote_tasks.lock().expect("remote queue poisoned");
+            match remote.as_mut() {
+                Some(queue) => {
+                    queue.push(task);
+                    drop(remote);
+                    self.driver.unpark();
+                }
+                // The worker is gone: as in tokio, the task is cancelled
+                // (dropped here; its `JoinHandle` reports it). A `!Send`
+                // task may not be dropped off its thread: it is leaked.
+                None => {
+                    drop(remote);
+                    match task.sendable {
+                        true => drop(task),
+                        false => std::mem::forget(task),
+                    }
+                }
+            }
         }
     }
 
@@ -150,7 +167,7 @@ impl WorkerShared {
 
     /// Takes every task queued here from other threads.
     pub(crate) fn take_remote_tasks(&self) -> Vec<Queued> {
-        std::mem::take(&mut *self.remote_tasks.lock().expect("remote queue poisoned"))
+        self.remote_tasks.lock().expect("remote queue poisoned").as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Queues a timer registered from another thread.
@@ -166,12 +183,12 @@ impl WorkerShared {
 
     /// Tasks queued here by other threads and not yet taken.
     pub(crate) fn remote_queue_depth(&self) -> usize {
-        self.remote_tasks.lock().expect("remote queue poisoned").len()
+        self.remote_tasks.lock().expect("remote queue poisoned").as_ref().map_or(0, Vec::len)
     }
 
     fn has_remote_work(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
-            || !self.remote_tasks.lock().expect("remote queue poisoned").is_empty()
+            || self.remote_queue_depth() > 0
             || !self.remote_timers.lock().expect("remote timers poisoned").is_empty()
     }
 }
@@ -357,7 +374,8 @@ impl Worker {
             });
         }
         self.local.run_queue.borrow_mut().clear();
-        self.local.shared.remote_tasks.lock().expect("remote queue poisoned").clear();
+        let left = self.local.shared.remote_tasks.lock().expect("remote queue poisoned").take();
+        drop(left);
     }
 
     /// Stops the driver: cancels in-flight ops and waits for the kernel.

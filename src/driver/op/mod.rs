@@ -146,14 +146,27 @@ impl<'a, T: ReadinessOp> Op<'a, T> {
 impl<T: BlockingOp> Op<'static, T> {
     /// Starts `op` on `fd` (none: paths are relative to the working
     /// directory): on the current worker's ring when the runtime runs
-    /// io_uring and the kernel has `T::OPCODE`, else on the blocking pool.
+    /// io_uring, the kernel has `T::OPCODE` and the ring gets driven while
+    /// this thread waits, else on the blocking pool. On a runtime that has
+    /// shut down it fails at once, as tokio's pool refuses the job.
     #[track_caller]
     pub(crate) fn blocking(fd: Option<SharedFd>, op: T) -> Op<'static, T> {
+        let Ok(_backend) = super::context::backend() else {
+            return Op::refused(op);
+        };
         #[cfg(all(target_os = "linux", feature = "uring"))]
-        if super::context::backend() == super::Backend::Uring && super::uring::supports(T::OPCODE) {
+        if _backend == super::Backend::Uring && super::uring::supports(T::OPCODE) && super::context::ring_driven_here()
+        {
             return Op { inner: Inner::Uring(super::uring::Oneshot::new(fd, op)) };
         }
         Op::on_pool(fd, op)
+    }
+
+    /// An op the runtime will not run: it resolves at once to the error of
+    /// a job the pool dropped unrun.
+    fn refused(op: T) -> Op<'static, T> {
+        let (_, result) = oneshot::channel();
+        Op { inner: Inner::Blocking(result, Arc::new(Mutex::new(Some(op)))) }
     }
 
     /// Starts `op` on the blocking pool.
@@ -222,10 +235,9 @@ impl<T: OpAble> Future for Op<'_, T> {
             }
             Inner::Blocking(result, parked) => {
                 // No result: the pool dropped the job unrun (it shut down)
-                // and the op is still in its slot.
-                let res = ready!(Pin::new(result).poll(cx)).unwrap_or_else(|_| {
-                    Err(io::Error::other("the ringline runtime shut down before the operation ran"))
-                });
+                // and the op is still in its slot; tokio's fs error then.
+                let res = ready!(Pin::new(result).poll(cx))
+                    .unwrap_or_else(|_| Err(io::Error::other(super::context::BACKGROUND_TASK_FAILED)));
                 let op = parked.lock().expect("op slot poisoned").take();
                 Poll::Ready((res, op.expect("the blocking call panicked on the pool")))
             }
