@@ -1,0 +1,213 @@
+//! A runtime that has shut down, and no runtime at all, as tokio behaves
+//! (tokio's `rt_handle_block_on` and `no_rt`): with the runtime still entered
+//! after `shutdown_timeout`, new sockets fail with the error
+//! `runtime::is_rt_shutdown_err` recognises, file operations with tokio's
+//! "background task failed", stdio writes with the shutdown error, a sleep
+//! panics with tokio's message; a blocking job queued before still runs; a
+//! task spawned through a handle of a dropped runtime is cancelled at once.
+//! Outside any runtime, I/O, files, stdio and timers panic with tokio's
+//! "there is no reactor running" message.
+
+use std::any::Any;
+use std::future::{pending, Future};
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use ringline::io::AsyncWriteExt;
+use ringline::net::{TcpListener, TcpStream, UdpSocket, UnixListener};
+use ringline::runtime::{is_rt_shutdown_err, Builder, Handle, Runtime};
+
+/// tokio's panic outside any runtime.
+const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a Tokio 1.x runtime";
+/// tokio's panic for a timer of a runtime that has shut down.
+const SHUT_DOWN: &str = "A Tokio 1.x context was found, but it is being shutdown.";
+/// Generous bound for what must finish at once.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// tokio's three test flavors: current-thread, one worker, several.
+fn runtimes() -> Vec<(&'static str, Runtime)> {
+    vec![
+        ("current_thread", Builder::new_current_thread().enable_all().build().expect("runtime")),
+        ("multi_thread(1)", Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime")),
+        ("multi_thread(2)", Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")),
+    ]
+}
+
+/// A fresh path in the temp directory (nothing created there yet).
+fn temp_path(what: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("ringline-shutdown-{}-{what}-{n}", std::process::id()))
+}
+
+/// `Handle::current().block_on(future)` on another thread, failing the test
+/// instead of hanging it if that never returns.
+fn block_on_current<F: Future + Send + 'static>(handle: &Handle, future: F) -> F::Output
+where
+    F::Output: Send + 'static,
+{
+    let handle = handle.clone();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _enter = handle.enter();
+        let _ = tx.send(Handle::current().block_on(future));
+    });
+    rx.recv_timeout(WAIT).expect("Handle::block_on returned")
+}
+
+/// The panic message of `f`, if it panicked.
+fn panic_message(f: impl FnOnce()) -> Option<String> {
+    let payload: Box<dyn Any + Send> = catch_unwind(AssertUnwindSafe(f)).err()?;
+    let text =
+        payload.downcast_ref::<String>().cloned().or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()));
+    Some(text.unwrap_or_default())
+}
+
+fn assert_shutdown_err<T: std::fmt::Debug>(what: &str, res: io::Result<T>) {
+    let err = res.expect_err(what);
+    assert!(is_rt_shutdown_err(&err), "{what}: not tokio's shutdown error: {err:?}");
+}
+
+#[test]
+fn sockets_made_after_shutdown_fail_with_the_shutdown_error() {
+    for (flavor, rt) in runtimes() {
+        let _enter = rt.enter();
+        let handle = Handle::current();
+        // Made before the shutdown, first polled after it.
+        let bind_before = TcpListener::bind("127.0.0.1:0");
+        let udp_before = UdpSocket::bind("127.0.0.1:0");
+        let peer = std::net::TcpListener::bind("127.0.0.1:0").expect("std listener");
+        let peer_addr = peer.local_addr().expect("address");
+        rt.shutdown_timeout(Duration::from_secs(100));
+
+        assert_shutdown_err(flavor, handle.block_on(bind_before));
+        assert_shutdown_err(flavor, handle.block_on(udp_before));
+        assert_shutdown_err(flavor, handle.block_on(TcpListener::bind("127.0.0.1:0")));
+        assert_shutdown_err(flavor, handle.block_on(UdpSocket::bind("127.0.0.1:0")));
+        assert_shutdown_err(flavor, handle.block_on(TcpStream::connect(peer_addr)));
+        assert_shutdown_err(flavor, UnixListener::bind(temp_path("sock")));
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("std listener");
+        std_listener.set_nonblocking(true).expect("non-blocking");
+        assert_shutdown_err(flavor, TcpListener::from_std(std_listener));
+    }
+}
+
+#[test]
+fn file_operations_after_shutdown_fail_as_a_background_task() {
+    let path = temp_path("file");
+    std::fs::write(&path, b"contents").expect("write the file");
+    for (flavor, rt) in runtimes() {
+        let _enter = rt.enter();
+        let handle = Handle::current();
+        rt.shutdown_timeout(Duration::from_secs(100));
+        let err = handle.block_on(ringline::fs::read_to_string(path.clone())).expect_err(flavor);
+        assert_eq!(err.kind(), io::ErrorKind::Other, "{flavor}: {err:?}");
+        let inner = err.get_ref().expect("an inner error");
+        assert_eq!(inner.to_string(), "background task failed", "{flavor}");
+    }
+    std::fs::remove_file(path).expect("remove the file");
+}
+
+#[test]
+fn a_current_thread_runtime_reads_files_through_handle_block_on() {
+    // Nobody drives the current-thread runtime's ring outside
+    // `Runtime::block_on`: a file op submitted to it from here waited forever.
+    let path = temp_path("read");
+    std::fs::write(&path, b"through the pool").expect("write the file");
+    for (flavor, rt) in runtimes() {
+        let read = block_on_current(rt.handle(), ringline::fs::read_to_string(path.clone()));
+        assert_eq!(read.expect(flavor), "through the pool", "{flavor}");
+    }
+    std::fs::remove_file(path).expect("remove the file");
+}
+
+#[test]
+fn stdio_writes_after_shutdown_fail_with_the_shutdown_error() {
+    for (flavor, rt) in runtimes() {
+        let _enter = rt.enter();
+        let handle = Handle::current();
+        rt.shutdown_timeout(Duration::from_secs(100));
+        assert_shutdown_err(flavor, handle.block_on(async { ringline::io::stdout().write_all(b"x").await }));
+        assert_shutdown_err(flavor, handle.block_on(async { ringline::io::stderr().write_all(b"x").await }));
+    }
+}
+
+#[test]
+fn a_sleep_after_shutdown_panics_with_tokios_message() {
+    for (flavor, rt) in runtimes().into_iter().skip(1) {
+        let _enter = rt.enter();
+        let handle = Handle::current();
+        let before = ringline::time::sleep(Duration::from_secs(10));
+        rt.shutdown_timeout(Duration::from_secs(100));
+        let after = ringline::time::sleep(Duration::from_secs(10));
+        for (when, sleep) in [("made before", before), ("made after", after)] {
+            let msg = panic_message(|| handle.block_on(sleep));
+            assert!(msg.as_deref().is_some_and(|m| m.contains(SHUT_DOWN)), "{flavor}, {when}: {msg:?}");
+        }
+    }
+}
+
+#[test]
+fn a_blocking_job_queued_before_shutdown_still_runs() {
+    for (flavor, rt) in runtimes() {
+        let _enter = rt.enter();
+        let job = ringline::task::spawn_blocking(|| {
+            std::thread::sleep(Duration::from_millis(100));
+            42
+        });
+        rt.shutdown_timeout(Duration::from_secs(100));
+        assert_eq!(block_on_current(&Handle::current(), job).expect(flavor), 42, "{flavor}");
+        let refused = Handle::current().block_on(ringline::task::spawn_blocking(|| 1));
+        assert!(refused.expect_err(flavor).is_cancelled(), "{flavor}: a job after shutdown");
+    }
+}
+
+#[test]
+fn spawning_onto_a_dropped_runtime_is_cancelled_at_once() {
+    for (flavor, rt) in runtimes() {
+        let handle = rt.block_on(async { Handle::current() });
+        let before = handle.spawn(pending::<()>());
+        drop(rt);
+        let after = handle.spawn(pending::<()>());
+        for (when, task) in [("before", before), ("after", after)] {
+            let err = task.now_or_never().expect("resolved at once").expect_err("cancelled");
+            assert!(err.is_cancelled(), "{flavor}: spawned {when} the drop");
+        }
+    }
+}
+
+#[test]
+fn no_runtime_panics_with_tokios_message() {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("std listener");
+    let addr = std_listener.local_addr().expect("address");
+    let calls: [(&str, Box<dyn FnOnce()>); 5] = [
+        ("from_std", Box::new(|| drop(TcpListener::from_std(std_listener)))),
+        ("connect", Box::new(move || drop(poll_here(TcpStream::connect(addr))))),
+        ("fs", Box::new(|| drop(poll_here(ringline::fs::read(temp_path("none")))))),
+        ("stdout", Box::new(|| drop(poll_here(async { ringline::io::stdout().write_all(b"x").await })))),
+        ("timeout", Box::new(|| drop(poll_here(ringline::time::sleep(Duration::from_millis(1)))))),
+    ];
+    for (what, call) in calls {
+        let msg = panic_message(call);
+        assert!(msg.as_deref().is_some_and(|m| m.contains(NO_RUNTIME)), "{what}: {msg:?}");
+    }
+}
+
+/// Polls `future` on this thread, with no runtime, until it is ready.
+fn poll_here<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    for _ in 0..1000 {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("not ready after a second");
+}
