@@ -51,11 +51,10 @@ fn budget() -> BudgetGuard {
     set(Some(INITIAL))
 }
 
-/// Polls one task (or `block_on`'s future) with a fresh budget, and with
-/// tokio's own budget unconstrained meanwhile (see the tokio bridge).
+/// Polls one task (or `block_on`'s future) with a fresh budget.
 pub(crate) fn poll_budgeted<T>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
     let _budget = budget();
-    super::bridge::poll_tokio_unconstrained(cx, poll)
+    poll(cx)
 }
 
 /// Returned by [`poll_proceed`]: puts the unit back when dropped, unless
