@@ -181,16 +181,19 @@ fn spawning_onto_a_dropped_runtime_is_cancelled_at_once() {
     }
 }
 
+/// A call that should panic, and what it is.
+type NamedCall = (&'static str, Box<dyn FnOnce()>);
+
 #[test]
 fn no_runtime_panics_with_tokios_message() {
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("std listener");
     let addr = std_listener.local_addr().expect("address");
-    let calls: [(&str, Box<dyn FnOnce()>); 5] = [
+    let calls: [NamedCall; 5] = [
         ("from_std", Box::new(|| drop(TcpListener::from_std(std_listener)))),
         ("connect", Box::new(move || drop(poll_here(TcpStream::connect(addr))))),
         ("fs", Box::new(|| drop(poll_here(ringline::fs::read(temp_path("none")))))),
         ("stdout", Box::new(|| drop(poll_here(async { ringline::io::stdout().write_all(b"x").await })))),
-        ("timeout", Box::new(|| drop(poll_here(ringline::time::sleep(Duration::from_millis(1)))))),
+        ("timeout", Box::new(|| poll_here(ringline::time::sleep(Duration::from_millis(1))))),
     ];
     for (what, call) in calls {
         let msg = panic_message(call);

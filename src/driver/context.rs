@@ -37,7 +37,8 @@ pub(crate) struct Drivers {
     /// Round-robin cursor for threads that are not workers.
     next: AtomicUsize,
     /// Only a thread inside `Runtime::block_on` drives the (one) driver: a
-    /// current-thread runtime.
+    /// current-thread runtime. (Only io_uring asks: mio runs no file ops.)
+    #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
     driven_in_block_on: bool,
     /// The runtime has shut down: no new I/O objects, ops or timers.
     shut_down: AtomicBool,
@@ -130,6 +131,7 @@ pub(crate) fn backend() -> io::Result<Backend> {
 /// off the thread of a current-thread runtime, whose one driver runs only
 /// inside `Runtime::block_on` (tokio's `Handle::block_on` there drives no
 /// I/O either, but runs files on its pool, which ringline then does too).
+#[cfg(all(target_os = "linux", feature = "uring"))]
 pub(crate) fn ring_driven_here() -> bool {
     with_current(|c| c.own.is_some() || !c.drivers.driven_in_block_on)
 }
