@@ -9,7 +9,7 @@ use std::task::{ready, Context, Poll};
 use super::guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard};
 use crate::driver::poll::{Direction, ReadyEvent};
 use crate::driver::waiters::WaitFor;
-use crate::driver::FdReady;
+use crate::driver::{FdReady, ReadySource};
 use crate::io::{Interest, Ready};
 
 /// Associates an I/O object that has a file descriptor with the runtime's
@@ -299,13 +299,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// `None` (and the readiness of `event` forgotten) if `result` is
     /// `WouldBlock`; the result otherwise.
     pub(super) fn settle<R>(&self, event: ReadyEvent, result: io::Result<R>) -> Option<io::Result<R>> {
-        match result {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.clear(event, event.ready());
-                None
-            }
-            other => Some(other),
-        }
+        crate::driver::raw_io_settle(&self.ready, event, result)
     }
 
     /// Forgets the `bits` of `event`, unless an event arrived since. Closed
