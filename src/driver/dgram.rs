@@ -22,6 +22,7 @@ pub(crate) enum Datagram {
 
 impl Datagram {
     /// Wraps a datagram socket for the current runtime's backend.
+    #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Datagram> {
         match context::backend() {
             #[cfg(all(target_os = "linux", feature = "uring"))]

@@ -31,6 +31,7 @@ impl FdReady {
     /// # Errors
     /// The duplicate could not be made, or epoll refused the fd (a regular
     /// file or a directory is `PermissionDenied`, as with tokio).
+    #[track_caller]
     pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<FdReady> {
         match super::context::current() {
             #[cfg(all(target_os = "linux", feature = "uring"))]

@@ -143,6 +143,7 @@ pub(crate) enum Stream {
 impl Stream {
     /// Wraps a connected socket for the current runtime's backend. The fd may
     /// be in either blocking mode; the backend sets what it needs.
+    #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
         Stream::for_backend(context::backend(), fd)
     }
@@ -272,6 +273,7 @@ pub(crate) enum Listener {
 
 impl Listener {
     /// Wraps a bound, listening socket for the current runtime's backend.
+    #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
         match context::backend() {
             #[cfg(all(target_os = "linux", feature = "uring"))]

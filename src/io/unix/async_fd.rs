@@ -52,6 +52,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Panics
     /// Outside a ringline runtime, as tokio's does outside its runtime.
+    #[track_caller]
     pub fn new(inner: T) -> io::Result<Self> {
         Self::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
     }
@@ -62,6 +63,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new).
+    #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<Self> {
         Self::try_with_interest(inner, interest).map_err(|e| e.cause)
     }
@@ -70,6 +72,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
+    #[track_caller]
     pub fn try_new(inner: T) -> Result<Self, AsyncFdRegisterError<T>> {
         Self::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
     }
@@ -79,6 +82,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
+    #[track_caller]
     pub fn try_with_interest(inner: T, _interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
         let raw = inner.as_raw_fd();
         if raw < 0 {
@@ -104,6 +108,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
+    #[track_caller]
     pub unsafe fn register(inner: T) -> Result<Self, AsyncFdRegisterError<T>> {
         Self::try_new(inner)
     }
@@ -115,6 +120,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
+    #[track_caller]
     pub unsafe fn register_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
         Self::try_with_interest(inner, interest)
     }

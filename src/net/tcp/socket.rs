@@ -179,6 +179,7 @@ impl TcpSocket {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn listen(self, backlog: u32) -> io::Result<TcpListener> {
         self.inner.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
         TcpListener::from_fd(self.inner.into())

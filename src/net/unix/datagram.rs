@@ -59,6 +59,7 @@ impl UnixDatagram {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
         let socket = Socket::new(Domain::UNIX, Type::DGRAM, None)?;
         socket.bind(&to_sock_addr(&from_path(path.as_ref())?)?)?;
@@ -72,6 +73,7 @@ impl UnixDatagram {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn unbound() -> io::Result<UnixDatagram> {
         UnixDatagram::from_fd(Socket::new(Domain::UNIX, Type::DGRAM, None)?.into())
     }
@@ -81,11 +83,13 @@ impl UnixDatagram {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = Socket::pair(Domain::UNIX, Type::DGRAM, None)?;
         Ok((UnixDatagram::from_fd(a.into())?, UnixDatagram::from_fd(b.into())?))
     }
 
+    #[track_caller]
     pub(super) fn from_fd(fd: OwnedFd) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram { io: Datagram::new(fd)?, raw: driver::RawIo::default() })
     }
@@ -96,6 +100,7 @@ impl UnixDatagram {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn from_std(datagram: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         UnixDatagram::from_fd(datagram.into())
     }

@@ -71,6 +71,7 @@ impl UnixSocket {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn listen(self, backlog: u32) -> io::Result<UnixListener> {
         if self.is_datagram()? {
             return Err(io::Error::other("listen cannot be called on a datagram socket"));

@@ -82,12 +82,14 @@ impl UnixStream {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM, None)?;
         Ok((UnixStream::from_fd(a.into())?, UnixStream::from_fd(b.into())?))
     }
 
     /// Wraps a connected socket for the current runtime's backend.
+    #[track_caller]
     pub(super) fn from_fd(fd: OwnedFd) -> io::Result<UnixStream> {
         driver::Stream::new(fd).map(UnixStream::from_io)
     }
@@ -104,6 +106,7 @@ impl UnixStream {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         UnixStream::from_fd(stream.into())
     }
