@@ -191,7 +191,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// The runtime has shut down.
     pub async fn ready(&self, interest: Interest) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        let event = self.wait(interest).await?;
+        let event = wait(&self.ready, interest).await?;
         Ok(AsyncFdReadyGuard::new(self, event))
     }
 
@@ -200,7 +200,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// The runtime has shut down.
     pub async fn ready_mut(&mut self, interest: Interest) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
-        let event = self.wait(interest).await?;
+        let event = wait(&self.ready, interest).await?;
         Ok(AsyncFdReadyMutGuard::new(self, event))
     }
 
@@ -244,7 +244,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// Whatever `f` returns, or the runtime has shut down.
     pub async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         loop {
-            let event = self.wait(interest).await?;
+            let event = wait(&self.ready, interest).await?;
             if let Some(done) = self.settle(event, f(self.get_ref())) {
                 return done;
             }
@@ -261,7 +261,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         mut f: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
         loop {
-            let event = self.wait(interest).await?;
+            let event = wait(&self.ready, interest).await?;
             let result = f(self.get_mut());
             if let Some(done) = self.settle(event, result) {
                 return done;
@@ -289,11 +289,6 @@ impl<T: AsRawFd> AsyncFd<T> {
         self.settle(event, result).unwrap_or_else(|| Err(io::ErrorKind::WouldBlock.into()))
     }
 
-    /// Waits for any half of `interest`.
-    async fn wait(&self, interest: Interest) -> io::Result<ReadyEvent> {
-        poll_fn(|cx| self.ready.poll_interest(Some(cx), interest)).await
-    }
-
     /// The readiness of `interest` now, or `WouldBlock`.
     fn try_ready(&self, interest: Interest) -> io::Result<ReadyEvent> {
         match self.ready.poll_interest(None, interest) {
@@ -314,6 +309,13 @@ impl<T: AsRawFd> AsyncFd<T> {
     pub(super) fn clear(&self, event: ReadyEvent, bits: Ready) {
         self.ready.clear_matching(event, bits - Ready::READ_CLOSED - Ready::WRITE_CLOSED);
     }
+}
+
+/// Waits for any half of `interest`. A free function over the watch alone,
+/// so the `*_mut` futures, which hold `&mut AsyncFd`, are `Send` whenever
+/// `T` is (tokio's: they never need `T: Sync`).
+async fn wait(ready: &FdReady, interest: Interest) -> io::Result<ReadyEvent> {
+    poll_fn(|cx| ready.poll_interest(Some(cx), interest)).await
 }
 
 impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
