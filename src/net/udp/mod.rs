@@ -212,6 +212,16 @@ impl DatagramIo for UdpSocket {
     }
 }
 
+impl TryFrom<std::net::UdpSocket> for UdpSocket {
+    type Error = io::Error;
+
+    /// Same as [`UdpSocket::from_std`].
+    #[track_caller]
+    fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        UdpSocket::from_std(socket)
+    }
+}
+
 impl AsRawFd for UdpSocket {
     fn as_raw_fd(&self) -> RawFd {
         self.io.as_raw_fd()
