@@ -2,8 +2,9 @@
 //! a FIFO opened with [`OpenOptions`], as a [`Sender`] (`AsyncWrite`) and a
 //! [`Receiver`] (`AsyncRead`).
 //!
-//! Both ends run on [`PipeFd`], the `AsyncFd`-based pipe end the process
-//! module's child pipes use too, so they work the same on both backends.
+//! Each end is an [`AsyncFd`](crate::io::unix::AsyncFd) of the pipe end
+//! (the same code as the process module's child pipes), so both work the
+//! same on both backends.
 //!
 //! # Examples
 //!
