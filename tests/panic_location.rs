@@ -1,7 +1,9 @@
 //! Creating an I/O object outside a ringline runtime panics, as tokio's
 //! does, and the panic names the caller's line (tokio's `net_panic` and
 //! `io_panic` tests check the same): every function from the public
-//! constructor down to the runtime lookup is `#[track_caller]`.
+//! constructor down to the runtime lookup is `#[track_caller]`. The
+//! in-memory pipes (`io::duplex`, `io::simplex`) check their capacity the
+//! same way.
 
 use std::panic::{self, Location};
 use std::sync::{Arc, Mutex};
@@ -9,8 +11,11 @@ use std::sync::{Arc, Mutex};
 use ringline::io::unix::AsyncFd;
 use ringline::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
 
-/// Runs `f`, which must panic, and returns the file its panic names.
+/// Runs `f`, which must panic, and returns the file its panic names. The
+/// panic hook is process-wide: one caller at a time.
 fn panic_file(f: impl FnOnce() + panic::UnwindSafe) -> String {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let seen: Arc<Mutex<Option<String>>> = Arc::default();
     let hook_seen = seen.clone();
     let previous = panic::take_hook();
@@ -45,4 +50,11 @@ fn constructors_outside_a_runtime_panic_at_the_callers_line() {
     assert_eq!(panic_file(|| drop(ringline::net::unix::pipe::pipe())), file!());
     let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
     assert_eq!(panic_file(move || drop(AsyncFd::new(a))), file!());
+}
+
+#[test]
+fn in_memory_pipes_with_no_capacity_panic_at_the_callers_line() {
+    assert_eq!(panic_file(|| drop(ringline::io::duplex(0))), file!());
+    assert_eq!(panic_file(|| drop(ringline::io::simplex(0))), file!());
+    assert_eq!(panic_file(|| drop(ringline::io::SimplexStream::new_unsplit(0))), file!());
 }
