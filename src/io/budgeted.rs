@@ -1,5 +1,5 @@
 //! tokio's in-memory I/O utilities (`sink`, `empty`, `repeat`, `duplex`,
-//! `simplex`) with ringline's cooperative budget.
+//! `simplex`) and `copy`/`copy_buf` with ringline's cooperative budget.
 //!
 //! tokio's versions spend tokio's budget, which only tokio's schedulers grant,
 //! so on ringline's workers they never yield and a loop over `sink()` writes
@@ -50,6 +50,10 @@ pub fn repeat(byte: u8) -> Repeat {
 
 /// Two connected in-memory streams, each buffering up to `max_buf_size`
 /// bytes, like `tokio::io::duplex`.
+///
+/// # Panics
+/// When `max_buf_size` is 0, at the caller's line, as tokio's.
+#[track_caller]
 pub fn duplex(max_buf_size: usize) -> (DuplexStream, DuplexStream) {
     let (a, b) = tokio::io::duplex(max_buf_size);
     (Budgeted { inner: a }, Budgeted { inner: b })
@@ -57,13 +61,41 @@ pub fn duplex(max_buf_size: usize) -> (DuplexStream, DuplexStream) {
 
 /// A one-way in-memory pipe split into its read and write halves, like
 /// `tokio::io::simplex`.
+///
+/// # Panics
+/// When `max_buf_size` is 0, at the caller's line, as tokio's.
+#[track_caller]
 pub fn simplex(max_buf_size: usize) -> (ReadHalf<SimplexStream>, WriteHalf<SimplexStream>) {
     tokio::io::split(SimplexStream::new_unsplit(max_buf_size))
+}
+
+/// Copies `reader` to `writer` until end of file, like `tokio::io::copy`,
+/// spending one unit of ringline's budget each time it completes: a loop of
+/// copies between always-ready ends yields to its worker's other tasks.
+pub async fn copy<'a, R, W>(reader: &'a mut R, writer: &'a mut W) -> io::Result<u64>
+where
+    R: AsyncRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    crate::runtime::coop::cooperative(tokio::io::copy(reader, writer)).await
+}
+
+/// Like [`copy`], from a buffered reader, as `tokio::io::copy_buf`.
+pub async fn copy_buf<'a, R, W>(reader: &'a mut R, writer: &'a mut W) -> io::Result<u64>
+where
+    R: AsyncBufRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    crate::runtime::coop::cooperative(tokio::io::copy_buf(reader, writer)).await
 }
 
 impl SimplexStream {
     /// An unsplit one-way pipe buffering up to `max_buf_size` bytes, like
     /// tokio's `SimplexStream::new_unsplit`.
+    ///
+    /// # Panics
+    /// When `max_buf_size` is 0, at the caller's line, as tokio's.
+    #[track_caller]
     pub fn new_unsplit(max_buf_size: usize) -> SimplexStream {
         Budgeted { inner: tokio::io::SimplexStream::new_unsplit(max_buf_size) }
     }

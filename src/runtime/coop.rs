@@ -69,12 +69,14 @@ pub struct RestoreOnPending {
 
 impl RestoreOnPending {
     /// The operation made progress: keep the unit spent.
+    #[inline]
     pub fn made_progress(&self) {
         self.restore.set(None);
     }
 }
 
 impl Drop for RestoreOnPending {
+    #[inline]
     fn drop(&mut self) {
         if let Some(prev) = self.restore.get() {
             let _ = BUDGET.try_with(|b| b.set(Some(prev)));
@@ -85,6 +87,7 @@ impl Drop for RestoreOnPending {
 /// Takes one unit of the current task's budget, like tokio's `poll_proceed`:
 /// `Pending` (with the task woken to run again later) when it is spent.
 /// Outside a task it always proceeds.
+#[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     let current = BUDGET.try_with(Cell::get).ok().flatten();
     match current {
@@ -102,6 +105,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
 }
 
 /// Runs one I/O poll under the budget: it costs a unit if it completes.
+#[inline]
 pub(crate) fn poll_io<T>(cx: &mut Context<'_>, op: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
     let coop = ready!(poll_proceed(cx));
     let out = op(cx);
