@@ -68,6 +68,11 @@ fn panic_message(f: impl FnOnce()) -> Option<String> {
     Some(text.unwrap_or_default())
 }
 
+/// `io` with a bound: failing the test instead of hanging it.
+async fn bounded<T>(flavor: &str, io: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    ringline::time::timeout(WAIT, io).await.unwrap_or_else(|_| panic!("{flavor}: waited forever"))
+}
+
 fn assert_shutdown_err<T: std::fmt::Debug>(what: &str, res: io::Result<T>) {
     let err = res.expect_err(what);
     assert!(is_rt_shutdown_err(&err), "{what}: not tokio's shutdown error: {err:?}");
@@ -94,6 +99,31 @@ fn sockets_made_after_shutdown_fail_with_the_shutdown_error() {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("std listener");
         std_listener.set_nonblocking(true).expect("non-blocking");
         assert_shutdown_err(flavor, TcpListener::from_std(std_listener));
+    }
+}
+
+#[test]
+fn sockets_of_a_dropped_runtime_fail_on_another_one() {
+    use ringline::io::AsyncReadExt;
+    for (flavor, rt) in runtimes() {
+        // Made in `rt`, never polled there: no driver has them yet.
+        let (listener, udp, mut stream, _peer) = rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("std listener");
+            let stream = TcpStream::connect(std_listener.local_addr().expect("address")).await.expect("connect");
+            let peer = std_listener.accept().expect("accept");
+            (listener, udp, stream, peer)
+        });
+        drop(rt);
+        let other = Builder::new_current_thread().enable_all().build().expect("runtime");
+        other.block_on(async {
+            let accept = bounded(flavor, listener.accept()).await;
+            assert_shutdown_err(flavor, accept.map(|(_, addr)| addr));
+            let mut buf = [0; 8];
+            assert_shutdown_err(flavor, bounded(flavor, udp.recv(&mut buf)).await);
+            assert_shutdown_err(flavor, bounded(flavor, stream.read(&mut buf)).await);
+        });
     }
 }
 

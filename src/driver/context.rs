@@ -40,8 +40,9 @@ pub(crate) struct Drivers {
     /// current-thread runtime. (Only io_uring asks: mio runs no file ops.)
     #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
     driven_in_block_on: bool,
-    /// The runtime has shut down: no new I/O objects, ops or timers.
-    shut_down: AtomicBool,
+    /// The runtime has shut down: no new I/O objects, ops or timers. Shared
+    /// with the [`Origin`] of every I/O object made in the runtime.
+    shut_down: Arc<AtomicBool>,
 }
 
 impl Drivers {
@@ -50,7 +51,7 @@ impl Drivers {
     /// inside `Runtime::block_on`.
     pub(crate) fn new(backend: Backend, handles: Box<[Handle]>, driven_in_block_on: bool) -> Drivers {
         assert!(!handles.is_empty(), "a runtime has at least one worker");
-        Drivers { backend, handles, next: AtomicUsize::new(0), driven_in_block_on, shut_down: AtomicBool::new(false) }
+        Drivers { backend, handles, next: AtomicUsize::new(0), driven_in_block_on, shut_down: Arc::default() }
     }
 
     /// Marks the runtime shut down: from now on new I/O objects and ops of
@@ -107,6 +108,28 @@ fn with_current<R>(f: impl FnOnce(&Current) -> R) -> R {
     match CURRENT.with(|c| c.borrow().as_ref().map(f)) {
         Some(result) => result,
         None => panic!("{NO_RUNTIME}"),
+    }
+}
+
+/// The runtime an I/O object was made in. The object binds to a driver
+/// lazily, on its first op, possibly on another runtime; made in a runtime
+/// that has shut down since, it is refused there instead, as tokio's
+/// objects, registered with their runtime's driver when made, fail once it
+/// is gone.
+pub(crate) struct Origin(Option<Arc<AtomicBool>>);
+
+impl Origin {
+    /// The runtime this thread is inside (none outside one).
+    pub(crate) fn current() -> Origin {
+        Origin(CURRENT.try_with(|c| c.borrow().as_ref().map(|c| c.drivers.shut_down.clone())).ok().flatten())
+    }
+
+    /// tokio's shutdown error once the object's runtime has shut down.
+    pub(crate) fn check(&self) -> io::Result<()> {
+        match self.0.as_ref().is_some_and(|flag| flag.load(Ordering::Acquire)) {
+            true => Err(io::Error::other(RUNTIME_SHUT_DOWN)),
+            false => Ok(()),
+        }
     }
 }
 

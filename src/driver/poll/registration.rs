@@ -8,6 +8,7 @@ use std::task::{ready, Context, Poll};
 
 use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 use super::Handle;
+use crate::driver::context::Origin;
 use crate::driver::waiters::WaitFor;
 use crate::io::Ready;
 
@@ -33,6 +34,9 @@ pub(crate) struct Registration {
     registering: Mutex<()>,
     /// Readiness assumed at registration, before the poller has reported.
     initial: Ready,
+    /// The runtime the socket was made in: registering fails once it has
+    /// shut down (as tokio's socket, registered there when made, would).
+    origin: Origin,
     /// The socket, in non-blocking mode.
     fd: OwnedFd,
 }
@@ -57,7 +61,13 @@ impl Registration {
     /// Wraps a non-blocking socket; it registers on first use, assuming
     /// `initial` readiness until its first event.
     pub(crate) fn new(fd: OwnedFd, initial: Ready) -> Registration {
-        Registration { registered: OnceLock::new(), registering: Mutex::new(()), initial, fd }
+        Registration {
+            registered: OnceLock::new(),
+            registering: Mutex::new(()),
+            initial,
+            origin: Origin::current(),
+            fd,
+        }
     }
 
     /// The socket.
@@ -177,6 +187,7 @@ impl Registration {
         if let Some(registered) = self.registered.get() {
             return Ok(registered);
         }
+        self.origin.check()?;
         let home = super::home()?;
         let fd = self.fd.as_raw_fd();
         let io = home.register(fd, self.initial)?;

@@ -37,7 +37,7 @@ pub(crate) struct ConnShared {
 impl ConnShared {
     /// A stream on `fd`, with no home driver until its first op.
     pub(super) fn new(fd: OwnedFd) -> ConnShared {
-        ConnShared { fd, home: HomeLink::default(), state: Mutex::new(ConnState::default()) }
+        ConnShared { fd, home: HomeLink::new(), state: Mutex::new(ConnState::default()) }
     }
 
     /// The stream's state, locked.
@@ -45,14 +45,10 @@ impl ConnShared {
         self.state.lock().expect("stream state poisoned")
     }
 
-    /// Fails once the home driver has shut down: the socket itself would
-    /// still take direct reads and writes, but tokio's rule is that I/O on a
-    /// dead runtime's object errors.
+    /// Fails once the home driver (or, before it has one, the runtime it was
+    /// made in) has shut down; see [`HomeLink::check_alive`].
     pub(super) fn check_alive(&self) -> io::Result<()> {
-        match self.home.get() {
-            Some(home) if home.is_closed() => Err(super::shut_down()),
-            _ => Ok(()),
-        }
+        self.home.check_alive()
     }
 
     /// Asks the home driver to reconcile this stream's ops with its state.

@@ -116,7 +116,7 @@ impl Datagram {
         msghdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         let shared = DgramShared {
             fd: Arc::new(fd),
-            home: HomeLink::default(),
+            home: HomeLink::new(),
             msghdr: MsgHdr(msghdr),
             state: Mutex::new(DgramState::default()),
             send_blocked: AtomicBool::new(false),
@@ -300,12 +300,9 @@ impl DgramShared {
         self.state.lock().expect("datagram state poisoned")
     }
 
-    /// Fails once the home driver has shut down.
+    /// Fails once the home driver (or the runtime it was made in) has shut down.
     fn check_alive(&self) -> io::Result<()> {
-        match self.home.get() {
-            Some(home) if home.is_closed() => Err(super::shut_down()),
-            _ => Ok(()),
-        }
+        self.home.check_alive()
     }
 
     /// Asks the home driver to reconcile the ops with the state.

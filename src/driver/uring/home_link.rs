@@ -5,20 +5,34 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::{Handle, Kick};
+use crate::driver::context::Origin;
 
 /// The driver whose ring carries an object's ops (fixed by the object's
 /// first kick) and whether a kick for the object is queued and not yet
 /// reconciled, so that at most one is.
-#[derive(Default)]
 pub(super) struct HomeLink {
     home: OnceLock<Arc<Handle>>,
     kicked: AtomicBool,
+    /// The runtime the object was made in, until it has a home.
+    origin: Origin,
 }
 
 impl HomeLink {
-    /// The home driver, once the object has kicked one.
-    pub(super) fn get(&self) -> Option<&Arc<Handle>> {
-        self.home.get()
+    /// The link of an object made now, on this thread's runtime.
+    pub(super) fn new() -> HomeLink {
+        HomeLink { home: OnceLock::new(), kicked: AtomicBool::new(false), origin: Origin::current() }
+    }
+
+    /// Fails once the home driver has shut down, or, before the object has
+    /// one, once the runtime it was made in has: the socket itself would
+    /// still take direct reads and writes, but tokio's rule is that I/O on
+    /// a dead runtime's object errors.
+    pub(super) fn check_alive(&self) -> io::Result<()> {
+        match self.home.get() {
+            Some(home) if home.is_closed() => Err(super::shut_down()),
+            Some(_) => Ok(()),
+            None => self.origin.check(),
+        }
     }
 
     /// Queues `kick()` on the home driver (the current worker's, on first
@@ -26,9 +40,7 @@ impl HomeLink {
     /// shut down: nothing would serve the object's ops.
     pub(super) fn kick(&self, kick: impl FnOnce() -> Kick) -> io::Result<()> {
         // A kick flagged queued when the driver shut down is never served.
-        if self.home.get().is_some_and(|home| home.is_closed()) {
-            return Err(super::shut_down());
-        }
+        self.check_alive()?;
         if self.kicked.swap(true, Ordering::AcqRel) {
             return Ok(());
         }

@@ -69,15 +69,15 @@ impl Listener {
             shared: Arc::new(ListenerShared {
                 watch: AcceptWatch::new(&fd)?,
                 fd,
-                home: HomeLink::default(),
+                home: HomeLink::new(),
                 state: Mutex::new(ListenerState::default()),
             }),
         })
     }
 
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, socket2::SockAddr)>> {
-        if self.shared.home.get().is_some_and(|home| home.is_closed()) {
-            return Poll::Ready(Err(super::shut_down()));
+        if let Err(e) = self.shared.home.check_alive() {
+            return Poll::Ready(Err(e));
         }
         let mut st = self.shared.lock();
         while let Some(fd) = st.accepted.pop_front() {
