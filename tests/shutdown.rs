@@ -13,8 +13,8 @@ use std::future::{pending, Future};
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -243,4 +243,102 @@ fn poll_here<F: Future>(future: F) -> F::Output {
         std::thread::sleep(Duration::from_millis(1));
     }
     panic!("not ready after a second");
+}
+
+/// A waker that records its wake-up and may own an I/O object (the cycle of
+/// tokio's `io_driver_drop`: the object's driver holds the waker, the waker
+/// holds the object); `dropped` is set when the waker itself is dropped.
+struct OwningWaker<T> {
+    woken: AtomicBool,
+    _owned: T,
+    dropped: Arc<AtomicBool>,
+}
+
+impl<T: Send + Sync> std::task::Wake for OwningWaker<T> {
+    fn wake(self: Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+    }
+}
+
+impl<T> Drop for OwningWaker<T> {
+    fn drop(&mut self) {
+        self.dropped.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A waker owning `owned`, and the flag its drop sets.
+fn owning_waker<T: Send + Sync + 'static>(owned: T) -> (Arc<OwningWaker<T>>, Arc<AtomicBool>) {
+    let dropped = Arc::new(AtomicBool::new(false));
+    (Arc::new(OwningWaker { woken: AtomicBool::new(false), _owned: owned, dropped: dropped.clone() }), dropped)
+}
+
+/// Runs `f` on a thread of its own, failing instead of hanging.
+fn bounded_thread(what: &str, f: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        f();
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(WAIT).unwrap_or_else(|_| panic!("{what}: did not finish (hung, or panicked)"));
+}
+
+#[test]
+fn polled_in_no_runtime_an_object_is_woken_when_its_runtime_drops() {
+    for (flavor, rt) in runtimes() {
+        let listener = {
+            let _enter = rt.enter();
+            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("std listener");
+            std_listener.set_nonblocking(true).expect("non-blocking");
+            TcpListener::from_std(std_listener).expect("from_std")
+        };
+        // This thread is in no runtime: the listener waits on its own runtime.
+        let (waker, _) = owning_waker(());
+        let std_waker = std::task::Waker::from(waker.clone());
+        let mut cx = std::task::Context::from_waker(&std_waker);
+        assert!(listener.poll_accept(&mut cx).is_pending(), "{flavor}: nothing to accept");
+        drop(rt);
+        assert!(waker.woken.load(Ordering::SeqCst), "{flavor}: the runtime's drop woke the listener's task");
+        match listener.poll_accept(&mut cx) {
+            std::task::Poll::Ready(res) => assert_shutdown_err(flavor, res.map(|(_, addr)| addr)),
+            std::task::Poll::Pending => panic!("{flavor}: still pending after the runtime dropped"),
+        }
+    }
+}
+
+#[test]
+fn a_waker_owning_its_object_is_dropped_with_the_runtime() {
+    for (flavor, rt) in runtimes() {
+        bounded_thread(flavor, move || {
+            let (listener, stream, _peer) = rt.block_on(async {
+                let listener = Arc::new(TcpListener::bind("127.0.0.1:0").await.expect("bind"));
+                let addr = listener.local_addr().expect("address");
+                let stream = Arc::new(TcpStream::connect(addr).await.expect("connect"));
+                let peer = listener.accept().await.expect("accept");
+                (listener, stream, peer)
+            });
+            let (listener_waker, listener_dropped) = owning_waker(listener.clone());
+            let (stream_waker, stream_dropped) = owning_waker(stream.clone());
+            rt.block_on(async {
+                let waker = std::task::Waker::from(listener_waker);
+                assert!(listener.poll_accept(&mut std::task::Context::from_waker(&waker)).is_pending());
+                let waker = std::task::Waker::from(stream_waker);
+                let mut cx = std::task::Context::from_waker(&waker);
+                // A new stream may count as readable until a read finds nothing.
+                let waiting = (0..10).any(|_| match stream.poll_read_ready(&mut cx) {
+                    std::task::Poll::Pending => true,
+                    std::task::Poll::Ready(_) => {
+                        let err = stream.try_read(&mut [0; 8]).expect_err("the peer sent nothing");
+                        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+                        false
+                    }
+                });
+                assert!(waiting, "the stream's read waits");
+            });
+            drop((listener, stream));
+            assert!(!listener_dropped.load(Ordering::SeqCst) && !stream_dropped.load(Ordering::SeqCst));
+            drop(rt);
+            assert!(listener_dropped.load(Ordering::SeqCst), "the listener's waker outlived the runtime");
+            assert!(stream_dropped.load(Ordering::SeqCst), "the stream's waker outlived the runtime");
+        });
+    }
 }

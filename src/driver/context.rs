@@ -40,9 +40,8 @@ pub(crate) struct Drivers {
     /// current-thread runtime. (Only io_uring asks: mio runs no file ops.)
     #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
     driven_in_block_on: bool,
-    /// The runtime has shut down: no new I/O objects, ops or timers. Shared
-    /// with the [`Origin`] of every I/O object made in the runtime.
-    shut_down: Arc<AtomicBool>,
+    /// The runtime has shut down: no new I/O objects, ops or timers.
+    shut_down: AtomicBool,
 }
 
 impl Drivers {
@@ -51,7 +50,7 @@ impl Drivers {
     /// inside `Runtime::block_on`.
     pub(crate) fn new(backend: Backend, handles: Box<[Handle]>, driven_in_block_on: bool) -> Drivers {
         assert!(!handles.is_empty(), "a runtime has at least one worker");
-        Drivers { backend, handles, next: AtomicUsize::new(0), driven_in_block_on, shut_down: Arc::default() }
+        Drivers { backend, handles, next: AtomicUsize::new(0), driven_in_block_on, shut_down: AtomicBool::new(false) }
     }
 
     /// Marks the runtime shut down: from now on new I/O objects and ops of
@@ -63,6 +62,12 @@ impl Drivers {
     /// Whether [`shut_down`](Self::shut_down) was called.
     pub(crate) fn is_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// Driver `own` (a worker's), or, given none, one picked round-robin.
+    fn pick(&self, own: Option<usize>) -> Handle {
+        let index = own.unwrap_or_else(|| self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len());
+        self.handles[index].clone()
     }
 
     /// The backend every driver of the runtime runs.
@@ -112,23 +117,39 @@ fn with_current<R>(f: impl FnOnce(&Current) -> R) -> R {
 }
 
 /// The runtime an I/O object was made in. The object binds to a driver
-/// lazily, on its first op, possibly on another runtime; made in a runtime
-/// that has shut down since, it is refused there instead, as tokio's
-/// objects, registered with their runtime's driver when made, fail once it
-/// is gone.
-pub(crate) struct Origin(Option<Arc<AtomicBool>>);
+/// lazily, on its first op: the one of the runtime it is then polled in
+/// (possibly another), or, polled on a thread in no runtime, one of its
+/// origin's, as tokio's objects stay with the driver they were registered
+/// with wherever they are polled. Once its origin has shut down, an object
+/// with no driver yet is refused (tokio's shutdown error).
+pub(crate) struct Origin(Option<Arc<Drivers>>);
 
 impl Origin {
     /// The runtime this thread is inside (none outside one).
     pub(crate) fn current() -> Origin {
-        Origin(CURRENT.try_with(|c| c.borrow().as_ref().map(|c| c.drivers.shut_down.clone())).ok().flatten())
+        Origin(CURRENT.try_with(|c| c.borrow().as_ref().map(|c| c.drivers.clone())).ok().flatten())
     }
 
     /// tokio's shutdown error once the object's runtime has shut down.
     pub(crate) fn check(&self) -> io::Result<()> {
-        match self.0.as_ref().is_some_and(|flag| flag.load(Ordering::Acquire)) {
+        match self.0.as_ref().is_some_and(|drivers| drivers.is_shut_down()) {
             true => Err(io::Error::other(RUNTIME_SHUT_DOWN)),
             false => Ok(()),
+        }
+    }
+
+    /// The driver the object binds to when first polled on this thread.
+    ///
+    /// # Panics
+    /// On a thread in no runtime, for an object made in none (tokio's
+    /// message).
+    #[track_caller]
+    pub(crate) fn home(&self) -> Handle {
+        let here = CURRENT.try_with(|c| c.borrow().as_ref().map(|c| c.drivers.pick(c.own))).ok().flatten();
+        match (here, &self.0) {
+            (Some(here), _) => here,
+            (None, Some(origin)) => origin.pick(None),
+            (None, None) => panic!("{NO_RUNTIME}"),
         }
     }
 }
@@ -137,11 +158,7 @@ impl Origin {
 /// own, or (off the workers) one picked round-robin.
 #[track_caller]
 pub(crate) fn current() -> Handle {
-    with_current(|c| {
-        let handles = &c.drivers.handles;
-        let index = c.own.unwrap_or_else(|| c.drivers.next.fetch_add(1, Ordering::Relaxed) % handles.len());
-        handles[index].clone()
-    })
+    with_current(|c| c.drivers.pick(c.own))
 }
 
 /// The backend of the runtime this thread is inside, for a new I/O object

@@ -188,7 +188,7 @@ impl Registration {
             return Ok(registered);
         }
         self.origin.check()?;
-        let home = super::home()?;
+        let home = super::home(&self.origin)?;
         let fd = self.fd.as_raw_fd();
         let io = home.register(fd, self.initial)?;
         Ok(self.registered.get_or_init(|| Registered { home, io, fd }))

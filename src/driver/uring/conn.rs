@@ -189,9 +189,13 @@ impl Owner for ConnShared {
     }
 
     fn driver_closed(&self) {
+        // Woken with the lock released (a waker may own the last stream).
+        let mut wake = Vec::new();
         let mut st = self.lock();
-        st.read.read_waiters.wake();
-        st.write.write_waiters.wake();
+        st.read.read_waiters.take_all(&mut wake);
+        st.write.write_waiters.take_all(&mut wake);
+        drop(st);
+        wake.into_iter().for_each(std::task::Waker::wake);
     }
 
     fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {

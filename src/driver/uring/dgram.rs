@@ -387,9 +387,13 @@ impl DgramShared {
 
 impl Owner for DgramShared {
     fn driver_closed(&self) {
+        // Woken with the lock released (a waker may own the last socket).
+        let mut wake = Vec::new();
         let mut st = self.lock();
-        st.read_waiters.wake();
-        st.write_waiters.wake();
+        st.read_waiters.take_all(&mut wake);
+        st.write_waiters.take_all(&mut wake);
+        drop(st);
+        wake.into_iter().for_each(std::task::Waker::wake);
     }
 
     fn reconcile(self: Arc<Self>, ring: &mut Ring) {

@@ -13,7 +13,7 @@ use crate::driver::context::Origin;
 pub(super) struct HomeLink {
     home: OnceLock<Arc<Handle>>,
     kicked: AtomicBool,
-    /// The runtime the object was made in, until it has a home.
+    /// The runtime the object was made in, for its first kick.
     origin: Origin,
 }
 
@@ -45,7 +45,7 @@ impl HomeLink {
             return Ok(());
         }
         let home = self.home.get_or_init(|| {
-            let home = super::home();
+            let home = super::uring_handle(self.origin.home());
             home.object_opened();
             home
         });

@@ -206,7 +206,11 @@ impl ListenerShared {
 
 impl Owner for ListenerShared {
     fn driver_closed(&self) {
-        wake(&mut self.lock().waker);
+        // Woken with the lock released: dropping the waker may drop the
+        // last `Listener` (tokio's io_driver_drop test builds that cycle),
+        // whose `Drop` locks the state.
+        let waker = self.lock().waker.take();
+        waker.into_iter().for_each(std::task::Waker::wake);
     }
 
     fn reconcile(self: Arc<Self>, ring: &mut Ring) {

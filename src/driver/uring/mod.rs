@@ -280,8 +280,23 @@ impl Driver {
             return;
         }
         self.ring.stop();
+        // Objects kicked since the last tick (a first poll from a thread in
+        // no runtime, say) arm nothing on a stopped ring, so no live op
+        // names them: they are woken with the rest below.
+        let kicked: Vec<Arc<dyn Owner>> = self
+            .handle
+            .kicks
+            .lock()
+            .expect("kick queue poisoned")
+            .iter()
+            .filter_map(|kick| match kick {
+                Kick::Reconcile(owner) => Some(owner.clone()),
+                Kick::Cancel(_) => None,
+            })
+            .collect();
         self.flush_kicks();
         let mut owners = self.ring.live_owners();
+        owners.extend(kicked);
         for user_data in self.ring.live_user_data() {
             self.ring.cancel(user_data);
         }
@@ -336,7 +351,12 @@ fn shut_down() -> io::Error {
 
 /// The io_uring driver new I/O objects on this thread belong to.
 fn home() -> Arc<Handle> {
-    match super::context::current() {
+    uring_handle(super::context::current())
+}
+
+/// The io_uring handle of `handle` (a runtime's drivers all run one backend).
+fn uring_handle(handle: super::Handle) -> Arc<Handle> {
+    match handle {
         super::Handle::Uring(handle) => handle,
         #[allow(unreachable_patterns)]
         _ => unreachable!("an io_uring object was created on a mio runtime"),
