@@ -74,7 +74,12 @@ where
     let (task, abort) = tracked(worker, future);
     let target = worker.clone();
     let (runnable, task) = async_task::spawn(task, move |r| target.schedule(Queued::sendable(r)));
-    runnable.schedule();
+    match worker.is_closed() {
+        // The runtime is gone: as in tokio, the task is cancelled at once
+        // (dropped unrun here; its `JoinHandle` reports it).
+        true => drop(runnable),
+        false => runnable.schedule(),
+    }
     JoinHandle::new(task, abort)
 }
 

@@ -69,9 +69,12 @@ pub(crate) struct WorkerShared {
     pub(crate) id: WorkerId,
     /// Wakes the worker and accepts its I/O objects.
     pub(crate) driver: driver::Handle,
-    /// Tasks woken or spawned from other threads; `None` once the worker
-    /// has shut down its tasks (a task scheduled then is cancelled).
-    remote_tasks: Mutex<Option<Vec<Queued>>>,
+    /// Tasks woken or spawned from other threads.
+    remote_tasks: Mutex<Vec<Queued>>,
+    /// The worker has shut down its tasks: a task spawned here now is
+    /// cancelled; one woken now stays queued, unrun, until the worker's
+    /// state is dropped.
+    closed: AtomicBool,
     /// Timers registered from threads that are not workers.
     remote_timers: Mutex<Vec<Arc<TimerEntry>>>,
     /// Tasks placed here and not yet finished (for placement).
@@ -91,7 +94,8 @@ impl WorkerShared {
         WorkerShared {
             id,
             driver,
-            remote_tasks: Mutex::new(Some(Vec::new())),
+            remote_tasks: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
             remote_timers: Mutex::new(Vec::new()),
             live_tasks: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
@@ -118,25 +122,14 @@ impl WorkerShared {
             false => task,
         };
         if let Err(task) = context::schedule_local(self.id, task) {
-            let mut remote = self.remote_tasks.lock().expect("remote queue poisoned");
-            match remote.as_mut() {
-                Some(queue) => {
-                    queue.push(task);
-                    drop(remote);
-                    self.driver.unpark();
-                }
-                // The worker is gone: as in tokio, the task is cancelled
-                // (dropped here; its `JoinHandle` reports it). A `!Send`
-                // task may not be dropped off its thread: it is leaked.
-                None => {
-                    drop(remote);
-                    match task.sendable {
-                        true => drop(task),
-                        false => std::mem::forget(task),
-                    }
-                }
-            }
+            self.remote_tasks.lock().expect("remote queue poisoned").push(task);
+            self.driver.unpark();
         }
+    }
+
+    /// Whether the worker has shut down its tasks (no task runs here again).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     /// Whether the worker's thread is inside `block_in_place`.
@@ -167,7 +160,7 @@ impl WorkerShared {
 
     /// Takes every task queued here from other threads.
     pub(crate) fn take_remote_tasks(&self) -> Vec<Queued> {
-        self.remote_tasks.lock().expect("remote queue poisoned").as_mut().map(std::mem::take).unwrap_or_default()
+        std::mem::take(&mut *self.remote_tasks.lock().expect("remote queue poisoned"))
     }
 
     /// Queues a timer registered from another thread.
@@ -183,7 +176,7 @@ impl WorkerShared {
 
     /// Tasks queued here by other threads and not yet taken.
     pub(crate) fn remote_queue_depth(&self) -> usize {
-        self.remote_tasks.lock().expect("remote queue poisoned").as_ref().map_or(0, Vec::len)
+        self.remote_tasks.lock().expect("remote queue poisoned").len()
     }
 
     fn has_remote_work(&self) -> bool {
@@ -374,7 +367,8 @@ impl Worker {
             });
         }
         self.local.run_queue.borrow_mut().clear();
-        let left = self.local.shared.remote_tasks.lock().expect("remote queue poisoned").take();
+        self.local.shared.closed.store(true, Ordering::Release);
+        let left = self.local.shared.take_remote_tasks();
         drop(left);
     }
 
