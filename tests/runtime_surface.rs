@@ -64,7 +64,7 @@ fn park_hooks_run_on_idle_workers() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(ringline::time::sleep(Duration::from_millis(5)));
+    rt.block_on(async { ringline::time::sleep(Duration::from_millis(5)).await });
     assert!(parks.load(Ordering::SeqCst) >= 1);
     assert_eq!(parks.load(Ordering::SeqCst), unparks.load(Ordering::SeqCst));
 }
@@ -115,4 +115,71 @@ fn shutdown_error_shape() {
         "A Tokio 1.x context was found, but it is being shutdown."
     )));
     assert!(!runtime::is_rt_shutdown_err(&std::io::Error::other("nope")));
+}
+
+#[test]
+fn worker_metrics_count_parks_and_busy_time() {
+    let rt = Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let metrics = rt.metrics();
+    // Both workers park once they find nothing to do after starting.
+    for _ in 0..1000 {
+        if (0..2).all(|i| metrics.worker_park_count(i) >= 1) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for i in 0..2 {
+        assert!(metrics.worker_park_count(i) >= 1, "worker {i} never parked");
+    }
+    rt.block_on(async {
+        for _ in 0..4 {
+            ringline::spawn(async { ringline::task::yield_now().await }).await.unwrap();
+        }
+    });
+    drop(rt);
+    for i in 0..2 {
+        // Every park was followed by an unpark, the last one by shutdown's.
+        assert_eq!(metrics.worker_park_unpark_count(i) % 2, 0, "worker {i}");
+        assert_eq!(metrics.worker_park_unpark_count(i), 2 * metrics.worker_park_count(i), "worker {i}");
+        assert!(metrics.worker_total_busy_duration(i) > Duration::ZERO, "worker {i}");
+    }
+}
+
+#[test]
+fn current_thread_busy_time_covers_block_on() {
+    let rt = Builder::new_current_thread().enable_all().build().unwrap();
+    let metrics = rt.metrics();
+    assert_eq!(metrics.worker_total_busy_duration(0), Duration::ZERO);
+    rt.block_on(rt.spawn(async {})).unwrap();
+    assert!(metrics.worker_total_busy_duration(0) > Duration::ZERO);
+    rt.block_on(async { ringline::time::sleep(Duration::from_millis(2)).await });
+    assert!(metrics.worker_park_count(0) >= 1);
+    assert_eq!(metrics.worker_park_unpark_count(0) % 2, 0);
+}
+
+#[test]
+#[should_panic(expected = "worker index 2 out of range")]
+fn worker_metrics_check_the_index() {
+    let rt = Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.metrics().worker_park_count(2);
+}
+
+#[test]
+fn a_task_spawned_by_the_park_hook_runs_before_parking() {
+    let spawned = Arc::new(AtomicUsize::new(0));
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let (s, n) = (spawned.clone(), notify.clone());
+    let rt = Builder::new_current_thread()
+        .on_thread_park(move || {
+            if s.fetch_add(1, Ordering::SeqCst) == 0 {
+                let n = n.clone();
+                ringline::spawn(async move { n.notify_one() });
+            }
+        })
+        .enable_all()
+        .build()
+        .unwrap();
+    // Hangs if the worker parks with the hook's task queued.
+    rt.block_on(notify.notified());
+    assert!(spawned.load(Ordering::SeqCst) >= 1);
 }

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use super::{Backend, Handle};
 
-const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a ringline runtime";
+/// tokio's message (code and tests match on it), so a drop-in panics alike.
+const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a Tokio 1.x runtime";
 
 thread_local! {
     /// The drivers of the runtime this thread is inside, and its own.

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub struct Runtime {
     flavor: Flavor,
     /// The tokio-context bridge's runtime, stopped after the workers.
     bridge: Bridge,
+    /// `shutdown_*` ran (dropping it then does nothing more).
+    shut_down: AtomicBool,
 }
 
 enum Flavor {
@@ -40,11 +43,17 @@ impl Runtime {
     }
 
     pub(crate) fn multi_thread(handle: Handle, threads: Vec<ThreadHandle<()>>, bridge: Bridge) -> Runtime {
-        Runtime { handle, flavor: Flavor::MultiThread { threads: Mutex::new(threads) }, bridge }
+        Runtime {
+            handle,
+            flavor: Flavor::MultiThread { threads: Mutex::new(threads) },
+            bridge,
+            shut_down: AtomicBool::new(false),
+        }
     }
 
     pub(crate) fn current_thread(handle: Handle, worker: Worker, bridge: Bridge) -> Runtime {
-        Runtime { handle, flavor: Flavor::CurrentThread { worker: Mutex::new(Some(Box::new(worker))) }, bridge }
+        let worker = Mutex::new(Some(Box::new(worker)));
+        Runtime { handle, flavor: Flavor::CurrentThread { worker }, bridge, shut_down: AtomicBool::new(false) }
     }
 
     /// The runtime's handle.
@@ -87,12 +96,7 @@ impl Runtime {
     /// like tokio.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        assert!(
-            context::current_worker_id().is_none(),
-            "Cannot start a runtime from within a runtime. This happens because a function \
-             (like `block_on`) attempted to block the current thread while the thread is being \
-             used to drive asynchronous tasks."
-        );
+        context::assert_may_block_on();
         match &self.flavor {
             Flavor::MultiThread { .. } => self.handle.block_on(future),
             Flavor::CurrentThread { worker } => {
@@ -119,11 +123,30 @@ impl Runtime {
         self.shutdown(Some(Duration::ZERO));
     }
 
+    /// Stops everything, waiting `wait` (None: until done) for the worker
+    /// threads. Waiting from asynchronous code panics, as tokio's does, after
+    /// shutting down without waiting.
     fn shutdown(&self, wait: Option<Duration>) {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let refuse_wait = wait != Some(Duration::ZERO) && context::in_async_context() && !std::thread::panicking();
+        let wait = if refuse_wait { Some(Duration::ZERO) } else { wait };
+        self.stop(wait);
+        if refuse_wait {
+            // A literal, as tokio's: its payload is a `&'static str`.
+            panic!(
+                "Cannot drop a runtime in a context where blocking is not allowed. This happens when a runtime \
+                 is dropped from within an asynchronous context."
+            );
+        }
+    }
+
+    fn stop(&self, wait: Option<Duration>) {
         self.handle.inner.blocking.shutdown();
+        self.handle.inner.workers.iter().for_each(|w| w.stop());
         match &self.flavor {
             Flavor::MultiThread { threads } => {
-                self.handle.inner.workers.iter().for_each(|w| w.stop());
                 let threads = std::mem::take(&mut *threads.lock().unwrap_or_else(|e| e.into_inner()));
                 let on_own_worker =
                     self.handle.inner.workers.iter().any(|w| Some(w.id) == context::current_worker_id());
@@ -163,6 +186,10 @@ impl Drop for Runtime {
         self.shutdown(None);
     }
 }
+
+impl std::panic::UnwindSafe for Runtime {}
+
+impl std::panic::RefUnwindSafe for Runtime {}
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -78,7 +78,8 @@ where
     JoinHandle::new(task, abort)
 }
 
-/// Spawns a `!Send` task on `worker`, which must be the current thread's.
+/// Spawns a `!Send` task on `worker`, which must run on the current thread
+/// (its own, or a `LocalRuntime`'s owner outside `block_on`).
 pub(crate) fn spawn_local_on<F>(worker: &Arc<WorkerShared>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
