@@ -151,7 +151,7 @@ impl Handle {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         context::assert_may_block_on();
         let _guard = self.enter();
-        super::park::block_on(future)
+        self.inner.bridge.run_entered(|| super::park::block_on(future))
     }
 
     /// Which backend this runtime drives its I/O with.
