@@ -183,3 +183,93 @@ fn a_task_spawned_by_the_park_hook_runs_before_parking() {
     rt.block_on(notify.notified());
     assert!(spawned.load(Ordering::SeqCst) >= 1);
 }
+
+#[test]
+fn concurrent_block_on_takes_the_worker_over() {
+    // Thread A drives the current-thread worker and returns first; thread B,
+    // which waited on its own future meanwhile, must take over driving the
+    // timers (B's last sleep hangs otherwise).
+    let rt = Arc::new(Builder::new_current_thread().enable_all().build().unwrap());
+    let (a_done_tx, a_done_rx) = tokio::sync::oneshot::channel::<()>();
+    let (b_started_tx, b_started_rx) = tokio::sync::oneshot::channel::<()>();
+    let a = {
+        let rt = rt.clone();
+        std::thread::spawn(move || {
+            rt.block_on(async move {
+                b_started_rx.await.unwrap();
+                ringline::time::sleep(Duration::from_millis(5)).await;
+                a_done_tx.send(()).unwrap();
+            })
+        })
+    };
+    let b = {
+        let rt = rt.clone();
+        std::thread::spawn(move || {
+            rt.block_on(async move {
+                b_started_tx.send(()).unwrap();
+                ringline::time::sleep(Duration::from_millis(5)).await;
+                a_done_rx.await.unwrap();
+                ringline::time::sleep(Duration::from_millis(5)).await;
+            })
+        })
+    };
+    a.join().unwrap();
+    b.join().unwrap();
+}
+
+#[test]
+fn a_panicking_task_is_dropped_while_its_panic_unwinds() {
+    struct Boom(Option<tokio::sync::oneshot::Sender<bool>>);
+    impl std::future::Future for Boom {
+        type Output = ();
+        fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+            panic!("boom");
+        }
+    }
+    impl Drop for Boom {
+        fn drop(&mut self) {
+            let _ = self.0.take().unwrap().send(std::thread::panicking());
+        }
+    }
+    for rt in [
+        Builder::new_current_thread().enable_all().build().unwrap(),
+        Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap(),
+    ] {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = rt.spawn(Boom(Some(tx)));
+        assert!(rt.block_on(rx).unwrap(), "dropped after the panic was caught");
+        assert!(rt.block_on(task).unwrap_err().is_panic());
+    }
+}
+
+#[test]
+fn shutdown_timeout_accepts_duration_max() {
+    let rt = Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.shutdown_timeout(Duration::MAX);
+}
+
+#[test]
+fn a_task_deferred_by_the_park_hook_runs_before_parking() {
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let first = Arc::new(AtomicUsize::new(0));
+    let (n, f) = (notify.clone(), first.clone());
+    struct NotifyWaker(Arc<tokio::sync::Notify>);
+    impl std::task::Wake for NotifyWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.notify_one();
+        }
+    }
+    let rt = Builder::new_current_thread()
+        .on_thread_park(move || {
+            if f.fetch_add(1, Ordering::SeqCst) == 0 {
+                let waker = std::task::Waker::from(Arc::new(NotifyWaker(n.clone())));
+                let mut cx = std::task::Context::from_waker(&waker);
+                // `yield_now` defers the waker to after the next I/O poll.
+                let _ = std::future::Future::poll(std::pin::pin!(ringline::task::yield_now()), &mut cx);
+            }
+        })
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(notify.notified());
+}

@@ -18,6 +18,7 @@ mod runtime;
 mod spawn;
 pub(crate) mod task_id;
 mod worker;
+mod worker_home;
 mod wrap;
 
 pub use crate::driver::{Backend, DriverCounters};

@@ -12,6 +12,7 @@ use super::bridge::Bridge;
 use super::context;
 use super::handle::{EnterGuard, Handle};
 use super::worker::Worker;
+use super::worker_home::WorkerHome;
 use super::JoinHandle;
 
 /// A ringline runtime, like `tokio::runtime::Runtime`.
@@ -33,7 +34,7 @@ pub struct Runtime {
 
 enum Flavor {
     MultiThread { threads: Mutex<Vec<ThreadHandle<()>>> },
-    CurrentThread { worker: Mutex<Option<Box<Worker>>> },
+    CurrentThread { worker: WorkerHome },
 }
 
 impl Runtime {
@@ -52,7 +53,7 @@ impl Runtime {
     }
 
     pub(crate) fn current_thread(handle: Handle, worker: Worker, bridge: Bridge) -> Runtime {
-        let worker = Mutex::new(Some(Box::new(worker)));
+        let worker = WorkerHome::new(worker);
         Runtime { handle, flavor: Flavor::CurrentThread { worker }, bridge, shut_down: AtomicBool::new(false) }
     }
 
@@ -99,17 +100,7 @@ impl Runtime {
         context::assert_may_block_on();
         match &self.flavor {
             Flavor::MultiThread { .. } => self.handle.block_on(future),
-            Flavor::CurrentThread { worker } => {
-                let taken = worker.lock().unwrap_or_else(|e| e.into_inner()).take();
-                match taken {
-                    Some(w) => {
-                        let mut slot = WorkerSlot { worker: Some(w), home: worker };
-                        slot.worker.as_mut().expect("worker present").block_on(future)
-                    }
-                    // Another thread is driving the worker; wait on this one.
-                    None => self.handle.block_on(future),
-                }
-            }
+            Flavor::CurrentThread { worker } => worker.block_on(&self.handle, future),
         }
     }
 
@@ -155,7 +146,7 @@ impl Runtime {
                 }
             }
             Flavor::CurrentThread { worker } => {
-                if let Some(mut w) = worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                if let Some(mut w) = worker.take() {
                     w.shutdown_tasks();
                     w.shutdown_driver();
                 }
@@ -167,7 +158,8 @@ impl Runtime {
 
 /// Joins worker threads, giving up after `wait` (None: wait for all).
 fn join_all(threads: Vec<ThreadHandle<()>>, wait: Option<Duration>) {
-    let deadline = wait.map(|w| std::time::Instant::now() + w);
+    // A wait too long to add to now (`Duration::MAX`) is no deadline.
+    let deadline = wait.and_then(|w| std::time::Instant::now().checked_add(w));
     for thread in threads {
         if let Some(deadline) = deadline {
             while !thread.is_finished() && std::time::Instant::now() < deadline {
@@ -194,20 +186,5 @@ impl std::panic::RefUnwindSafe for Runtime {}
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime").field("handle", &self.handle).finish()
-    }
-}
-
-/// Puts the current-thread worker back when `block_on` returns or unwinds.
-struct WorkerSlot<'a> {
-    worker: Option<Box<Worker>>,
-    home: &'a Mutex<Option<Box<Worker>>>,
-}
-
-impl Drop for WorkerSlot<'_> {
-    fn drop(&mut self) {
-        if let Some(worker) = self.worker.take() {
-            worker.assert_detached();
-            *self.home.lock().unwrap_or_else(|e| e.into_inner()) = Some(worker);
-        }
     }
 }

@@ -359,8 +359,10 @@ impl Worker {
                 let hooks = &local.runtime.inner.config.hooks;
                 shared.metrics.about_to_park(local.busy_since.get());
                 hooks.park.as_deref().inspect(|hook| hook());
-                // The hook may have spawned or woken a task here: then only look.
-                let timeout = if local.run_queue.borrow().is_empty() { timeout } else { Some(Duration::ZERO) };
+                // The hook may have spawned, woken or deferred a task here:
+                // then only look.
+                let idle = local.run_queue.borrow().is_empty() && local.deferred.borrow().is_empty();
+                let timeout = if idle { timeout } else { Some(Duration::ZERO) };
                 self.driver.park(timeout, &park_has_work);
                 local.busy_since.set(shared.metrics.unparked());
                 hooks.unpark.as_deref().inspect(|hook| hook());
