@@ -77,3 +77,16 @@ fn block_in_place_may_block_on_another_runtime() {
     let out = rt.block_on(async { ringline::task::block_in_place(|| inner.block_on(async { 3 })) });
     assert_eq!(out, 3);
 }
+
+#[test]
+fn a_blocking_job_spawned_before_shutdown_still_runs() {
+    for rt in [current_thread(), multi_thread()] {
+        let _enter = rt.enter();
+        let job = ringline::task::spawn_blocking(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            42
+        });
+        rt.shutdown_timeout(Duration::from_secs(10));
+        assert_eq!(Handle::current().block_on(job).unwrap(), 42);
+    }
+}
