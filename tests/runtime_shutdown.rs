@@ -90,3 +90,13 @@ fn a_blocking_job_spawned_before_shutdown_still_runs() {
         assert_eq!(Handle::current().block_on(job).unwrap(), 42);
     }
 }
+
+#[test]
+fn block_in_place_inside_handle_block_on_may_block_on_again() {
+    for rt in [current_thread(), multi_thread()] {
+        let _enter = rt.enter();
+        Handle::current().block_on(async {
+            ringline::task::block_in_place(|| Handle::current().block_on(ringline::task::yield_now()));
+        });
+    }
+}

@@ -40,7 +40,9 @@ where
     let _outside_block_on = super::park::mark_block_on(false);
     let worker = context::with_current_worker(|shared, _| shared.clone());
     let Some(worker) = worker else {
-        return f();
+        // Off the workers (inside `Handle::block_on`, say): leave tokio's
+        // context too, so blocking on a runtime inside `f` works, as in tokio.
+        return super::bridge::run_exited(f);
     };
     if context::handle().runtime_flavor() == RuntimeFlavor::CurrentThread {
         panic!("can call blocking only when running on the multi-threaded runtime");
