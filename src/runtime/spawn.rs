@@ -74,7 +74,13 @@ where
     let (task, abort) = tracked(worker, future);
     let target = worker.clone();
     let (runnable, task) = async_task::spawn(task, move |r| target.schedule(Queued::sendable(r)));
-    runnable.schedule();
+    // A runtime that shut down never runs it: drop it here, so its handle
+    // reports it cancelled at once, as tokio's. (Not in `schedule`: a wake
+    // must not run a task's destructor inside the waker.)
+    match worker.is_stopped() {
+        true => drop(runnable),
+        false => runnable.schedule(),
+    }
     JoinHandle::new(task, abort)
 }
 

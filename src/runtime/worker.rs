@@ -118,17 +118,7 @@ impl WorkerShared {
             false => task,
         };
         if let Err(task) = context::schedule_local(self.id, task) {
-            let mut remote = self.remote_tasks.lock().expect("remote queue poisoned");
-            // A stopped worker never runs it: drop a `Send` task here (its
-            // JoinHandle reports it cancelled, as tokio's after shutdown).
-            // A local one must drop on its own thread; it stays queued.
-            if task.sendable && self.is_stopped() {
-                drop(remote);
-                drop(task);
-                return;
-            }
-            remote.push(task);
-            drop(remote);
+            self.remote_tasks.lock().expect("remote queue poisoned").push(task);
             self.driver.unpark();
         }
     }
