@@ -22,6 +22,7 @@ pub(crate) enum Datagram {
 
 impl Datagram {
     /// Wraps a datagram socket for the current runtime's backend.
+    #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Datagram> {
         match context::backend() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
@@ -100,6 +101,15 @@ impl Datagram {
     /// Ready with the readiness in `interest` once either direction is.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
         ready_of(cx, interest, |cx| self.poll_recv_ready(cx), |cx| self.poll_send_ready(cx))
+    }
+
+    /// How `try_io` and `async_io` watch this socket (see [`RawIo`](super::RawIo)).
+    pub(crate) fn raw_owner(&self) -> super::RawOwner<'_> {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Datagram::Uring(_) => super::RawOwner::Blocking(self.as_fd()),
+            Datagram::Poll(d) => super::RawOwner::Registration(d.registration()),
+        }
     }
 
     /// Gives the socket back, in non-blocking mode.

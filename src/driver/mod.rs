@@ -65,8 +65,10 @@ macro_rules! on_backend {
 
 mod dgram;
 mod fd_ready;
+mod raw_io;
 pub(crate) use dgram::Datagram;
-pub(crate) use fd_ready::FdReady;
+pub(crate) use fd_ready::{FdReady, ReadySource};
+pub(crate) use raw_io::{settle as raw_io_settle, RawIo, RawOwner};
 
 /// A worker's driver: owned and driven (`&mut`) by that worker's thread only.
 pub(crate) enum Driver {
@@ -141,6 +143,7 @@ pub(crate) enum Stream {
 impl Stream {
     /// Wraps a connected socket for the current runtime's backend. The fd may
     /// be in either blocking mode; the backend sets what it needs.
+    #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
         Stream::for_backend(context::backend(), fd)
     }
@@ -231,6 +234,15 @@ impl Stream {
         on_backend!(self, Stream, s => s.try_write_vectored(bufs))
     }
 
+    /// How `try_io` and `async_io` watch this socket (see [`RawIo`]).
+    pub(crate) fn raw_owner(&self) -> RawOwner<'_> {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Stream::Uring(_) => RawOwner::Blocking(self.as_fd()),
+            Stream::Poll(s) => RawOwner::Registration(s.registration()),
+        }
+    }
+
     /// Gives the socket back, in non-blocking mode, once the driver has let go
     /// of it. Bytes already received but not read are lost, as with tokio.
     pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
@@ -261,6 +273,7 @@ pub(crate) enum Listener {
 
 impl Listener {
     /// Wraps a bound, listening socket for the current runtime's backend.
+    #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
         match context::backend() {
             #[cfg(all(target_os = "linux", feature = "uring"))]

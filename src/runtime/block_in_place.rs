@@ -40,8 +40,8 @@ where
     let _outside_block_on = super::park::mark_block_on(false);
     let worker = context::with_current_worker(|shared, _| shared.clone());
     let Some(worker) = worker else {
-        // Off the workers (inside `Handle::block_on`, say): leave tokio's
-        // context too, so blocking on a runtime inside `f` works, as in tokio.
+        // Off the workers (a multi-thread runtime's `block_on`): only the
+        // tokio runtime the bridge entered needs leaving, as tokio does.
         return super::bridge::run_exited(f);
     };
     if context::handle().runtime_flavor() == RuntimeFlavor::CurrentThread {

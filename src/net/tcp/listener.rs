@@ -84,6 +84,7 @@ impl TcpListener {
     }
 
     /// Wraps a bound, listening socket for the current runtime's backend.
+    #[track_caller]
     pub(crate) fn from_fd(fd: OwnedFd) -> io::Result<TcpListener> {
         Ok(TcpListener { io: driver::Listener::new(fd)? })
     }
@@ -128,6 +129,7 @@ impl TcpListener {
     /// # Ok(())
     /// # }
     /// ```
+    #[track_caller]
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         TcpListener::from_fd(listener.into())
     }
