@@ -273,3 +273,16 @@ fn a_task_deferred_by_the_park_hook_runs_before_parking() {
         .unwrap();
     rt.block_on(notify.notified());
 }
+
+#[test]
+fn runtimes_and_handles_are_unwind_safe_as_tokios() {
+    // tokio's own tests capture `&Runtime` in `catch_unwind` closures.
+    fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+    unwind_safe::<runtime::Runtime>();
+    unwind_safe::<runtime::LocalRuntime>();
+    unwind_safe::<Handle>();
+    let rt = Builder::new_current_thread().enable_all().build().unwrap();
+    let caught = std::panic::catch_unwind(|| rt.block_on(async { panic!("inside") }));
+    assert!(caught.is_err());
+    assert_eq!(rt.block_on(async { 5 }), 5, "the runtime still works after the panic");
+}
