@@ -1,15 +1,16 @@
 //! A runtime that has shut down, and no runtime at all, as tokio behaves
-//! (tokio's `rt_handle_block_on` and `no_rt`): with the runtime still entered
-//! after `shutdown_timeout`, new sockets fail with the error
-//! `runtime::is_rt_shutdown_err` recognises, file operations with tokio's
-//! "background task failed", stdio writes with the shutdown error, a sleep
-//! panics with tokio's message; a blocking job queued before still runs; a
-//! task spawned through a handle of a dropped runtime is cancelled at once.
+//! (tokio's `rt_handle_block_on`, `rt_shutdown_err`, `io_driver_drop` and
+//! `no_rt`): with the runtime still entered after `shutdown_timeout`, new
+//! sockets fail with the error `runtime::is_rt_shutdown_err` recognises, file
+//! operations with tokio's "background task failed", stdio writes with the
+//! shutdown error; an object made in a runtime that has gone fails on another
+//! one, and its waiters are woken (and their wakers dropped) by the drop.
 //! Outside any runtime, I/O, files, stdio and timers panic with tokio's
-//! "there is no reactor running" message.
+//! "there is no reactor running" message. (Spawning, sleeping and blocking
+//! jobs around a shutdown: `tests/runtime_shutdown.rs`.)
 
 use std::any::Any;
-use std::future::{pending, Future};
+use std::future::Future;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -17,15 +18,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use ringline::io::AsyncWriteExt;
 use ringline::net::{TcpListener, TcpStream, UdpSocket, UnixListener};
 use ringline::runtime::{is_rt_shutdown_err, Builder, Handle, Runtime};
 
 /// tokio's panic outside any runtime.
 const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a Tokio 1.x runtime";
-/// tokio's panic for a timer of a runtime that has shut down.
-const SHUT_DOWN: &str = "A Tokio 1.x context was found, but it is being shutdown.";
 /// Generous bound for what must finish at once.
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -164,50 +162,6 @@ fn stdio_writes_after_shutdown_fail_with_the_shutdown_error() {
         rt.shutdown_timeout(Duration::from_secs(100));
         assert_shutdown_err(flavor, handle.block_on(async { ringline::io::stdout().write_all(b"x").await }));
         assert_shutdown_err(flavor, handle.block_on(async { ringline::io::stderr().write_all(b"x").await }));
-    }
-}
-
-#[test]
-fn a_sleep_after_shutdown_panics_with_tokios_message() {
-    for (flavor, rt) in runtimes().into_iter().skip(1) {
-        let _enter = rt.enter();
-        let handle = Handle::current();
-        let before = ringline::time::sleep(Duration::from_secs(10));
-        rt.shutdown_timeout(Duration::from_secs(100));
-        let after = ringline::time::sleep(Duration::from_secs(10));
-        for (when, sleep) in [("made before", before), ("made after", after)] {
-            let msg = panic_message(|| handle.block_on(sleep));
-            assert!(msg.as_deref().is_some_and(|m| m.contains(SHUT_DOWN)), "{flavor}, {when}: {msg:?}");
-        }
-    }
-}
-
-#[test]
-fn a_blocking_job_queued_before_shutdown_still_runs() {
-    for (flavor, rt) in runtimes() {
-        let _enter = rt.enter();
-        let job = ringline::task::spawn_blocking(|| {
-            std::thread::sleep(Duration::from_millis(100));
-            42
-        });
-        rt.shutdown_timeout(Duration::from_secs(100));
-        assert_eq!(block_on_current(&Handle::current(), job).expect(flavor), 42, "{flavor}");
-        let refused = Handle::current().block_on(ringline::task::spawn_blocking(|| 1));
-        assert!(refused.expect_err(flavor).is_cancelled(), "{flavor}: a job after shutdown");
-    }
-}
-
-#[test]
-fn spawning_onto_a_dropped_runtime_is_cancelled_at_once() {
-    for (flavor, rt) in runtimes() {
-        let handle = rt.block_on(async { Handle::current() });
-        let before = handle.spawn(pending::<()>());
-        drop(rt);
-        let after = handle.spawn(pending::<()>());
-        for (when, task) in [("before", before), ("after", after)] {
-            let err = task.now_or_never().expect("resolved at once").expect_err("cancelled");
-            assert!(err.is_cancelled(), "{flavor}: spawned {when} the drop");
-        }
     }
 }
 

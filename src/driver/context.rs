@@ -11,10 +11,9 @@ use std::sync::Arc;
 
 use super::{Backend, Handle};
 
-/// The panic outside any runtime: tokio's own words (code and tests match
-/// on them), naming ringline after them.
+/// tokio's message (code and tests match on it), so a drop-in panics alike.
 pub(crate) const NO_RUNTIME: &str =
-    "there is no reactor running, must be called from the context of a Tokio 1.x runtime (here: ringline)";
+    "there is no reactor running, must be called from the context of a Tokio 1.x runtime";
 
 /// tokio's message for work refused because its runtime has shut down
 /// (`runtime::is_rt_shutdown_err` recognises it).

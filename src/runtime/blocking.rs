@@ -47,7 +47,7 @@ struct PoolState {
     idle: usize,
     /// Signals sent to claimed threads that no thread has consumed yet.
     notified: usize,
-    /// Set by `shutdown`: no new jobs, idle threads exit.
+    /// Set by `shutdown`: no new jobs, idle threads exit once none is queued.
     shutdown: bool,
 }
 
@@ -76,22 +76,13 @@ impl BlockingPool {
         JoinHandle::new(task, abort)
     }
 
-    /// Stops accepting work and lets idle threads exit. Jobs queued before
-    /// still run, on the threads started or claimed for them, as tokio's
-    /// pool runs what it had queued (`spawn_blocking` then `shutdown_timeout`
-    /// gets the job's output); only with no thread left are they dropped.
-    /// Running jobs finish on their own; their threads then exit.
+    /// Stops accepting work and lets idle threads exit. Jobs already queued
+    /// still run (the threads take every queued job before they look at the
+    /// shutdown flag), as tokio's: a job spawned just before shutdown is not
+    /// lost. Running jobs finish on their own; their threads then exit.
     pub(crate) fn shutdown(&self) {
-        let dropped = {
-            let mut st = self.inner.lock();
-            st.shutdown = true;
-            match st.threads {
-                0 => std::mem::take(&mut st.jobs),
-                _ => VecDeque::new(),
-            }
-        };
+        self.inner.lock().shutdown = true;
         self.inner.work_available.notify_all();
-        drop(dropped);
     }
 }
 

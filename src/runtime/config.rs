@@ -79,6 +79,8 @@ pub(crate) struct RuntimeConfig {
     pub(crate) unhandled_panic: UnhandledPanic,
     /// `Builder::on_thread_*`.
     pub(crate) hooks: ThreadHooks,
+    /// Built by `Builder::build_local`: the thread the `LocalRuntime` lives on.
+    pub(crate) local_thread: Option<std::thread::ThreadId>,
 }
 
 /// tokio's message for an operation refused because its runtime shuts down.
