@@ -77,11 +77,52 @@ fn with_current<R>(f: impl FnOnce(&Current) -> R) -> R {
 /// own, or (off the workers) one picked round-robin.
 #[track_caller]
 pub(crate) fn current() -> Handle {
-    with_current(|c| {
-        let handles = &c.drivers.handles;
-        let index = c.own.unwrap_or_else(|| c.drivers.next.fetch_add(1, Ordering::Relaxed) % handles.len());
+    with_current(Current::pick)
+}
+
+/// The runtime a thread had entered, without being one of its workers, when
+/// an I/O object was made there.
+///
+/// ringline binds an object to a driver at its first use, on the polling
+/// thread's runtime, so an object made in one place and moved into a task
+/// lives on that task's worker. tokio binds it at creation, to the runtime
+/// entered then. The anchor covers the case between: an object made under
+/// `Runtime::enter` (off the workers) and first polled off every runtime, by
+/// a future polled by hand, binds to a driver of the runtime it was made in,
+/// as tokio's would, instead of panicking; if that runtime has gone, its
+/// operations fail as tokio's do. Objects made on a worker carry no anchor
+/// (nothing to clone on the accept path).
+#[derive(Default)]
+pub(crate) struct Anchor(Option<Arc<Drivers>>);
+
+impl Anchor {
+    /// The runtime the calling thread has entered, unless it is one of its
+    /// workers (or in none).
+    pub(crate) fn here() -> Anchor {
+        let drivers = CURRENT.with(|c| c.borrow().as_ref().filter(|c| c.own.is_none()).map(|c| c.drivers.clone()));
+        Anchor(drivers)
+    }
+
+    /// The driver an object with this anchor binds to when first polled:
+    /// the polling thread's (see [`current`]), else one of the anchor's.
+    #[track_caller]
+    pub(crate) fn home(&self) -> Handle {
+        let entered = CURRENT.with(|c| c.borrow().clone());
+        match (entered, &self.0) {
+            (Some(current), _) => current.pick(),
+            (None, Some(drivers)) => Current { drivers: drivers.clone(), own: None }.pick(),
+            (None, None) => panic!("{NO_RUNTIME}"),
+        }
+    }
+}
+
+impl Current {
+    /// The worker's own driver, or (off the workers) one picked round-robin.
+    fn pick(&self) -> Handle {
+        let handles = &self.drivers.handles;
+        let index = self.own.unwrap_or_else(|| self.drivers.next.fetch_add(1, Ordering::Relaxed) % handles.len());
         handles[index].clone()
-    })
+    }
 }
 
 /// The backend of the runtime this thread is inside.

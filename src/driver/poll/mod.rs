@@ -235,9 +235,10 @@ fn registered_interest() -> Interest {
 }
 
 /// The mio driver of the worker the calling thread belongs to (or, off the
-/// workers, one chosen round-robin).
-fn home() -> io::Result<Arc<Handle>> {
-    match super::context::current() {
+/// workers, one chosen round-robin; off every runtime, one of the runtime
+/// `anchor` names).
+fn home(anchor: &super::context::Anchor) -> io::Result<Arc<Handle>> {
+    match anchor.home() {
         super::Handle::Poll(handle) => Ok(handle),
         #[allow(unreachable_patterns)]
         _ => Err(io::Error::other("a ringline I/O object made for the mio backend was used on an io_uring runtime")),

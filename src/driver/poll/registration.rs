@@ -8,6 +8,7 @@ use std::task::{ready, Context, Poll};
 
 use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 use super::Handle;
+use crate::driver::context::Anchor;
 use crate::driver::waiters::WaitFor;
 use crate::io::Ready;
 
@@ -33,6 +34,8 @@ pub(crate) struct Registration {
     registering: Mutex<()>,
     /// Readiness assumed at registration, before the poller has reported.
     initial: Ready,
+    /// Where it registers when first used off every runtime.
+    anchor: Anchor,
     /// The socket, in non-blocking mode.
     fd: OwnedFd,
 }
@@ -57,7 +60,8 @@ impl Registration {
     /// Wraps a non-blocking socket; it registers on first use, assuming
     /// `initial` readiness until its first event.
     pub(crate) fn new(fd: OwnedFd, initial: Ready) -> Registration {
-        Registration { registered: OnceLock::new(), registering: Mutex::new(()), initial, fd }
+        let anchor = Anchor::here();
+        Registration { registered: OnceLock::new(), registering: Mutex::new(()), initial, anchor, fd }
     }
 
     /// The socket.
@@ -177,7 +181,7 @@ impl Registration {
         if let Some(registered) = self.registered.get() {
             return Ok(registered);
         }
-        let home = super::home()?;
+        let home = super::home(&self.anchor)?;
         let fd = self.fd.as_raw_fd();
         let io = home.register(fd, self.initial)?;
         Ok(self.registered.get_or_init(|| Registered { home, io, fd }))

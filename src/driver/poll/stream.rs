@@ -43,7 +43,11 @@ impl Stream {
         #[cfg(target_vendor = "apple")]
         sock.set_nosigpipe(true)?;
         // A fresh socket can almost always take bytes: try before waiting.
-        Ok(Stream { io: Registration::new(fd, Ready::WRITABLE), inq: LazyInq::default() })
+        // It also counts as readable until a read finds nothing, as in tokio
+        // (`poll_read_ready` on a fresh stream is Ready; an accepted socket
+        // often holds the peer's first bytes already).
+        let initial = Ready::READABLE | Ready::WRITABLE;
+        Ok(Stream { io: Registration::new(fd, initial), inq: LazyInq::default() })
     }
 
     /// The socket and its registration, for ops.

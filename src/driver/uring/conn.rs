@@ -37,7 +37,7 @@ pub(crate) struct ConnShared {
 impl ConnShared {
     /// A stream on `fd`, with no home driver until its first op.
     pub(super) fn new(fd: OwnedFd) -> ConnShared {
-        ConnShared { fd, home: HomeLink::default(), state: Mutex::new(ConnState::default()) }
+        ConnShared { fd, home: HomeLink::new(), state: Mutex::new(ConnState::default()) }
     }
 
     /// The stream's state, locked.
@@ -193,9 +193,14 @@ impl Owner for ConnShared {
     }
 
     fn driver_closed(&self) {
+        let mut wakers = Vec::new();
         let mut st = self.lock();
-        st.read.read_waiters.wake();
-        st.write.write_waiters.wake();
+        st.read.read_waiters.take_all(&mut wakers);
+        st.write.write_waiters.take_all(&mut wakers);
+        // Woken with the lock released: a waker may hold the last handle to
+        // the stream, whose drop takes the lock.
+        drop(st);
+        wakers.into_iter().for_each(std::task::Waker::wake);
     }
 
     fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {

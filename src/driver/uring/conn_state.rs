@@ -68,6 +68,12 @@ pub(super) struct ReadSide {
     /// hands its error to one call only, and the next read may see it shut):
     /// every later read reports this, never a clean EOF. See `fail`.
     pub(super) read_error: Option<io::Error>,
+    /// The last read found nothing (it returned Pending or `WouldBlock`).
+    /// Until one does, the half counts as readable even with nothing
+    /// queued, as tokio's readiness does: a fresh stream, and one whose
+    /// reader took exactly what was queued, stay ready until a read says
+    /// otherwise. Set and cleared by reads only, so it costs no system call.
+    pub(super) found_nothing: bool,
     /// The reader's task and the tasks awaiting readability.
     pub(super) read_waiters: Waiters,
 }
@@ -82,6 +88,11 @@ pub(super) struct WriteSide {
     pub(super) send_op: ArmedOp,
     /// A send failed; the next write, flush or shutdown returns it (once).
     pub(super) write_error: Option<io::Error>,
+    /// The last write found the queue full (it returned Pending or
+    /// `WouldBlock`). Until one does, the half counts as writable even with
+    /// the queue full, as tokio's readiness does: `writable()` goes Pending
+    /// only after a write has said `WouldBlock`.
+    pub(super) found_full: bool,
     /// The writer's task and the tasks awaiting writability.
     pub(super) write_waiters: Waiters,
     /// Where the `shutdown(SHUT_WR)` stands.
@@ -106,6 +117,13 @@ impl ReadSide {
     /// Copies queued bytes into `buf`; Ready(Ok(0)) at EOF; Pending (with read
     /// interest registered) when nothing is there yet.
     pub(super) fn take_readable(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
+        let taken = self.take_queued_or_recv(fd, buf, consume);
+        self.found_nothing = taken.is_pending();
+        taken
+    }
+
+    /// `take_readable` without the readiness bookkeeping.
+    fn take_queued_or_recv(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
         if buf.remaining() == 0 {
             return Poll::Ready(Ok(0));
         }
@@ -156,6 +174,11 @@ impl ReadSide {
         } else {
             Ready::READABLE
         }
+    }
+
+    /// A read would not return Pending, or no read has found that yet.
+    pub(super) fn read_ready(&self) -> bool {
+        !self.found_nothing || !self.rx.is_empty() || self.eof || self.read_error.is_some() || self.may_recv_now()
     }
 
     /// The socket may be read directly: on-demand mode, readable, and no
@@ -212,6 +235,13 @@ impl ConnState {
     /// straight to the socket from the caller's memory (bytes never reorder:
     /// the state lock is held and nothing earlier is waiting).
     pub(super) fn take_writable(&mut self, fd: RawFd, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        let taken = self.queue_or_send(fd, bufs);
+        self.write.found_full = taken.is_pending();
+        taken
+    }
+
+    /// `take_writable` without the readiness bookkeeping.
+    fn queue_or_send(&mut self, fd: RawFd, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
         if let Some(e) = self.write.write_error.take() {
             return Poll::Ready(Err(e));
         }
@@ -241,6 +271,11 @@ impl ConnState {
             return if sent > 0 { Poll::Ready(Ok(sent)) } else { Poll::Pending };
         }
         Poll::Ready(Ok(sent + self.write.tx.push_slices(bufs, sent, room)))
+    }
+
+    /// A write would not return Pending, or no write has found that yet.
+    pub(super) fn write_ready(&self) -> bool {
+        !self.write.found_full || self.write.write_error.is_some() || self.write.tx.len() < SEND_HIGH_WATER
     }
 
     /// The write half's readiness once it is ready: room, and whether the

@@ -116,7 +116,7 @@ impl Datagram {
         msghdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         let shared = DgramShared {
             fd: Arc::new(fd),
-            home: HomeLink::default(),
+            home: HomeLink::new(),
             msghdr: MsgHdr(msghdr),
             state: Mutex::new(DgramState::default()),
             send_blocked: AtomicBool::new(false),

@@ -5,17 +5,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::{Handle, Kick};
+use crate::driver::context::Anchor;
 
 /// The driver whose ring carries an object's ops (fixed by the object's
 /// first kick) and whether a kick for the object is queued and not yet
 /// reconciled, so that at most one is.
-#[derive(Default)]
 pub(super) struct HomeLink {
     home: OnceLock<Arc<Handle>>,
     kicked: AtomicBool,
+    /// Where the first kick goes when made off every runtime.
+    anchor: Anchor,
 }
 
 impl HomeLink {
+    /// A link to no driver yet, anchored to the runtime the calling thread
+    /// has entered (see [`Anchor`]).
+    pub(super) fn new() -> HomeLink {
+        HomeLink { home: OnceLock::new(), kicked: AtomicBool::new(false), anchor: Anchor::here() }
+    }
+
     /// The home driver, once the object has kicked one.
     pub(super) fn get(&self) -> Option<&Arc<Handle>> {
         self.home.get()
@@ -33,7 +41,7 @@ impl HomeLink {
             return Ok(());
         }
         let home = self.home.get_or_init(|| {
-            let home = super::home();
+            let home = super::home(&self.anchor);
             home.object_opened();
             home
         });

@@ -58,6 +58,16 @@ enum Kick {
     Cancel(u64),
 }
 
+impl Kick {
+    /// The object a reconcile kick is for.
+    fn owner(&self) -> Option<Arc<dyn Owner>> {
+        match self {
+            Kick::Reconcile(owner) => Some(owner.clone()),
+            Kick::Cancel(_) => None,
+        }
+    }
+}
+
 /// The shareable half of a worker's io_uring driver.
 pub(crate) struct Handle {
     /// Written to wake the driver out of `io_uring_enter`.
@@ -238,6 +248,11 @@ impl Driver {
         }
     }
 
+    /// The owners of the queued kicks.
+    fn kicked_owners(&self) -> Vec<Arc<dyn Owner>> {
+        self.handle.kicks.lock().expect("kick queue poisoned").iter().filter_map(Kick::owner).collect()
+    }
+
     /// Drains the completion queue and hands each completion to its owner.
     fn reap(&mut self) {
         loop {
@@ -280,8 +295,12 @@ impl Driver {
             return;
         }
         self.ring.stop();
+        // Objects kicked since the last tick may have no op in flight (a
+        // first poll from a thread off this runtime): wake them below too.
+        let kicked = self.kicked_owners();
         self.flush_kicks();
         let mut owners = self.ring.live_owners();
+        owners.extend(kicked);
         for user_data in self.ring.live_user_data() {
             self.ring.cancel(user_data);
         }
@@ -297,10 +316,7 @@ impl Driver {
         self.handle.closed.store(true, Ordering::Release);
         let late = std::mem::take(&mut *kicks);
         drop(kicks);
-        owners.extend(late.into_iter().filter_map(|kick| match kick {
-            Kick::Reconcile(owner) => Some(owner),
-            Kick::Cancel(_) => None,
-        }));
+        owners.extend(late.iter().filter_map(Kick::owner));
         // From here every poll on them fails (the handle is closed): wake them.
         for owner in owners {
             owner.driver_closed();
@@ -334,9 +350,15 @@ fn shut_down() -> io::Error {
     io::Error::other("the ringline runtime this I/O object belongs to has shut down")
 }
 
-/// The io_uring driver new I/O objects on this thread belong to.
-fn home() -> Arc<Handle> {
-    match super::context::current() {
+/// The io_uring driver of the runtime the calling thread is in.
+fn current_home() -> Arc<Handle> {
+    home(&super::context::Anchor::default())
+}
+
+/// The io_uring driver new I/O objects on this thread belong to (off every
+/// runtime: one of the runtime `anchor` names).
+fn home(anchor: &super::context::Anchor) -> Arc<Handle> {
+    match anchor.home() {
         super::Handle::Uring(handle) => handle,
         #[allow(unreachable_patterns)]
         _ => unreachable!("an io_uring object was created on a mio runtime"),
