@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use ringline::net::{TcpListener, TcpStream, UnixStream};
+use ringline::io::Interest;
+use ringline::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use ringline::runtime::{Builder, Runtime};
 use ringline::time::timeout;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -92,8 +93,32 @@ async fn tcp_stays_readable_until_a_read_finds_nothing() {
 
 #[ringline::test]
 async fn unix_stays_readable_until_a_read_finds_nothing() {
-    let (client, server) = UnixStream::pair().unwrap();
-    assert_read_readiness_like_tokio!(client, server);
+    let path = std::env::temp_dir().join(format!("ringline-readiness-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).unwrap();
+    let (client, accepted) =
+        within("connect+accept", async { tokio::join!(UnixStream::connect(&path), listener.accept()) }).await;
+    let _ = std::fs::remove_file(&path);
+    assert_read_readiness_like_tokio!(client.unwrap(), accepted.unwrap().0);
+}
+
+/// tokio's `read_closed` and `pair_starts_writable`: only an accepted stream
+/// starts out readable; a connected one, or one of a pair, waits for bytes
+/// (and is writable at once).
+#[ringline::test]
+async fn connected_and_paired_streams_wait_for_bytes() {
+    let (client, mut server) = tcp_pair().await;
+    assert!(!ready_now(|cx| client.poll_read_ready(cx)).await, "a connected stream starts readable");
+    server.write_all(b"ping").await.unwrap();
+    let ready = within("readable", client.ready(Interest::READABLE)).await.unwrap();
+    assert!(ready.is_readable() && !ready.is_read_closed());
+
+    let (a, b) = UnixStream::pair().unwrap();
+    assert!(ready_now(|cx| a.poll_write_ready(cx)).await, "a fresh pair is writable");
+    assert!(!ready_now(|cx| a.poll_read_ready(cx)).await, "a fresh pair starts readable");
+    assert_eq!(b.try_write(b"hi").unwrap(), 2);
+    within("pair readable", a.readable()).await.unwrap();
+    assert_eq!(a.try_read(&mut [0; 8]).unwrap(), 2);
 }
 
 /// tokio's `try_read_write`: `writable()` is ready before every `try_write`

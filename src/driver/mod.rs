@@ -138,19 +138,30 @@ pub(crate) enum Stream {
     Poll(poll::Stream),
 }
 
+/// How a stream came to be, which sets the readiness it starts with
+/// (tokio's): an accepted stream counts as readable until a read finds
+/// nothing; any other is readable once bytes (or EOF) come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Taken from a listener.
+    Accepted,
+    /// Connected, made as a pair, or wrapped from a std stream.
+    Other,
+}
+
 impl Stream {
     /// Wraps a connected socket for the current runtime's backend. The fd may
     /// be in either blocking mode; the backend sets what it needs.
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
-        Stream::for_backend(context::backend(), fd)
+        Stream::for_backend(context::backend(), fd, Origin::Other)
     }
 
     /// Wraps a connected socket for `backend`.
-    fn for_backend(backend: Backend, fd: OwnedFd) -> io::Result<Stream> {
+    fn for_backend(backend: Backend, fd: OwnedFd, origin: Origin) -> io::Result<Stream> {
         match backend {
             #[cfg(all(target_os = "linux", feature = "uring"))]
-            Backend::Uring => uring::Stream::new(fd).map(Stream::Uring),
-            Backend::Mio => poll::Stream::new(fd).map(Stream::Poll),
+            Backend::Uring => uring::Stream::new(fd, origin).map(Stream::Uring),
+            Backend::Mio => poll::Stream::new(fd, origin).map(Stream::Poll),
             #[cfg(not(all(target_os = "linux", feature = "uring")))]
             Backend::Uring => Err(select::uring_not_built()),
         }
@@ -284,7 +295,7 @@ impl Listener {
             Listener::Uring(_) => Backend::Uring,
             Listener::Poll(_) => Backend::Mio,
         };
-        Stream::for_backend(backend, fd)
+        Stream::for_backend(backend, fd, Origin::Accepted)
     }
 
     /// Gives the socket back, in non-blocking mode, once the driver has let go of it.

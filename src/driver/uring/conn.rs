@@ -14,6 +14,7 @@ use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER};
 use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::Kick;
+use crate::driver::Origin;
 
 /// The multishot receive.
 const RECV: OpTag = 0;
@@ -36,8 +37,10 @@ pub(crate) struct ConnShared {
 
 impl ConnShared {
     /// A stream on `fd`, with no home driver until its first op.
-    pub(super) fn new(fd: OwnedFd) -> ConnShared {
-        ConnShared { fd, home: HomeLink::new(), state: Mutex::new(ConnState::default()) }
+    pub(super) fn new(fd: OwnedFd, origin: Origin) -> ConnShared {
+        let mut state = ConnState::default();
+        state.read.assume_readable = origin == Origin::Accepted;
+        ConnShared { fd, home: HomeLink::new(), state: Mutex::new(state) }
     }
 
     /// The stream's state, locked.

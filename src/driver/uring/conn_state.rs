@@ -68,12 +68,12 @@ pub(super) struct ReadSide {
     /// hands its error to one call only, and the next read may see it shut):
     /// every later read reports this, never a clean EOF. See `fail`.
     pub(super) read_error: Option<io::Error>,
-    /// The last read found nothing (it returned Pending or `WouldBlock`).
-    /// Until one does, the half counts as readable even with nothing
-    /// queued, as tokio's readiness does: a fresh stream, and one whose
-    /// reader took exactly what was queued, stay ready until a read says
-    /// otherwise. Set and cleared by reads only, so it costs no system call.
-    pub(super) found_nothing: bool,
+    /// The half counts as readable even with nothing queued, as tokio's
+    /// readiness does: set by a read that found bytes (one that took exactly
+    /// what was queued leaves the stream ready) and, for an accepted stream,
+    /// at the start; cleared by a read that found nothing (Pending or
+    /// `WouldBlock`). Set and cleared by reads only: no system call.
+    pub(super) assume_readable: bool,
     /// The reader's task and the tasks awaiting readability.
     pub(super) read_waiters: Waiters,
 }
@@ -118,7 +118,7 @@ impl ReadSide {
     /// interest registered) when nothing is there yet.
     pub(super) fn take_readable(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
         let taken = self.take_queued_or_recv(fd, buf, consume);
-        self.found_nothing = taken.is_pending();
+        self.assume_readable = taken.is_ready();
         taken
     }
 
@@ -178,7 +178,7 @@ impl ReadSide {
 
     /// A read would not return Pending, or no read has found that yet.
     pub(super) fn read_ready(&self) -> bool {
-        !self.found_nothing || !self.rx.is_empty() || self.eof || self.read_error.is_some() || self.may_recv_now()
+        self.assume_readable || !self.rx.is_empty() || self.eof || self.read_error.is_some() || self.may_recv_now()
     }
 
     /// The socket may be read directly: on-demand mode, readable, and no

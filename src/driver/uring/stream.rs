@@ -28,6 +28,7 @@ use tokio::io::ReadBuf;
 use super::conn::ConnShared;
 use super::conn_state::{ConnState, Shutdown};
 use super::Kick;
+use crate::driver::Origin;
 use crate::io::Ready;
 
 /// A stream socket owned by an io_uring driver.
@@ -36,11 +37,12 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
-    pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
+    /// Wraps a connected socket that came to be as `origin` says.
+    pub(crate) fn new(fd: OwnedFd, origin: Origin) -> io::Result<Stream> {
         // io_uring parks blocking-mode sockets on its own poll; a non-blocking
         // one would hand EAGAIN back instead.
         set_nonblocking(&fd, false)?;
-        Ok(Stream { shared: Arc::new(ConnShared::new(fd)) })
+        Ok(Stream { shared: Arc::new(ConnShared::new(fd, origin)) })
     }
 
     fn state(&self) -> MutexGuard<'_, ConnState> {

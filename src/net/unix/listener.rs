@@ -98,7 +98,7 @@ impl UnixListener {
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let (fd, peer) = ready!(self.io.poll_accept(cx))?;
         let peer = from_sock_addr(&peer)?;
-        Poll::Ready(Ok((UnixStream::from_fd(fd)?, peer)))
+        Poll::Ready(Ok((UnixStream::from_io(self.io.stream(fd)?), peer)))
     }
 
     /// Creates a `UnixListener` from a bound, listening standard-library one.
