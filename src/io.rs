@@ -6,15 +6,19 @@
 //! traits (tokio-util codecs, tokio-rustls, hyper-util's `TokioIo`) works with
 //! ringline's streams unchanged. [`Interest`] and [`Ready`] are ringline's own
 //! (tokio has them only with its `net` feature), with tokio's names and
-//! meanings.
+//! meanings. The in-memory utilities `sink`, `empty`, `repeat`, `duplex` and
+//! `simplex` are tokio's types behind [`Budgeted`], so they spend ringline's
+//! cooperative budget where tokio's spend tokio's.
 
 pub(crate) mod blocking;
+mod budgeted;
 mod interest;
 mod owned_buf;
 mod ready;
 mod stdio;
 pub mod unix;
 
+pub use budgeted::{duplex, empty, repeat, simplex, sink, Budgeted, DuplexStream, Empty, Repeat, SimplexStream, Sink};
 pub use interest::Interest;
 pub use owned_buf::{AlignedBuf, IoBuf, IoBufMut};
 pub use ready::Ready;

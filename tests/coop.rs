@@ -147,3 +147,49 @@ async fn yield_now_lets_the_driver_run_before_the_task_resumes() {
     assert!(yielder.await.unwrap(), "ten yields went by without the driver seeing the connection");
     acceptor.await.unwrap();
 }
+
+/// `ringline::io`'s in-memory utilities spend the budget as tokio's spend
+/// tokio's: a loop over an always-ready one yields within 128 operations.
+#[ringline::test]
+async fn in_memory_io_utilities_yield() {
+    use ringline::io::{AsyncReadExt, AsyncWriteExt};
+
+    let writes = iterations_before_neighbour_runs(|flag| async move {
+        let mut sink = ringline::io::sink();
+        let mut n = 0;
+        while !flag.get() && n < BOUND {
+            sink.write_all(b"gone").await.unwrap();
+            n += 1;
+        }
+        n
+    })
+    .await;
+    assert!(writes > 0 && writes <= 129, "sink writes before yielding: {writes}");
+
+    let reads = iterations_before_neighbour_runs(|flag| async move {
+        let mut repeat = ringline::io::repeat(7);
+        let mut n = 0;
+        let mut byte = [0u8; 1];
+        while !flag.get() && n < BOUND {
+            repeat.read_exact(&mut byte).await.unwrap();
+            n += 1;
+        }
+        n
+    })
+    .await;
+    assert!(reads > 0 && reads <= 129, "repeat reads before yielding: {reads}");
+
+    let (mut a, mut b) = ringline::io::duplex(64);
+    let echoes = iterations_before_neighbour_runs(|flag| async move {
+        let mut n = 0;
+        let mut byte = [0u8; 1];
+        while !flag.get() && n < BOUND {
+            a.write_all(b"x").await.unwrap();
+            b.read_exact(&mut byte).await.unwrap();
+            n += 1;
+        }
+        n
+    })
+    .await;
+    assert!(echoes > 0 && echoes <= 129, "duplex round trips before yielding: {echoes}");
+}

@@ -180,11 +180,14 @@ fn waiters_on_a_runtime_that_shuts_down_are_woken_with_an_error() {
             });
             let acceptor = ringline::spawn(async move { listener.accept().await.map(drop) });
             ringline::time::sleep(Duration::from_millis(5)).await;
-            drop(first);
+            // Off the async thread: dropping a runtime blocks, which tokio
+            // (and so ringline's tokio bridge) forbids in async code.
+            let dropped = ringline::task::spawn_blocking(move || drop(first));
             let read = timeout(Duration::from_secs(3), reader).await.expect("a reader stayed asleep").unwrap();
             assert!(read.is_err(), "read: {read:?}");
             let accept = timeout(Duration::from_secs(3), acceptor).await.expect("an acceptor stayed asleep").unwrap();
             assert!(accept.is_err(), "accept: {accept:?}");
+            dropped.await.unwrap();
             drop(b);
         });
     }

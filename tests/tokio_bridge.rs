@@ -132,3 +132,68 @@ fn tokio_work_left_running_does_not_outlive_the_runtime() {
     let dropped = rx.recv_timeout(Duration::from_secs(5));
     assert_eq!(dropped, Err(std::sync::mpsc::RecvTimeoutError::Disconnected), "the pending tokio task was dropped");
 }
+
+/// tokio's message when a blocking call is made from inside a runtime.
+const BLOCKING_IN_RUNTIME: &str = "Cannot block the current thread from within a runtime";
+
+/// With the bridge, tokio sees a runtime on ringline's threads, so its
+/// blocking calls made from async code panic as they do in a tokio task
+/// (they used to hang the worker), while `block_in_place` lifts that again.
+#[test]
+fn tokio_blocking_calls_in_async_code_panic_as_in_tokio() {
+    let blocking_recv = || {
+        let (_tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+        panic_message(|| {
+            let _ = rx.blocking_recv();
+        })
+    };
+    for rt in [Runtime::new().expect("runtime"), Builder::new_current_thread().build().expect("runtime")] {
+        let in_main = rt.block_on(async { blocking_recv() });
+        assert!(in_main.is_some_and(|m| m.contains(BLOCKING_IN_RUNTIME)), "block_on's future");
+        let in_task = rt.block_on(async { ringline::spawn(async move { blocking_recv() }).await.expect("task") });
+        assert!(in_task.is_some_and(|m| m.contains(BLOCKING_IN_RUNTIME)), "a spawned task");
+        let in_pool = rt.block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+            tx.send(7).await.expect("send");
+            ringline::task::spawn_blocking(move || rx.blocking_recv()).await.expect("blocking job")
+        });
+        assert_eq!(in_pool, Some(7), "the blocking pool may block");
+    }
+    let rt = Runtime::new().expect("runtime");
+    let in_place = rt.block_on(async {
+        ringline::spawn(async {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+            tx.send(9).await.expect("send");
+            ringline::task::block_in_place(move || rx.blocking_recv())
+        })
+        .await
+        .expect("task")
+    });
+    assert_eq!(in_place, Some(9), "block_in_place may block");
+}
+
+/// tokio's primitives keep working past tokio's budget of 128 operations in
+/// one poll: ringline's workers leave tokio's own budget unconstrained.
+#[ringline::test]
+async fn tokio_primitives_in_a_long_poll_do_not_run_out_of_tokio_budget() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+    for i in 0..1000 {
+        tx.send(i).expect("send");
+    }
+    let drained = ringline::spawn(async move {
+        let mut got = 0;
+        while got < 1000 {
+            // `try_recv` never yields; a constrained tokio budget would make
+            // `recv` below return Pending forever once spent.
+            let value = std::future::poll_fn(|cx| match rx.poll_recv(cx) {
+                std::task::Poll::Ready(v) => std::task::Poll::Ready(v),
+                std::task::Poll::Pending => std::task::Poll::Ready(None),
+            })
+            .await;
+            assert_eq!(value, Some(got), "every value, in one poll");
+            got += 1;
+        }
+        got
+    });
+    assert_eq!(drained.await.expect("task"), 1000);
+}

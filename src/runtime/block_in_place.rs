@@ -47,7 +47,7 @@ where
     let _unblock = Blocked::enter(&worker);
     let _left = context::leave_worker();
     let _unconstrained = super::coop::unconstrained_guard();
-    f()
+    super::bridge::run_exited(f)
 }
 
 /// Marks a worker blocked and moves its queued `Send` tasks on; unmarks it

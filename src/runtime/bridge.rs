@@ -88,6 +88,31 @@ impl BridgeHandle {
         }
     }
 
+    /// Runs `f` with this thread inside the bridge's tokio runtime, the way
+    /// tokio's own `block_on` and workers run their code (without the bridge:
+    /// just runs `f`).
+    ///
+    /// Inside, tokio sees a runtime on this thread, so its blocking calls
+    /// (`blocking_recv`, `blocking_lock`, `Handle::block_on`, dropping a
+    /// runtime) panic with tokio's "Cannot block the current thread from within
+    /// a runtime" as they do in a tokio task, instead of hanging the worker.
+    /// Every task poll then runs with tokio's own budget unconstrained
+    /// ([`poll_tokio_unconstrained`]): ringline's budget is the one that
+    /// applies, and tokio's, granted once here, would otherwise run out.
+    pub(crate) fn run_entered<R>(&self, f: impl FnOnce() -> R) -> R {
+        #[cfg(feature = "tokio-bridge")]
+        if let Some(handle) = &self.handle {
+            // A thread already in another tokio runtime's context (ringline
+            // driven from inside a tokio program) stays as it is: tokio
+            // would refuse to nest.
+            let foreign = tokio::runtime::Handle::try_current().is_ok_and(|current| current.id() != handle.id());
+            if !foreign {
+                return handle.block_on(async move { f() });
+            }
+        }
+        f()
+    }
+
     /// Whether the bridge runs for this runtime.
     pub(crate) fn is_enabled(&self) -> bool {
         #[cfg(feature = "tokio-bridge")]
@@ -95,4 +120,30 @@ impl BridgeHandle {
         #[cfg(not(feature = "tokio-bridge"))]
         false
     }
+}
+
+/// Runs `f` outside the tokio runtime that [`BridgeHandle::run_entered`]
+/// entered (tokio's `block_in_place` does exactly that off tokio's workers),
+/// so blocking inside `f` is allowed again, as in tokio's `block_in_place`.
+pub(crate) fn run_exited<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(feature = "tokio-bridge")]
+    return tokio::task::block_in_place(f);
+    #[cfg(not(feature = "tokio-bridge"))]
+    f()
+}
+
+/// Polls `poll` with tokio's own coop budget unconstrained (see
+/// [`BridgeHandle::run_entered`]); without the bridge, just polls it.
+pub(crate) fn poll_tokio_unconstrained<T>(
+    cx: &mut std::task::Context<'_>,
+    poll: impl FnOnce(&mut std::task::Context<'_>) -> std::task::Poll<T>,
+) -> std::task::Poll<T> {
+    #[cfg(feature = "tokio-bridge")]
+    {
+        let mut poll = Some(poll);
+        let once = std::future::poll_fn(move |cx| poll.take().expect("polled once")(cx));
+        std::future::Future::poll(std::pin::pin!(tokio::task::coop::unconstrained(once)), cx)
+    }
+    #[cfg(not(feature = "tokio-bridge"))]
+    poll(cx)
 }

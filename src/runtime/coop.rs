@@ -47,8 +47,15 @@ pub(crate) fn unconstrained_guard() -> BudgetGuard {
 }
 
 /// Grants a fresh budget for one poll of a task (or of `block_on`'s future).
-pub(crate) fn budget() -> BudgetGuard {
+fn budget() -> BudgetGuard {
     set(Some(INITIAL))
+}
+
+/// Polls one task (or `block_on`'s future) with a fresh budget, and with
+/// tokio's own budget unconstrained meanwhile (see the tokio bridge).
+pub(crate) fn poll_budgeted<T>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
+    let _budget = budget();
+    super::bridge::poll_tokio_unconstrained(cx, poll)
 }
 
 /// Returned by [`poll_proceed`]: puts the unit back when dropped, unless

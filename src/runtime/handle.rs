@@ -145,7 +145,7 @@ impl Handle {
     /// one of this runtime's workers) while the workers run spawned tasks.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _guard = self.enter();
-        super::park::block_on(future)
+        self.inner.bridge.run_entered(|| super::park::block_on(future))
     }
 
     /// Which backend this runtime drives its I/O with.

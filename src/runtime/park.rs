@@ -30,9 +30,7 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let mut cx = Context::from_waker(&waker);
     let mut future = std::pin::pin!(future);
     loop {
-        let budget = super::coop::budget();
-        let polled = future.as_mut().poll(&mut cx);
-        drop(budget);
+        let polled = super::coop::poll_budgeted(&mut cx, |cx| future.as_mut().poll(cx));
         if let Poll::Ready(output) = polled {
             return output;
         }

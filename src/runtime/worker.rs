@@ -239,11 +239,12 @@ impl Worker {
     pub(crate) fn run(&mut self) {
         let _entered = context::enter_worker(self.local.clone());
         let runtime = self.local.runtime.clone();
-        let _bridge = runtime.inner.bridge.enter();
-        while !self.local.shared.stop.load(Ordering::Acquire) {
-            self.tick(&|| false);
-        }
-        self.shutdown_tasks();
+        runtime.inner.bridge.run_entered(|| {
+            while !self.local.shared.stop.load(Ordering::Acquire) {
+                self.tick(&|| false);
+            }
+            self.shutdown_tasks();
+        });
     }
 
     /// Drives `future` on this thread, running the worker's tasks meanwhile
@@ -251,7 +252,11 @@ impl Worker {
     pub(crate) fn block_on<F: Future>(&mut self, future: F) -> F::Output {
         let _entered = context::enter_worker(self.local.clone());
         let runtime = self.local.runtime.clone();
-        let _bridge = runtime.inner.bridge.enter();
+        runtime.inner.bridge.run_entered(|| self.drive(future))
+    }
+
+    /// `block_on`'s loop, with the worker context entered.
+    fn drive<F: Future>(&mut self, future: F) -> F::Output {
         let main = Arc::new(MainWaker { woken: AtomicBool::new(true), driver: self.local.shared.driver.clone() });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
@@ -260,9 +265,7 @@ impl Worker {
         let panicked = || runtime.inner.panicked.load(Ordering::Acquire);
         loop {
             if main.woken.swap(false, Ordering::SeqCst) {
-                let budget = super::coop::budget();
-                let polled = future.as_mut().poll(&mut cx);
-                drop(budget);
+                let polled = super::coop::poll_budgeted(&mut cx, |cx| future.as_mut().poll(cx));
                 if let Poll::Ready(output) = polled {
                     return output;
                 }

@@ -54,9 +54,8 @@ impl<F: Future> Future for Wrapped<F> {
         let mut this = self.project();
         let id = *this.id;
         let _current = id.enter();
-        let _budget = coop::budget();
         let guarded = this.guarded.as_mut().as_pin_mut().expect("task polled after it finished");
-        let mut output = match ready!(guarded.poll(cx)) {
+        let mut output = match ready!(coop::poll_budgeted(cx, |cx| guarded.poll(cx))) {
             Ok(Ok(output)) => Ok(output),
             Ok(Err(payload)) => Err(JoinError::panic(id, payload)),
             Err(_aborted) => Err(JoinError::cancelled(id)),
