@@ -11,6 +11,9 @@ use std::sync::Arc;
 use super::{Backend, Handle};
 
 const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a ringline runtime";
+/// tokio's message for a socket made on a runtime built without `enable_io`.
+const IO_DISABLED: &str =
+    "A Tokio 1.x context was found, but IO is disabled. Call `enable_io` on the runtime builder to enable IO.";
 
 thread_local! {
     /// The drivers of the runtime this thread is inside, and its own.
@@ -25,13 +28,16 @@ pub(crate) struct Drivers {
     handles: Box<[Handle]>,
     /// Round-robin cursor for threads that are not workers.
     next: AtomicUsize,
+    /// `Builder::enable_io` was called: sockets may be made (else making one
+    /// panics, as in tokio; files, timers and the blocking pool still work).
+    io_enabled: bool,
 }
 
 impl Drivers {
     /// The drivers of a runtime running `backend`.
-    pub(crate) fn new(backend: Backend, handles: Box<[Handle]>) -> Drivers {
+    pub(crate) fn new(backend: Backend, handles: Box<[Handle]>, io_enabled: bool) -> Drivers {
         assert!(!handles.is_empty(), "a runtime has at least one worker");
-        Drivers { backend, handles, next: AtomicUsize::new(0) }
+        Drivers { backend, handles, next: AtomicUsize::new(0), io_enabled }
     }
 
     /// The backend every driver of the runtime runs.
@@ -69,8 +75,10 @@ pub(crate) fn enter(drivers: Arc<Drivers>, own: Option<usize>) -> EnterGuard {
     EnterGuard { prev }
 }
 
+/// `f` on the thread's runtime; outside one, panics at the caller's caller.
+#[track_caller]
 fn with_current<R>(f: impl FnOnce(&Current) -> R) -> R {
-    CURRENT.with(|c| f(c.borrow().as_ref().expect(NO_RUNTIME)))
+    CURRENT.with(|c| c.borrow().as_ref().map(f)).expect(NO_RUNTIME)
 }
 
 /// The driver new I/O objects polled on this thread live on: the worker's
@@ -123,6 +131,16 @@ impl Current {
         let index = self.own.unwrap_or_else(|| self.drivers.next.fetch_add(1, Ordering::Relaxed) % handles.len());
         handles[index].clone()
     }
+}
+
+/// The backend of the runtime this thread is inside, for a new socket (or
+/// watched fd): panics, as tokio does, outside a runtime or when the runtime
+/// was built without `enable_io`.
+#[track_caller]
+pub(crate) fn io_backend() -> Backend {
+    let (backend, io_enabled) = with_current(|c| (c.drivers.backend, c.drivers.io_enabled));
+    assert!(io_enabled, "{IO_DISABLED}");
+    backend
 }
 
 /// The backend of the runtime this thread is inside.

@@ -43,11 +43,19 @@ pub(crate) struct DriverConfig {
     pub(crate) recv_buffer_size: u32,
     /// The ring is only ever entered by the thread that created it.
     pub(crate) single_issuer: bool,
+    /// `Builder::enable_io`: sockets may be made on the runtime.
+    pub(crate) io_enabled: bool,
 }
 
 impl Default for DriverConfig {
     fn default() -> Self {
-        DriverConfig { ring_entries: 1024, recv_buffers: 512, recv_buffer_size: 4 * 1024, single_issuer: false }
+        DriverConfig {
+            ring_entries: 1024,
+            recv_buffers: 512,
+            recv_buffer_size: 4 * 1024,
+            single_issuer: false,
+            io_enabled: false,
+        }
     }
 }
 
@@ -152,8 +160,9 @@ pub(crate) enum Origin {
 impl Stream {
     /// Wraps a connected socket for the current runtime's backend. The fd may
     /// be in either blocking mode; the backend sets what it needs.
+    #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
-        Stream::for_backend(context::backend(), fd, Origin::Other)
+        Stream::for_backend(context::io_backend(), fd, Origin::Other)
     }
 
     /// Wraps a connected socket for `backend`.
@@ -169,7 +178,7 @@ impl Stream {
 
     /// Connects `fd` (a fresh socket of `addr`'s family: IP or Unix) to `addr`.
     pub(crate) async fn connect(fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
-        op::connect::connect(context::backend(), fd, addr).await
+        op::connect::connect(context::io_backend(), fd, addr).await
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
@@ -272,8 +281,9 @@ pub(crate) enum Listener {
 
 impl Listener {
     /// Wraps a bound, listening socket for the current runtime's backend.
+    #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
-        match context::backend() {
+        match context::io_backend() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Listener::new(fd).map(Listener::Uring),
             Backend::Mio => poll::Listener::new(fd).map(Listener::Poll),

@@ -79,6 +79,8 @@ pub(crate) struct RuntimeConfig {
     pub(crate) unhandled_panic: UnhandledPanic,
     /// `Builder::on_thread_*`.
     pub(crate) hooks: ThreadHooks,
+    /// `Builder::enable_io` (or `enable_all`) was called.
+    pub(crate) io_enabled: bool,
 }
 
 /// tokio's message for an operation refused because its runtime shuts down.

@@ -75,6 +75,7 @@ impl TcpListener {
         each_addr(addrs, |addr| async move { TcpListener::bind_addr(addr) }).await
     }
 
+    #[track_caller]
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
         socket.set_reuse_address(true)?;
@@ -84,6 +85,7 @@ impl TcpListener {
     }
 
     /// Wraps a bound, listening socket for the current runtime's backend.
+    #[track_caller]
     pub(crate) fn from_fd(fd: OwnedFd) -> io::Result<TcpListener> {
         Ok(TcpListener { io: driver::Listener::new(fd)? })
     }
@@ -128,6 +130,7 @@ impl TcpListener {
     /// # Ok(())
     /// # }
     /// ```
+    #[track_caller]
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         TcpListener::from_fd(listener.into())
     }

@@ -94,6 +94,7 @@ impl TcpStream {
     /// # Ok(())
     /// # }
     /// ```
+    #[track_caller]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         driver::Stream::new(stream.into()).map(TcpStream::from_io)
     }

@@ -67,6 +67,7 @@ impl UdpSocket {
         .await
     }
 
+    #[track_caller]
     fn from_fd(fd: OwnedFd) -> io::Result<UdpSocket> {
         Ok(UdpSocket { io: Datagram::new(fd)? })
     }
@@ -77,6 +78,7 @@ impl UdpSocket {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         UdpSocket::from_fd(socket.into())
     }

@@ -55,6 +55,7 @@ impl UnixDatagram {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
         let socket = Socket::new(Domain::UNIX, Type::DGRAM, None)?;
         socket.bind(&to_sock_addr(&from_path(path.as_ref())?)?)?;
@@ -82,6 +83,7 @@ impl UnixDatagram {
         Ok((UnixDatagram::from_fd(a.into())?, UnixDatagram::from_fd(b.into())?))
     }
 
+    #[track_caller]
     pub(super) fn from_fd(fd: OwnedFd) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram { io: Datagram::new(fd)? })
     }
@@ -92,6 +94,7 @@ impl UnixDatagram {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn from_std(datagram: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         UnixDatagram::from_fd(datagram.into())
     }

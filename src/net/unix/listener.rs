@@ -59,6 +59,7 @@ impl UnixListener {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
         UnixListener::bind_addr(&from_path(path.as_ref())?)
     }
@@ -69,6 +70,7 @@ impl UnixListener {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
         let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
         socket.bind(&to_sock_addr(addr)?)?;
@@ -76,6 +78,7 @@ impl UnixListener {
         UnixListener::from_fd(socket.into())
     }
 
+    #[track_caller]
     pub(super) fn from_fd(fd: OwnedFd) -> io::Result<UnixListener> {
         Ok(UnixListener { io: driver::Listener::new(fd)? })
     }
@@ -109,6 +112,7 @@ impl UnixListener {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         UnixListener::from_fd(listener.into())
     }

@@ -84,6 +84,7 @@ impl UnixStream {
     }
 
     /// Wraps a connected socket for the current runtime's backend.
+    #[track_caller]
     pub(super) fn from_fd(fd: OwnedFd) -> io::Result<UnixStream> {
         driver::Stream::new(fd).map(UnixStream::from_io)
     }
@@ -100,6 +101,7 @@ impl UnixStream {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         UnixStream::from_fd(stream.into())
     }
