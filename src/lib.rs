@@ -47,4 +47,8 @@ pub mod time;
 pub use driver::uring::faults as fault_injection;
 pub use ringline_macros::{main, test};
 pub use task::spawn;
+/// tokio's macro support items (`macros::support::poll_fn`, ...), which
+/// code written for tokio sometimes names directly.
+#[doc(hidden)]
+pub use tokio::macros;
 pub use tokio::{join, pin, select, task_local, try_join};

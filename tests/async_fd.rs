@@ -238,3 +238,23 @@ async fn error_readiness_is_its_own_interest() {
     assert_eq!(guard.ready(), Ready::ERROR);
     assert_eq!(socket.get_ref().take_error().unwrap().unwrap().kind(), io::ErrorKind::ConnectionRefused);
 }
+
+/// The `*_mut` waits hold `&mut AsyncFd` only, so their futures are `Send`
+/// whenever the object is, without `Sync` (tokio's `async_send_sync`
+/// asserts it). A compile-time check: it fails to build, not to run.
+#[allow(dead_code)]
+fn mut_waits_are_send_without_sync(fd: &mut AsyncFd<SendNotSync>) {
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send(&fd.readable_mut());
+    assert_send(&fd.writable_mut());
+    assert_send(&fd.async_io_mut(Interest::READABLE, |_| Ok(())));
+}
+
+/// An fd owner that is `Send` but not `Sync`.
+struct SendNotSync(UnixStream, std::marker::PhantomData<std::cell::Cell<u8>>);
+
+impl std::os::fd::AsRawFd for SendNotSync {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.0.as_raw_fd()
+    }
+}

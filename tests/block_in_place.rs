@@ -73,6 +73,21 @@ fn block_on_inside_block_in_place() {
     assert_eq!(out.unwrap(), 42);
 }
 
+/// In a multi-thread runtime's `block_on` (not a worker), `block_in_place`
+/// also lets the closure block: here it builds, runs and drops a second
+/// runtime, as tokio allows.
+#[test]
+fn block_in_place_in_block_on_may_run_and_drop_a_runtime() {
+    let outer = Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let out = outer.block_on(async {
+        task::block_in_place(|| {
+            let inner = Builder::new_current_thread().enable_all().build().unwrap();
+            inner.block_on(async { 6 * 7 })
+        })
+    });
+    assert_eq!(out, 42);
+}
+
 #[test]
 fn worker_resumes_after_block_in_place() {
     let rt = Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();

@@ -307,3 +307,16 @@ fn ipv6_senders_come_back_whole() {
         assert!(from.is_ipv6());
     });
 }
+
+#[ringline::test]
+async fn try_from_std_socket() {
+    let std = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = std.local_addr().unwrap();
+    let socket = UdpSocket::try_from(std).unwrap();
+    assert_eq!(socket.local_addr().unwrap(), addr);
+    let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    peer.send_to(b"std", addr).await.unwrap();
+    let mut buf = [0; 3];
+    let (n, from) = timeout(Duration::from_secs(5), socket.recv_from(&mut buf)).await.expect("recv timed out").unwrap();
+    assert_eq!((n, from, &buf), (3, peer.local_addr().unwrap(), b"std"));
+}

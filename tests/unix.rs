@@ -572,6 +572,23 @@ async fn unix_socket_of_the_wrong_type_says_so() {
     assert_eq!(err.kind(), io::ErrorKind::NotFound);
 }
 
+#[ringline::test]
+async fn unix_socket_from_raw_fd_keeps_its_socket() {
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    let dir = SockDir::new();
+    let path = dir.path("raw.sock");
+    let socket = UnixSocket::new_stream().unwrap();
+    socket.bind(&path).unwrap();
+    // SAFETY: the fd was just given up by `into_raw_fd`; nothing else owns it.
+    let socket = unsafe { UnixSocket::from_raw_fd(socket.into_raw_fd()) };
+    let listener = socket.listen(4).unwrap();
+    assert_eq!(
+        listener.local_addr().unwrap().as_pathname(),
+        Some(path.as_path()),
+        "the bound address travels with the fd"
+    );
+}
+
 // --- dropping in-flight futures leaks nothing ---
 
 /// Runs `f` on a fresh two-worker runtime and checks that the driver's

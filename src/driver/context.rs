@@ -75,10 +75,15 @@ pub(crate) fn enter(drivers: Arc<Drivers>, own: Option<usize>) -> EnterGuard {
     EnterGuard { prev }
 }
 
-/// `f` on the thread's runtime; outside one, panics at the caller's caller.
+/// Runs `f` on this thread's runtime; outside one, panics at the caller's
+/// caller (every function from the public API down is `#[track_caller]`,
+/// so the panic names the user's line, as tokio's does).
 #[track_caller]
 fn with_current<R>(f: impl FnOnce(&Current) -> R) -> R {
-    CURRENT.with(|c| c.borrow().as_ref().map(f)).expect(NO_RUNTIME)
+    match CURRENT.with(|c| c.borrow().as_ref().map(f)) {
+        Some(result) => result,
+        None => panic!("{NO_RUNTIME}"),
+    }
 }
 
 /// The driver new I/O objects polled on this thread live on: the worker's

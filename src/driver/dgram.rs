@@ -103,6 +103,15 @@ impl Datagram {
         ready_of(cx, interest, |cx| self.poll_recv_ready(cx), |cx| self.poll_send_ready(cx))
     }
 
+    /// How `try_io` and `async_io` watch this socket (see [`RawIo`](super::RawIo)).
+    pub(crate) fn raw_owner(&self) -> super::RawOwner<'_> {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Datagram::Uring(_) => super::RawOwner::Blocking(self.as_fd()),
+            Datagram::Poll(d) => super::RawOwner::Registration(d.registration()),
+        }
+    }
+
     /// Gives the socket back, in non-blocking mode.
     pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
         on_backend!(self, Datagram, d => d.into_fd())

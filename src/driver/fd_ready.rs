@@ -58,16 +58,29 @@ impl FdReady {
         on_backend!(self, FdReady, r => r.poll_ready_event(cx, dir, kind))
     }
 
+    /// Forgets the `bits` of `event` (a call found them used up), unless an
+    /// event arrived since it was observed.
+    pub(crate) fn clear_matching(&self, event: ReadyEvent, bits: Ready) {
+        on_backend!(self, FdReady, r => r.clear_matching(event, bits))
+    }
+}
+
+/// Edge-triggered readiness with tokio's clear-and-wait rules: an
+/// [`FdReady`] watch, or a mio socket's own [`Registration`].
+pub(crate) trait ReadySource: Sync {
+    /// Ready with `dir`'s readiness once it is (believed) ready; see
+    /// [`FdReady::poll_ready`].
+    fn poll_dir(&self, cx: Option<&mut Context<'_>>, dir: Direction, kind: WaitFor) -> Poll<io::Result<ReadyEvent>>;
+
+    /// Forgets the `bits` of `event`, unless an event arrived since.
+    fn clear_bits(&self, event: ReadyEvent, bits: Ready);
+
     /// Ready once any half of `interest` is ready, with the bits of every
     /// half that is; the task waits as one of any number of waiters.
-    pub(crate) fn poll_interest(
-        &self,
-        mut cx: Option<&mut Context<'_>>,
-        interest: Interest,
-    ) -> Poll<io::Result<ReadyEvent>> {
+    fn poll_interest(&self, mut cx: Option<&mut Context<'_>>, interest: Interest) -> Poll<io::Result<ReadyEvent>> {
         let mut seen: Option<ReadyEvent> = None;
         for dir in directions(interest) {
-            match self.poll_ready(cx.as_deref_mut(), dir, WaitFor::Readiness) {
+            match self.poll_dir(cx.as_deref_mut(), dir, WaitFor::Readiness) {
                 Poll::Ready(Ok(event)) => seen = Some(seen.map_or(event, |s| s.merge(event))),
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
@@ -80,11 +93,25 @@ impl FdReady {
             None => Poll::Pending,
         }
     }
+}
 
-    /// Forgets the `bits` of `event` (a call found them used up), unless an
-    /// event arrived since it was observed.
-    pub(crate) fn clear_matching(&self, event: ReadyEvent, bits: Ready) {
-        on_backend!(self, FdReady, r => r.clear_matching(event, bits))
+impl ReadySource for FdReady {
+    fn poll_dir(&self, cx: Option<&mut Context<'_>>, dir: Direction, kind: WaitFor) -> Poll<io::Result<ReadyEvent>> {
+        self.poll_ready(cx, dir, kind)
+    }
+
+    fn clear_bits(&self, event: ReadyEvent, bits: Ready) {
+        self.clear_matching(event, bits);
+    }
+}
+
+impl ReadySource for Registration {
+    fn poll_dir(&self, cx: Option<&mut Context<'_>>, dir: Direction, kind: WaitFor) -> Poll<io::Result<ReadyEvent>> {
+        self.poll_ready_event(cx, dir, kind)
+    }
+
+    fn clear_bits(&self, event: ReadyEvent, bits: Ready) {
+        self.clear_matching(event, bits);
     }
 }
 

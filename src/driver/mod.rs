@@ -73,8 +73,10 @@ macro_rules! on_backend {
 
 mod dgram;
 mod fd_ready;
+mod raw_io;
 pub(crate) use dgram::Datagram;
-pub(crate) use fd_ready::FdReady;
+pub(crate) use fd_ready::{FdReady, ReadySource};
+pub(crate) use raw_io::{settle as raw_io_settle, RawIo, RawOwner};
 
 /// A worker's driver: owned and driven (`&mut`) by that worker's thread only.
 pub(crate) enum Driver {
@@ -249,6 +251,15 @@ impl Stream {
     /// Writes the bytes of `bufs`, in order, without waiting.
     pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         on_backend!(self, Stream, s => s.try_write_vectored(bufs))
+    }
+
+    /// How `try_io` and `async_io` watch this socket (see [`RawIo`]).
+    pub(crate) fn raw_owner(&self) -> RawOwner<'_> {
+        match self {
+            #[cfg(all(target_os = "linux", feature = "uring"))]
+            Stream::Uring(_) => RawOwner::Blocking(self.as_fd()),
+            Stream::Poll(s) => RawOwner::Registration(s.registration()),
+        }
     }
 
     /// Gives the socket back, in non-blocking mode, once the driver has let go

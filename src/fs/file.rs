@@ -142,6 +142,12 @@ impl File {
         asyncify(move || std.set_times(times)).await
     }
 
+    /// Sets the file's modification time (after any write in flight), as
+    /// tokio's `set_modified`: `set_times` with only that time.
+    pub async fn set_modified(&self, time: std::time::SystemTime) -> io::Result<()> {
+        self.set_times(FileTimes::new().set_modified(time)).await
+    }
+
     /// Changes the file's permissions.
     pub async fn set_permissions(&self, perm: Permissions) -> io::Result<()> {
         let std = self.std.clone();

@@ -50,6 +50,10 @@ pub fn repeat(byte: u8) -> Repeat {
 
 /// Two connected in-memory streams, each buffering up to `max_buf_size`
 /// bytes, like `tokio::io::duplex`.
+///
+/// # Panics
+/// When `max_buf_size` is 0, at the caller's line, as tokio's.
+#[track_caller]
 pub fn duplex(max_buf_size: usize) -> (DuplexStream, DuplexStream) {
     let (a, b) = tokio::io::duplex(max_buf_size);
     (Budgeted { inner: a }, Budgeted { inner: b })
@@ -57,6 +61,10 @@ pub fn duplex(max_buf_size: usize) -> (DuplexStream, DuplexStream) {
 
 /// A one-way in-memory pipe split into its read and write halves, like
 /// `tokio::io::simplex`.
+///
+/// # Panics
+/// When `max_buf_size` is 0, at the caller's line, as tokio's.
+#[track_caller]
 pub fn simplex(max_buf_size: usize) -> (ReadHalf<SimplexStream>, WriteHalf<SimplexStream>) {
     tokio::io::split(SimplexStream::new_unsplit(max_buf_size))
 }
@@ -64,6 +72,10 @@ pub fn simplex(max_buf_size: usize) -> (ReadHalf<SimplexStream>, WriteHalf<Simpl
 impl SimplexStream {
     /// An unsplit one-way pipe buffering up to `max_buf_size` bytes, like
     /// tokio's `SimplexStream::new_unsplit`.
+    ///
+    /// # Panics
+    /// When `max_buf_size` is 0, at the caller's line, as tokio's.
+    #[track_caller]
     pub fn new_unsplit(max_buf_size: usize) -> SimplexStream {
         Budgeted { inner: tokio::io::SimplexStream::new_unsplit(max_buf_size) }
     }

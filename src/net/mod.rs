@@ -12,6 +12,8 @@
 mod addr;
 mod datagram_api;
 mod halves;
+mod ip_options;
+mod raw_api;
 mod stream_api;
 pub mod tcp;
 mod udp;

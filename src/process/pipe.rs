@@ -1,87 +1,18 @@
 //! [`ChildStdin`], [`ChildStdout`], [`ChildStderr`]: the parent's ends of a
-//! child's pipes, non-blocking, through [`AsyncFd`].
+//! child's pipes, non-blocking, through [`PipeFd`] (an `AsyncFd` of the
+//! pipe end, shared with `net::unix::pipe`).
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::process::Stdio;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::io::unix::AsyncFd;
+use crate::io::unix::PipeFd;
 use crate::io::Interest;
-
-/// One end of a pipe, non-blocking, with its readiness watched.
-struct Pipe {
-    fd: AsyncFd<File>,
-}
-
-impl Pipe {
-    /// Sets `fd` non-blocking and watches it for `interest`.
-    fn new(fd: OwnedFd, interest: Interest) -> io::Result<Pipe> {
-        set_nonblocking(fd.as_fd(), true)?;
-        AsyncFd::with_interest(File::from(fd), interest).map(|fd| Pipe { fd })
-    }
-
-    /// Stops watching and gives the fd back in blocking mode, as a child's
-    /// stdio expects it.
-    fn into_blocking_fd(self) -> io::Result<OwnedFd> {
-        let fd = OwnedFd::from(self.fd.into_inner());
-        set_nonblocking(fd.as_fd(), false)?;
-        Ok(fd)
-    }
-
-    /// Reads once the pipe is readable; a `WouldBlock` waits again.
-    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        loop {
-            let mut guard = ready!(self.fd.poll_read_ready(cx))?;
-            let unfilled = buf.initialize_unfilled();
-            match guard.try_io(|fd| {
-                let mut file = fd.get_ref();
-                file.read(unfilled)
-            }) {
-                Ok(Ok(n)) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                Ok(Err(e)) => return Poll::Ready(Err(e)),
-                Err(_would_block) => continue,
-            }
-        }
-    }
-
-    /// Writes once the pipe is writable; a `WouldBlock` waits again.
-    fn poll_write_with(
-        &self,
-        cx: &mut Context<'_>,
-        mut write: impl FnMut(&File) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        loop {
-            let mut guard = ready!(self.fd.poll_write_ready(cx))?;
-            if let Ok(result) = guard.try_io(|fd| write(fd.get_ref())) {
-                return Poll::Ready(result);
-            }
-        }
-    }
-}
-
-/// Sets or clears `O_NONBLOCK` on `fd`.
-fn set_nonblocking(fd: BorrowedFd<'_>, nonblocking: bool) -> io::Result<()> {
-    // SAFETY: fcntl(2) on a borrowed, open fd; F_GETFL takes no argument.
-    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let flags = if nonblocking { flags | libc::O_NONBLOCK } else { flags & !libc::O_NONBLOCK };
-    // SAFETY: as above; F_SETFL takes an int of flags.
-    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
 
 /// Defines one of the three pipe types: its struct, construction from std's
 /// handle, conversion back to an fd or a `Stdio`, and fd access.
@@ -89,7 +20,7 @@ macro_rules! child_pipe {
     ($(#[$doc:meta])* $name:ident, $std:ty, $interest:expr) => {
         $(#[$doc])*
         pub struct $name {
-            inner: Pipe,
+            inner: PipeFd,
         }
 
         impl $name {
@@ -101,7 +32,7 @@ macro_rules! child_pipe {
             /// # Panics
             /// Outside a ringline runtime.
             pub fn from_std(inner: $std) -> io::Result<Self> {
-                Pipe::new(OwnedFd::from(inner), $interest).map(|inner| $name { inner })
+                PipeFd::new(OwnedFd::from(inner), $interest).map(|inner| $name { inner })
             }
 
             /// Gives the fd back, in blocking mode.
@@ -125,13 +56,13 @@ macro_rules! child_pipe {
 
         impl AsRawFd for $name {
             fn as_raw_fd(&self) -> RawFd {
-                self.inner.fd.as_raw_fd()
+                self.inner.as_raw_fd()
             }
         }
 
         impl AsFd for $name {
             fn as_fd(&self) -> BorrowedFd<'_> {
-                self.inner.fd.as_fd()
+                self.inner.as_fd()
             }
         }
 

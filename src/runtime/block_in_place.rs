@@ -39,7 +39,9 @@ where
     }
     let worker = context::with_current_worker(|shared, _| shared.clone());
     let Some(worker) = worker else {
-        return f();
+        // Off the workers (a multi-thread runtime's `block_on`): only the
+        // tokio runtime the bridge entered needs leaving, as tokio does.
+        return super::bridge::run_exited(f);
     };
     if context::handle().runtime_flavor() == RuntimeFlavor::CurrentThread {
         panic!("can call blocking only when running on the multi-threaded runtime");

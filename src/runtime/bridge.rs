@@ -96,9 +96,8 @@ impl BridgeHandle {
     /// (`blocking_recv`, `blocking_lock`, `Handle::block_on`, dropping a
     /// runtime) panic with tokio's "Cannot block the current thread from within
     /// a runtime" as they do in a tokio task, instead of hanging the worker.
-    /// Every task poll then runs with tokio's own budget unconstrained
-    /// ([`poll_tokio_unconstrained`]): ringline's budget is the one that
-    /// applies, and tokio's, granted once here, would otherwise run out.
+    /// Inside, tokio's own coop budget is unconstrained: ringline's budget is
+    /// the one that applies to ringline's tasks.
     pub(crate) fn run_entered<R>(&self, f: impl FnOnce() -> R) -> R {
         #[cfg(feature = "tokio-bridge")]
         if let Some(handle) = &self.handle {
@@ -107,7 +106,10 @@ impl BridgeHandle {
             // would refuse to nest.
             let foreign = tokio::runtime::Handle::try_current().is_ok_and(|current| current.id() != handle.id());
             if !foreign {
-                return handle.block_on(async move { f() });
+                // Unconstrained for the whole loop: tokio grants its budget
+                // only in its own schedulers, and left at the 128 this
+                // `block_on` grants, it would run out across the worker.
+                return handle.block_on(tokio::task::coop::unconstrained(async move { f() }));
             }
         }
         f()
@@ -130,20 +132,4 @@ pub(crate) fn run_exited<R>(f: impl FnOnce() -> R) -> R {
     return tokio::task::block_in_place(f);
     #[cfg(not(feature = "tokio-bridge"))]
     f()
-}
-
-/// Polls `poll` with tokio's own coop budget unconstrained (see
-/// [`BridgeHandle::run_entered`]); without the bridge, just polls it.
-pub(crate) fn poll_tokio_unconstrained<T>(
-    cx: &mut std::task::Context<'_>,
-    poll: impl FnOnce(&mut std::task::Context<'_>) -> std::task::Poll<T>,
-) -> std::task::Poll<T> {
-    #[cfg(feature = "tokio-bridge")]
-    {
-        let mut poll = Some(poll);
-        let once = std::future::poll_fn(move |cx| poll.take().expect("polled once")(cx));
-        std::future::Future::poll(std::pin::pin!(tokio::task::coop::unconstrained(once)), cx)
-    }
-    #[cfg(not(feature = "tokio-bridge"))]
-    poll(cx)
 }

@@ -51,11 +51,10 @@ fn budget() -> BudgetGuard {
     set(Some(INITIAL))
 }
 
-/// Polls one task (or `block_on`'s future) with a fresh budget, and with
-/// tokio's own budget unconstrained meanwhile (see the tokio bridge).
+/// Polls one task (or `block_on`'s future) with a fresh budget.
 pub(crate) fn poll_budgeted<T>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
     let _budget = budget();
-    super::bridge::poll_tokio_unconstrained(cx, poll)
+    poll(cx)
 }
 
 /// Returned by [`poll_proceed`]: puts the unit back when dropped, unless
@@ -70,12 +69,14 @@ pub struct RestoreOnPending {
 
 impl RestoreOnPending {
     /// The operation made progress: keep the unit spent.
+    #[inline]
     pub fn made_progress(&self) {
         self.restore.set(None);
     }
 }
 
 impl Drop for RestoreOnPending {
+    #[inline]
     fn drop(&mut self) {
         if let Some(prev) = self.restore.get() {
             let _ = BUDGET.try_with(|b| b.set(Some(prev)));
@@ -86,6 +87,7 @@ impl Drop for RestoreOnPending {
 /// Takes one unit of the current task's budget, like tokio's `poll_proceed`:
 /// `Pending` (with the task woken to run again later) when it is spent.
 /// Outside a task it always proceeds.
+#[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     let current = BUDGET.try_with(Cell::get).ok().flatten();
     match current {
@@ -103,6 +105,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
 }
 
 /// Runs one I/O poll under the budget: it costs a unit if it completes.
+#[inline]
 pub(crate) fn poll_io<T>(cx: &mut Context<'_>, op: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
     let coop = ready!(poll_proceed(cx));
     let out = op(cx);

@@ -27,8 +27,17 @@ impl Epoll {
 
     /// Watches `fd` for reads and writes, edge-triggered, reporting `token`.
     pub(super) fn add(&self, fd: RawFd, token: u64) -> io::Result<()> {
-        let mut event =
-            libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLET) as u32, u64: token };
+        self.add_events(fd, token, libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLET)
+    }
+
+    /// Watches `fd` for reads only, level-triggered, reporting `token`: a
+    /// reader may stop before `WouldBlock`, and sends wake nothing.
+    pub(super) fn add_readable(&self, fd: RawFd, token: u64) -> io::Result<()> {
+        self.add_events(fd, token, libc::EPOLLIN)
+    }
+
+    fn add_events(&self, fd: RawFd, token: u64, events: libc::c_int) -> io::Result<()> {
+        let mut event = libc::epoll_event { events: events as u32, u64: token };
         // SAFETY: `event` is a valid epoll_event for the duration of the call.
         let rc = unsafe { libc::epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) };
         if rc < 0 {

@@ -9,7 +9,7 @@ use std::task::{ready, Context, Poll};
 use super::guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard};
 use crate::driver::poll::{Direction, ReadyEvent};
 use crate::driver::waiters::WaitFor;
-use crate::driver::FdReady;
+use crate::driver::{FdReady, ReadySource};
 use crate::io::{Interest, Ready};
 
 /// Associates an I/O object that has a file descriptor with the runtime's
@@ -52,6 +52,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Panics
     /// Outside a ringline runtime, as tokio's does outside its runtime.
+    #[track_caller]
     pub fn new(inner: T) -> io::Result<Self> {
         Self::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
     }
@@ -62,6 +63,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new).
+    #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<Self> {
         Self::try_with_interest(inner, interest).map_err(|e| e.cause)
     }
@@ -70,6 +72,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
+    #[track_caller]
     pub fn try_new(inner: T) -> Result<Self, AsyncFdRegisterError<T>> {
         Self::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
     }
@@ -79,6 +82,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
+    #[track_caller]
     pub fn try_with_interest(inner: T, _interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
         let raw = inner.as_raw_fd();
         if raw < 0 {
@@ -104,6 +108,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
+    #[track_caller]
     pub unsafe fn register(inner: T) -> Result<Self, AsyncFdRegisterError<T>> {
         Self::try_new(inner)
     }
@@ -115,6 +120,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// As [`new`](Self::new), with `inner`.
+    #[track_caller]
     pub unsafe fn register_with_interest(inner: T, interest: Interest) -> Result<Self, AsyncFdRegisterError<T>> {
         Self::try_with_interest(inner, interest)
     }
@@ -185,7 +191,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// The runtime has shut down.
     pub async fn ready(&self, interest: Interest) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        let event = self.wait(interest).await?;
+        let event = wait(&self.ready, interest).await?;
         Ok(AsyncFdReadyGuard::new(self, event))
     }
 
@@ -194,7 +200,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// The runtime has shut down.
     pub async fn ready_mut(&mut self, interest: Interest) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
-        let event = self.wait(interest).await?;
+        let event = wait(&self.ready, interest).await?;
         Ok(AsyncFdReadyMutGuard::new(self, event))
     }
 
@@ -238,7 +244,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// Whatever `f` returns, or the runtime has shut down.
     pub async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         loop {
-            let event = self.wait(interest).await?;
+            let event = wait(&self.ready, interest).await?;
             if let Some(done) = self.settle(event, f(self.get_ref())) {
                 return done;
             }
@@ -255,7 +261,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         mut f: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
         loop {
-            let event = self.wait(interest).await?;
+            let event = wait(&self.ready, interest).await?;
             let result = f(self.get_mut());
             if let Some(done) = self.settle(event, result) {
                 return done;
@@ -283,11 +289,6 @@ impl<T: AsRawFd> AsyncFd<T> {
         self.settle(event, result).unwrap_or_else(|| Err(io::ErrorKind::WouldBlock.into()))
     }
 
-    /// Waits for any half of `interest`.
-    async fn wait(&self, interest: Interest) -> io::Result<ReadyEvent> {
-        poll_fn(|cx| self.ready.poll_interest(Some(cx), interest)).await
-    }
-
     /// The readiness of `interest` now, or `WouldBlock`.
     fn try_ready(&self, interest: Interest) -> io::Result<ReadyEvent> {
         match self.ready.poll_interest(None, interest) {
@@ -299,13 +300,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// `None` (and the readiness of `event` forgotten) if `result` is
     /// `WouldBlock`; the result otherwise.
     pub(super) fn settle<R>(&self, event: ReadyEvent, result: io::Result<R>) -> Option<io::Result<R>> {
-        match result {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.clear(event, event.ready());
-                None
-            }
-            other => Some(other),
-        }
+        crate::driver::raw_io_settle(&self.ready, event, result)
     }
 
     /// Forgets the `bits` of `event`, unless an event arrived since. Closed
@@ -314,6 +309,13 @@ impl<T: AsRawFd> AsyncFd<T> {
     pub(super) fn clear(&self, event: ReadyEvent, bits: Ready) {
         self.ready.clear_matching(event, bits - Ready::READ_CLOSED - Ready::WRITE_CLOSED);
     }
+}
+
+/// Waits for any half of `interest`. A free function over the watch alone,
+/// so the `*_mut` futures, which hold `&mut AsyncFd`, are `Send` whenever
+/// `T` is (tokio's: they never need `T: Sync`).
+async fn wait(ready: &FdReady, interest: Interest) -> io::Result<ReadyEvent> {
+    poll_fn(|cx| ready.poll_interest(Some(cx), interest)).await
 }
 
 impl<T: AsRawFd> AsRawFd for AsyncFd<T> {

@@ -3,9 +3,11 @@
 
 mod async_fd;
 mod guard;
+mod pipe_fd;
 
 pub use async_fd::{AsyncFd, AsyncFdRegisterError};
 pub use guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
+pub(crate) use pipe_fd::PipeFd;
 
 /// The error's name before tokio 1.54.
 #[deprecated(note = "use `AsyncFdRegisterError` instead")]

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
@@ -38,6 +38,16 @@ use super::{to_socket_addr, TcpListener, TcpStream};
 /// ```
 pub struct TcpSocket {
     inner: Socket,
+}
+
+/// `IP_TOS`, `IPV6_TCLASS` and `SO_BINDTODEVICE`, as tokio names them.
+impl TcpSocket {
+    crate::net::ip_options::ip_options!();
+
+    /// The socket, for the shared option methods.
+    fn sock(&self) -> socket2::SockRef<'_> {
+        socket2::SockRef::from(&self.inner)
+    }
 }
 
 impl TcpSocket {
@@ -169,6 +179,7 @@ impl TcpSocket {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn listen(self, backlog: u32) -> io::Result<TcpListener> {
         self.inner.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
         TcpListener::from_fd(self.inner.into())
@@ -201,6 +212,21 @@ impl AsRawFd for TcpSocket {
 impl AsFd for TcpSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
+    }
+}
+
+impl FromRawFd for TcpSocket {
+    /// Wraps a raw socket fd, as tokio's does.
+    ///
+    /// # Safety
+    ///
+    /// `fd` must be an open socket the caller owns; ownership moves to the
+    /// `TcpSocket`, which closes it.
+    unsafe fn from_raw_fd(fd: RawFd) -> TcpSocket {
+        // SAFETY: the caller hands over an open socket fd it owns, as this
+        // function's contract (and `Socket::from_raw_fd`'s) requires.
+        let inner = unsafe { Socket::from_raw_fd(fd) };
+        TcpSocket { inner }
     }
 }
 

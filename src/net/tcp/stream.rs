@@ -14,6 +14,7 @@ use tokio::io::ReadBuf;
 use super::{each_addr, split, to_socket_addr};
 use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::driver;
+use crate::net::raw_api;
 use crate::net::stream_api::{self, StreamIo};
 use crate::net::{to_socket_addrs, ToSocketAddrs};
 use crate::runtime::coop;
@@ -45,7 +46,10 @@ use crate::runtime::coop;
 /// # }
 /// ```
 pub struct TcpStream {
+    /// The connected socket, owned by the driver.
     pub(super) io: driver::Stream,
+    /// The state `try_io` and `async_io` keep (io_uring's watch of the fd).
+    raw: driver::RawIo,
 }
 
 impl TcpStream {
@@ -73,7 +77,7 @@ impl TcpStream {
     }
 
     pub(crate) fn from_io(io: driver::Stream) -> TcpStream {
-        TcpStream { io }
+        TcpStream { io, raw: driver::RawIo::default() }
     }
 
     /// Creates a `TcpStream` from a connected standard-library stream.
@@ -161,6 +165,20 @@ impl TcpStream {
         SockRef::from(self).set_tcp_nodelay(nodelay)
     }
 
+    /// Whether `TCP_QUICKACK` is set: ACKs are sent at once rather than
+    /// delayed. The kernel may clear it on its own later.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia", target_os = "cygwin"))]
+    pub fn quickack(&self) -> io::Result<bool> {
+        SockRef::from(self).tcp_quickack()
+    }
+
+    /// Sets `TCP_QUICKACK`: with `true`, ACKs go out at once instead of
+    /// being delayed (not permanent: the kernel may leave quick-ack mode).
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia", target_os = "cygwin"))]
+    pub fn set_quickack(&self, quickack: bool) -> io::Result<()> {
+        SockRef::from(self).set_tcp_quickack(quickack)
+    }
+
     /// The `SO_LINGER` option of this socket.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         SockRef::from(self).linger()
@@ -226,6 +244,7 @@ impl TcpStream {
 /// `writable`, then call a `try_*` method, which never waits.
 impl TcpStream {
     stream_api::stream_methods!("ringline::net::TcpStream");
+    raw_api::raw_io_methods!();
 }
 
 impl TryFrom<std::net::TcpStream> for TcpStream {
@@ -240,6 +259,7 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
 stream_api::impl_async_read!(TcpStream);
 stream_api::impl_async_write!(TcpStream);
 stream_api::impl_as_fd!(TcpStream);
+raw_api::impl_raw_socket!(TcpStream);
 
 impl StreamIo for TcpStream {
     fn stream_io(&self) -> &driver::Stream {

@@ -11,8 +11,9 @@ use socket2::{Domain, Socket, Type};
 use tokio::io::ReadBuf;
 
 use super::tcp::{each_addr, to_socket_addr};
-use crate::driver::Datagram;
+use crate::driver::{Datagram, RawIo};
 use crate::net::datagram_api::{self, DatagramIo};
+use crate::net::raw_api;
 use crate::net::{to_socket_addrs, ToSocketAddrs};
 
 mod options;
@@ -45,7 +46,10 @@ mod options;
 /// # }
 /// ```
 pub struct UdpSocket {
+    /// The socket, owned by the driver.
     io: Datagram,
+    /// The state `try_io` and `async_io` keep (io_uring's watch of the fd).
+    raw: RawIo,
 }
 
 impl UdpSocket {
@@ -69,7 +73,7 @@ impl UdpSocket {
 
     #[track_caller]
     fn from_fd(fd: OwnedFd) -> io::Result<UdpSocket> {
-        Ok(UdpSocket { io: Datagram::new(fd)? })
+        Ok(UdpSocket { io: Datagram::new(fd)?, raw: RawIo::default() })
     }
 
     /// Creates a `UdpSocket` from a bound standard-library one, in blocking
@@ -161,6 +165,12 @@ impl UdpSocket {
         self.try_recv_with(buf, true)
     }
 
+    /// Receives one datagram from the connected peer without removing it
+    /// and without waiting: `WouldBlock` when none is there.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_recv_with(buf, true).map(|(n, _)| n)
+    }
+
     fn try_recv_with(&self, buf: &mut [u8], peek: bool) -> io::Result<(usize, SocketAddr)> {
         let mut buf = ReadBuf::new(buf);
         let from = self.io.try_recv_from(&mut buf, peek)?;
@@ -177,19 +187,38 @@ impl UdpSocket {
         to_socket_addr(self.sock().peer_addr()?)
     }
 
+    /// The socket, for socket2's calls.
     fn sock(&self) -> socket2::SockRef<'_> {
         socket2::SockRef::from(self)
     }
 }
 
+/// `IP_TOS`, `IPV6_TCLASS` and `SO_BINDTODEVICE`, as tokio names them.
+impl UdpSocket {
+    crate::net::ip_options::ip_options!();
+}
+
 /// Connected sends, receives and readiness: the same as `UnixDatagram`'s.
 impl UdpSocket {
     datagram_api::datagram_methods!(addr: SocketAddr, conv: to_socket_addr);
+    raw_api::raw_io_methods!();
 }
+
+raw_api::impl_raw_socket!(UdpSocket);
 
 impl DatagramIo for UdpSocket {
     fn datagram_io(&self) -> &Datagram {
         &self.io
+    }
+}
+
+impl TryFrom<std::net::UdpSocket> for UdpSocket {
+    type Error = io::Error;
+
+    /// Same as [`UdpSocket::from_std`].
+    #[track_caller]
+    fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        UdpSocket::from_std(socket)
     }
 }
 

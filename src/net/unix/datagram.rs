@@ -13,6 +13,7 @@ use super::socketaddr::{from_path, from_sock_addr, to_sock_addr};
 use super::SocketAddr;
 use crate::driver::{self, Datagram};
 use crate::net::datagram_api::{self, DatagramIo};
+use crate::net::raw_api;
 
 /// A Unix datagram socket: each `send` arrives as one message, whole, at
 /// one `recv`.
@@ -44,7 +45,10 @@ use crate::net::datagram_api::{self, DatagramIo};
 /// # }
 /// ```
 pub struct UnixDatagram {
+    /// The socket, owned by the driver.
     io: Datagram,
+    /// The state `try_io` and `async_io` keep (io_uring's watch of the fd).
+    raw: driver::RawIo,
 }
 
 impl UnixDatagram {
@@ -69,6 +73,7 @@ impl UnixDatagram {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn unbound() -> io::Result<UnixDatagram> {
         UnixDatagram::from_fd(Socket::new(Domain::UNIX, Type::DGRAM, None)?.into())
     }
@@ -78,6 +83,7 @@ impl UnixDatagram {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = Socket::pair(Domain::UNIX, Type::DGRAM, None)?;
         Ok((UnixDatagram::from_fd(a.into())?, UnixDatagram::from_fd(b.into())?))
@@ -85,7 +91,7 @@ impl UnixDatagram {
 
     #[track_caller]
     pub(super) fn from_fd(fd: OwnedFd) -> io::Result<UnixDatagram> {
-        Ok(UnixDatagram { io: Datagram::new(fd)? })
+        Ok(UnixDatagram { io: Datagram::new(fd)?, raw: driver::RawIo::default() })
     }
 
     /// Creates a `UnixDatagram` from a standard-library one, in either
@@ -153,7 +159,10 @@ impl UnixDatagram {
 /// Receiving, connected sends and readiness: the same as `UdpSocket`'s.
 impl UnixDatagram {
     datagram_api::datagram_methods!(addr: SocketAddr, conv: |from: SockAddr| from_sock_addr(&from));
+    raw_api::raw_io_methods!();
 }
+
+raw_api::impl_raw_socket!(UnixDatagram);
 
 impl DatagramIo for UnixDatagram {
     fn datagram_io(&self) -> &driver::Datagram {

@@ -11,6 +11,7 @@
 
 pub(crate) mod datagram;
 pub(crate) mod listener;
+pub mod pipe;
 pub(crate) mod socket;
 mod socketaddr;
 mod split;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, RawFd};
 use std::path::Path;
 
 use socket2::{Domain, Socket, Type};
@@ -71,6 +71,7 @@ impl UnixSocket {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn listen(self, backlog: u32) -> io::Result<UnixListener> {
         if self.is_datagram()? {
             return Err(io::Error::other("listen cannot be called on a datagram socket"));
@@ -121,6 +122,21 @@ impl AsRawFd for UnixSocket {
 impl AsFd for UnixSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
+    }
+}
+
+impl FromRawFd for UnixSocket {
+    /// Wraps a raw Unix socket fd, as tokio's does.
+    ///
+    /// # Safety
+    ///
+    /// `fd` must be an open Unix socket the caller owns; ownership moves to
+    /// the `UnixSocket`, which closes it.
+    unsafe fn from_raw_fd(fd: RawFd) -> UnixSocket {
+        // SAFETY: the caller hands over an open socket fd it owns, as this
+        // function's contract (and `Socket::from_raw_fd`'s) requires.
+        let inner = unsafe { Socket::from_raw_fd(fd) };
+        UnixSocket { inner }
     }
 }
 

@@ -11,6 +11,7 @@ use super::socketaddr::{from_path, from_sock_addr, to_sock_addr};
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::{ucred, SocketAddr, UCred};
 use crate::driver;
+use crate::net::raw_api;
 use crate::net::stream_api::{self, StreamIo};
 
 /// A stream between two Unix sockets: a path in the file system, a name in
@@ -38,7 +39,10 @@ use crate::net::stream_api::{self, StreamIo};
 /// # }
 /// ```
 pub struct UnixStream {
+    /// The connected socket, owned by the driver.
     io: driver::Stream,
+    /// The state `try_io` and `async_io` keep (io_uring's watch of the fd).
+    raw: driver::RawIo,
 }
 
 impl UnixStream {
@@ -78,6 +82,7 @@ impl UnixStream {
     /// # Panics
     ///
     /// Outside the context of a ringline runtime.
+    #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM, None)?;
         Ok((UnixStream::from_fd(a.into())?, UnixStream::from_fd(b.into())?))
@@ -90,7 +95,7 @@ impl UnixStream {
     }
 
     pub(super) fn from_io(io: driver::Stream) -> UnixStream {
-        UnixStream { io }
+        UnixStream { io, raw: driver::RawIo::default() }
     }
 
     /// Creates a `UnixStream` from a connected standard-library stream.
@@ -156,6 +161,7 @@ impl UnixStream {
 /// `writable`, then call a `try_*` method, which never waits.
 impl UnixStream {
     stream_api::stream_methods!("ringline::net::UnixStream");
+    raw_api::raw_io_methods!();
 }
 
 impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
@@ -170,6 +176,7 @@ impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
 stream_api::impl_async_read!(UnixStream);
 stream_api::impl_async_write!(UnixStream);
 stream_api::impl_as_fd!(UnixStream);
+raw_api::impl_raw_socket!(UnixStream);
 
 impl StreamIo for UnixStream {
     fn stream_io(&self) -> &driver::Stream {
