@@ -121,6 +121,44 @@ async fn connected_and_paired_streams_wait_for_bytes() {
     assert_eq!(a.try_read(&mut [0; 8]).unwrap(), 2);
 }
 
+/// tokio's `tcp_accept_ready`: the first read of an accepted stream takes
+/// what the peer sent before the accept at once, without waiting for an
+/// event (io_uring: a `recv` before any receive is armed); a read that fills
+/// the buffer leaves the rest readable at once too.
+#[ringline::test]
+async fn an_accepted_streams_first_reads_take_queued_bytes_at_once() {
+    use std::io::Write;
+    use std::os::fd::AsFd;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    client.write_all(b"helloworld").unwrap();
+    let (stream, _) = within("accept", listener.accept()).await.unwrap();
+    // Wait until the bytes are queued, through a duplicate (blocking, as the
+    // socket is; a peek changes nothing ringline sees).
+    let dup = std::net::TcpStream::from(stream.as_fd().try_clone_to_owned().unwrap());
+    while dup.peek(&mut [0; 16]).unwrap() < 10 {
+        std::thread::yield_now();
+    }
+    let mut buf = [0; 5];
+    assert_eq!(stream.try_read(&mut buf).expect("bytes were queued before the first read"), 5);
+    assert_eq!(stream.try_read(&mut buf).expect("a full read leaves the rest readable"), 5);
+    assert_eq!(&buf, b"world");
+    assert_eq!(stream.try_read(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    client.write_all(b"later").unwrap();
+    within("readable", stream.readable()).await.unwrap();
+    let mut tail = [0; 8];
+    let n = within("read", async {
+        loop {
+            match stream.try_read(&mut tail) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.readable().await.unwrap(),
+                other => return other.unwrap(),
+            }
+        }
+    })
+    .await;
+    assert_eq!(&tail[..n], b"later");
+}
+
 /// tokio's `try_read_write`: `writable()` is ready before every `try_write`
 /// until one says `WouldBlock`, and only then goes Pending.
 #[ringline::test]

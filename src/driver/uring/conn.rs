@@ -39,7 +39,12 @@ impl ConnShared {
     /// A stream on `fd`, with no home driver until its first op.
     pub(super) fn new(fd: OwnedFd, origin: Origin) -> ConnShared {
         let mut state = ConnState::default();
-        state.read.assume_readable = origin == Origin::Accepted;
+        // An accepted socket often holds the peer's first bytes already: its
+        // first read tries the socket (one `recv` per connection) before a
+        // receive is armed, as tokio's does, instead of waiting a tick.
+        let accepted = origin == Origin::Accepted;
+        state.read.assume_readable = accepted;
+        state.read.readable = accepted;
         ConnShared { fd, home: HomeLink::new(), state: Mutex::new(state) }
     }
 
@@ -67,6 +72,8 @@ impl ConnShared {
     fn sync_recv(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
         let fd = types::Fd(self.fd.as_raw_fd());
         if st.wants_recv() && ring.accepting_ops() {
+            // From now on bytes come through the receive, not the socket.
+            st.read.readable = false;
             let entry = opcode::RecvMulti::new(fd, RECV_GROUP).build();
             st.read.recv_op.arm(ring, entry, InFlight::of(self.clone(), RECV));
         } else if st.closed || st.read.rx.len() >= RECV_HIGH_WATER || st.read.mode.on_demand() {

@@ -51,8 +51,9 @@ pub(super) struct ReadSide {
     pub(super) mode: RecvMode,
     /// The multishot readiness poll (on-demand mode).
     pub(super) poll_op: ArmedOp,
-    /// On-demand mode: the socket may hold bytes (set by the poll, cleared by
-    /// a read that drained it).
+    /// The socket may hold bytes for a direct read: on-demand mode, set by
+    /// the poll; a fresh accepted stream, until its multishot receive is
+    /// armed. Cleared by a read that drained the socket.
     pub(super) readable: bool,
     /// The poll saw the peer close (or an error): reads never block again, so
     /// `readable` stays set (a short read is followed by EOF, not a wake-up).
