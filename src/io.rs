@@ -18,7 +18,9 @@ mod ready;
 mod stdio;
 pub mod unix;
 
-pub use budgeted::{duplex, empty, repeat, simplex, sink, Budgeted, DuplexStream, Empty, Repeat, SimplexStream, Sink};
+pub use budgeted::{
+    copy, copy_buf, duplex, empty, repeat, simplex, sink, Budgeted, DuplexStream, Empty, Repeat, SimplexStream, Sink,
+};
 pub use interest::Interest;
 pub use owned_buf::{AlignedBuf, IoBuf, IoBufMut};
 pub use ready::Ready;

@@ -193,3 +193,40 @@ async fn in_memory_io_utilities_yield() {
     .await;
     assert!(echoes > 0 && echoes <= 129, "duplex round trips before yielding: {echoes}");
 }
+
+/// `io::copy` between always-ready ends spends the budget per copy.
+#[ringline::test]
+async fn copy_loop_yields() {
+    let copies = iterations_before_neighbour_runs(|flag| async move {
+        let mut n = 0;
+        while !flag.get() && n < BOUND {
+            let mut reader: &[u8] = b"hello";
+            let mut writer: Vec<u8> = Vec::new();
+            ringline::io::copy(&mut reader, &mut writer).await.unwrap();
+            n += 1;
+        }
+        n
+    })
+    .await;
+    assert!(copies > 0 && copies <= 129, "copies before yielding: {copies}");
+}
+
+/// UDP sends and receives spend the budget: a send/receive loop on a socket
+/// that always has a datagram waiting yields within 128 operations.
+#[ringline::test]
+async fn udp_send_recv_loop_yields() {
+    let socket = ringline::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.connect(socket.local_addr().unwrap()).await.unwrap();
+    let ops = iterations_before_neighbour_runs(|flag| async move {
+        let mut n = 0;
+        let mut buf = [0u8; 8];
+        while !flag.get() && n < BOUND {
+            socket.send(b"ping").await.unwrap();
+            assert_eq!(socket.recv(&mut buf).await.unwrap(), 4);
+            n += 2;
+        }
+        n
+    })
+    .await;
+    assert!(ops > 0 && ops <= 130, "UDP operations before yielding: {ops}");
+}

@@ -1,5 +1,5 @@
 //! tokio's in-memory I/O utilities (`sink`, `empty`, `repeat`, `duplex`,
-//! `simplex`) with ringline's cooperative budget.
+//! `simplex`) and `copy`/`copy_buf` with ringline's cooperative budget.
 //!
 //! tokio's versions spend tokio's budget, which only tokio's schedulers grant,
 //! so on ringline's workers they never yield and a loop over `sink()` writes
@@ -67,6 +67,26 @@ pub fn duplex(max_buf_size: usize) -> (DuplexStream, DuplexStream) {
 #[track_caller]
 pub fn simplex(max_buf_size: usize) -> (ReadHalf<SimplexStream>, WriteHalf<SimplexStream>) {
     tokio::io::split(SimplexStream::new_unsplit(max_buf_size))
+}
+
+/// Copies `reader` to `writer` until end of file, like `tokio::io::copy`,
+/// spending one unit of ringline's budget each time it completes: a loop of
+/// copies between always-ready ends yields to its worker's other tasks.
+pub async fn copy<'a, R, W>(reader: &'a mut R, writer: &'a mut W) -> io::Result<u64>
+where
+    R: AsyncRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    crate::runtime::coop::cooperative(tokio::io::copy(reader, writer)).await
+}
+
+/// Like [`copy`], from a buffered reader, as `tokio::io::copy_buf`.
+pub async fn copy_buf<'a, R, W>(reader: &'a mut R, writer: &'a mut W) -> io::Result<u64>
+where
+    R: AsyncBufRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    crate::runtime::coop::cooperative(tokio::io::copy_buf(reader, writer)).await
 }
 
 impl SimplexStream {

@@ -14,6 +14,37 @@ pub(crate) trait DatagramIo {
     fn datagram_io(&self) -> &crate::driver::Datagram;
 }
 
+/// Sends one datagram (see `Datagram::send_to`), spending one unit of the
+/// task's cooperative budget, as tokio's sends do.
+pub(crate) async fn send_to(
+    io: &crate::driver::Datagram,
+    buf: &[u8],
+    target: Option<&socket2::SockAddr>,
+) -> std::io::Result<usize> {
+    crate::runtime::coop::consume_budget().await;
+    io.send_to(buf, target).await
+}
+
+/// `Datagram::poll_send_to` under the task's cooperative budget.
+pub(crate) fn poll_send_to(
+    io: &crate::driver::Datagram,
+    cx: &mut std::task::Context<'_>,
+    buf: &[u8],
+    target: Option<&socket2::SockAddr>,
+) -> std::task::Poll<std::io::Result<usize>> {
+    crate::runtime::coop::poll_io(cx, |cx| io.poll_send_to(cx, buf, target))
+}
+
+/// `Datagram::poll_recv_from` under the task's cooperative budget.
+pub(crate) fn poll_recv_from(
+    io: &crate::driver::Datagram,
+    cx: &mut std::task::Context<'_>,
+    buf: &mut tokio::io::ReadBuf<'_>,
+    peek: bool,
+) -> std::task::Poll<std::io::Result<socket2::SockAddr>> {
+    crate::runtime::coop::poll_io(cx, |cx| io.poll_recv_from(cx, buf, peek))
+}
+
 /// tokio's connected send, receive and readiness methods. `$addr` is the
 /// type's address, `$conv` a `fn(SockAddr) -> io::Result<$addr>`.
 macro_rules! datagram_methods {
@@ -25,7 +56,8 @@ macro_rules! datagram_methods {
         ///
         /// Cancel safe: a dropped send has sent its datagram or nothing.
         pub async fn send(&self, buf: &[u8]) -> std::io::Result<usize> {
-            $crate::net::datagram_api::DatagramIo::datagram_io(self).send_to(buf, None).await
+            $crate::net::datagram_api::send_to($crate::net::datagram_api::DatagramIo::datagram_io(self), buf, None)
+                .await
         }
 
         /// Polls to send `buf` as one datagram to the connected peer.
@@ -34,7 +66,12 @@ macro_rules! datagram_methods {
             cx: &mut std::task::Context<'_>,
             buf: &[u8],
         ) -> std::task::Poll<std::io::Result<usize>> {
-            $crate::net::datagram_api::DatagramIo::datagram_io(self).poll_send_to(cx, buf, None)
+            $crate::net::datagram_api::poll_send_to(
+                $crate::net::datagram_api::DatagramIo::datagram_io(self),
+                cx,
+                buf,
+                None,
+            )
         }
 
         /// Sends to the connected peer without waiting: `WouldBlock` when
@@ -77,13 +114,17 @@ macro_rules! datagram_methods {
             std::future::poll_fn(|cx| {
                 let io = $crate::net::datagram_api::DatagramIo::datagram_io(self);
                 let mut from = None;
-                let n = $crate::driver::recv::read_into_buf_mut(buf, |dst| match io.poll_recv_from(cx, dst, false) {
-                    std::task::Poll::Ready(addr) => {
-                        from = Some(addr?);
-                        Ok(0)
-                    }
-                    std::task::Poll::Pending => Ok(0),
-                })?;
+                let n =
+                    $crate::driver::recv::read_into_buf_mut(
+                        buf,
+                        |dst| match $crate::net::datagram_api::poll_recv_from(io, cx, dst, false) {
+                            std::task::Poll::Ready(addr) => {
+                                from = Some(addr?);
+                                Ok(0)
+                            }
+                            std::task::Poll::Pending => Ok(0),
+                        },
+                    )?;
                 match from {
                     Some(from) => std::task::Poll::Ready(Ok((n, $conv(from)?))),
                     None => std::task::Poll::Pending,
@@ -108,7 +149,7 @@ macro_rules! datagram_methods {
             buf: &mut tokio::io::ReadBuf<'_>,
         ) -> std::task::Poll<std::io::Result<$addr>> {
             let io = $crate::net::datagram_api::DatagramIo::datagram_io(self);
-            let from = std::task::ready!(io.poll_recv_from(cx, buf, false))?;
+            let from = std::task::ready!($crate::net::datagram_api::poll_recv_from(io, cx, buf, false))?;
             std::task::Poll::Ready($conv(from))
         }
 

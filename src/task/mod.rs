@@ -37,11 +37,11 @@ pub use yield_now::yield_now;
 /// behind the others ready on its worker, so a task looping on I/O that is
 /// always ready cannot starve them.
 ///
-/// tokio's primitives that ringline re-exports (`ringline::sync`, the io
-/// utilities) keep their own budget inside tokio's runtime context, which only
-/// tokio's schedulers can set, so they do not see ringline's: wrap such a
-/// future in [`cooperative`](coop::cooperative), or call
-/// [`consume_budget`](coop::consume_budget) in the loop.
+/// tokio's primitives that ringline re-exports (`ringline::sync`) keep their
+/// own budget inside tokio's runtime context, which only tokio's schedulers
+/// can set, so they do not see ringline's: wrap such a future in
+/// [`cooperative`](coop::cooperative), or call [`consume_budget`] in the loop.
+/// (`ringline::io`'s in-memory utilities do spend ringline's budget.)
 pub mod coop {
     pub use crate::runtime::coop::{
         consume_budget, cooperative, has_budget_remaining, poll_proceed, unconstrained, Coop, RestoreOnPending,

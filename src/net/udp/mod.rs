@@ -107,7 +107,7 @@ impl UdpSocket {
             .into_iter()
             .next()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no addresses to send data to"))?;
-        self.io.send_to(buf, Some(&target.into())).await
+        datagram_api::send_to(&self.io, buf, Some(&target.into())).await
     }
 
     /// Receives one datagram into `buf` and its sender, leaving it queued:
@@ -146,13 +146,13 @@ impl UdpSocket {
 
     /// Polls to peek at the next datagram; ready with its sender.
     pub fn poll_peek_from(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<SocketAddr>> {
-        let from = ready!(self.io.poll_recv_from(cx, buf, true))?;
+        let from = ready!(datagram_api::poll_recv_from(&self.io, cx, buf, true))?;
         Poll::Ready(to_socket_addr(from))
     }
 
     /// Polls to send `buf` to `target`.
     pub fn poll_send_to(&self, cx: &mut Context<'_>, buf: &[u8], target: SocketAddr) -> Poll<io::Result<usize>> {
-        self.io.poll_send_to(cx, buf, Some(&target.into()))
+        datagram_api::poll_send_to(&self.io, cx, buf, Some(&target.into()))
     }
 
     /// Sends to `target` without waiting: `WouldBlock` when there is no room.

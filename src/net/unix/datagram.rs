@@ -125,7 +125,7 @@ impl UnixDatagram {
     /// Cancel safe: a dropped `send_to` has sent nothing.
     pub async fn send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
         let target = target_addr(target.as_ref())?;
-        self.io.send_to(buf, Some(&target)).await
+        datagram_api::send_to(&self.io, buf, Some(&target)).await
     }
 
     /// Sends `buf` as one message to the socket at `target`, without waiting.
@@ -137,7 +137,7 @@ impl UnixDatagram {
     /// Polls to send `buf` as one message to the socket at `target`.
     pub fn poll_send_to<P: AsRef<Path>>(&self, cx: &mut Context<'_>, buf: &[u8], target: P) -> Poll<io::Result<usize>> {
         let target = target_addr(target.as_ref())?;
-        self.io.poll_send_to(cx, buf, Some(&target))
+        datagram_api::poll_send_to(&self.io, cx, buf, Some(&target))
     }
 
     /// The address this socket is bound to (unnamed if none).
