@@ -120,10 +120,10 @@ impl Anchor {
     /// the polling thread's (see [`current`]), else one of the anchor's.
     #[track_caller]
     pub(crate) fn home(&self) -> Handle {
-        let entered = CURRENT.with(|c| c.borrow().clone());
+        let entered = CURRENT.with(|c| c.borrow().as_ref().map(Current::pick));
         match (entered, &self.0) {
-            (Some(current), _) => current.pick(),
-            (None, Some(drivers)) => Current { drivers: drivers.clone(), own: None }.pick(),
+            (Some(handle), _) => handle,
+            (None, Some(drivers)) => drivers.pick(None),
             (None, None) => panic!("{NO_RUNTIME}"),
         }
     }
@@ -132,9 +132,15 @@ impl Anchor {
 impl Current {
     /// The worker's own driver, or (off the workers) one picked round-robin.
     fn pick(&self) -> Handle {
-        let handles = &self.drivers.handles;
-        let index = self.own.unwrap_or_else(|| self.drivers.next.fetch_add(1, Ordering::Relaxed) % handles.len());
-        handles[index].clone()
+        self.drivers.pick(self.own)
+    }
+}
+
+impl Drivers {
+    /// Worker `own`'s driver, or (given none) one picked round-robin.
+    fn pick(&self, own: Option<usize>) -> Handle {
+        let index = own.unwrap_or_else(|| self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len());
+        self.handles[index].clone()
     }
 }
 
