@@ -110,3 +110,28 @@ fn outside_a_runtime_it_just_runs() {
 async fn current_thread_panics() {
     task::block_in_place(|| {});
 }
+
+#[test]
+fn yielded_tasks_are_woken_before_the_closure_blocks() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Flag(AtomicBool);
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let rt = Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let woken = Arc::new(Flag(AtomicBool::new(false)));
+    let seen = {
+        let woken = woken.clone();
+        rt.spawn(async move {
+            // Poll a yield with a waker of our own: the worker defers it.
+            let waker = Waker::from(woken.clone());
+            let mut yielded = std::pin::pin!(task::yield_now());
+            assert!(yielded.as_mut().poll(&mut Context::from_waker(&waker)) == Poll::Pending);
+            task::block_in_place(|| wait_for(&woken.0))
+        })
+    };
+    assert!(rt.block_on(seen).unwrap(), "the deferred waker waited for the blocking closure");
+}

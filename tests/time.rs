@@ -297,3 +297,12 @@ async fn sleeps_move_between_workers() {
         task.await.expect("task");
     }
 }
+
+#[ringline::test]
+async fn interval_resets_to_max_duration_do_not_panic() {
+    let mut every_max = interval(Duration::MAX);
+    every_max.reset();
+    let mut short = interval(ms(1));
+    short.reset_after(Duration::MAX);
+    assert!(short.poll_tick(&mut std::task::Context::from_waker(futures_util::task::noop_waker_ref())).is_pending());
+}

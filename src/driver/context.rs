@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use super::{Backend, Handle};
 
-const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a ringline runtime";
+/// tokio's message (code and tests match on it), so a drop-in panics alike.
+const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a Tokio 1.x runtime";
 /// tokio's message for a socket made on a runtime built without `enable_io`.
 const IO_DISABLED: &str =
     "A Tokio 1.x context was found, but IO is disabled. Call `enable_io` on the runtime builder to enable IO.";

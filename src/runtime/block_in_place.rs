@@ -37,6 +37,7 @@ where
     if local_set_running() {
         panic!("can call blocking only when running on the multi-threaded runtime");
     }
+    let _outside_block_on = super::park::mark_block_on(false);
     let worker = context::with_current_worker(|shared, _| shared.clone());
     let Some(worker) = worker else {
         // Off the workers (a multi-thread runtime's `block_on`): only the
@@ -61,6 +62,9 @@ struct Blocked {
 impl Blocked {
     fn enter(worker: &Arc<WorkerShared>) -> Blocked {
         worker.set_blocked(true);
+        // Tasks that yielded wait for this worker's next I/O poll, which the
+        // closure holds up: wake them now (tokio's too), so they run elsewhere.
+        context::take_deferred().into_iter().for_each(std::task::Waker::wake);
         let queued = context::with_current_worker(|_, queue| std::mem::take(&mut *queue.borrow_mut()));
         let mut queued = queued.unwrap_or_default();
         queued.extend(worker.take_remote_tasks());

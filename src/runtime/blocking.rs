@@ -47,7 +47,7 @@ struct PoolState {
     idle: usize,
     /// Signals sent to claimed threads that no thread has consumed yet.
     notified: usize,
-    /// Set by `shutdown`: no new jobs, idle threads exit.
+    /// Set by `shutdown`: no new jobs, idle threads exit once none is queued.
     shutdown: bool,
 }
 
@@ -76,16 +76,13 @@ impl BlockingPool {
         JoinHandle::new(task, abort)
     }
 
-    /// Stops accepting work, drops queued jobs and lets idle threads exit.
-    /// Running jobs finish on their own; their threads then exit.
+    /// Stops accepting work and lets idle threads exit. Jobs already queued
+    /// still run (the threads take every queued job before they look at the
+    /// shutdown flag), as tokio's: a job spawned just before shutdown is not
+    /// lost. Running jobs finish on their own; their threads then exit.
     pub(crate) fn shutdown(&self) {
-        let dropped = {
-            let mut st = self.inner.lock();
-            st.shutdown = true;
-            std::mem::take(&mut st.jobs)
-        };
+        self.inner.lock().shutdown = true;
         self.inner.work_available.notify_all();
-        drop(dropped);
     }
 }
 

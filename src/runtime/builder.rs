@@ -4,12 +4,14 @@ use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use super::blocking::{BlockingConfig, BlockingPool};
 use super::bridge::Bridge;
 use super::config::{Id, RuntimeConfig, ThreadHooks, UnhandledPanic};
 use super::handle::{Handle, Shared};
+use super::local_runtime::{LocalOptions, LocalRuntime};
 use super::runtime::Runtime;
 use super::worker::{Worker, WorkerId, WorkerShared};
 use crate::driver::{self, choose_backend, Backend, Driver, DriverConfig};
@@ -290,6 +292,22 @@ impl Builder {
 
     /// Creates the runtime.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        self.build_runtime(None)
+    }
+
+    /// Creates a [`LocalRuntime`] bound to this thread, like tokio's
+    /// `Builder::build_local`.
+    ///
+    /// # Panics
+    /// On a multi-thread builder, as tokio's.
+    #[track_caller]
+    pub fn build_local(&mut self, _options: LocalOptions) -> io::Result<LocalRuntime> {
+        assert!(!self.multi_thread, "multi_thread is not supported for LocalRuntime");
+        self.build_runtime(Some(std::thread::current().id())).map(LocalRuntime::from_runtime)
+    }
+
+    /// Builds the runtime; `local`: the thread of a `LocalRuntime`.
+    fn build_runtime(&mut self, local: Option<ThreadId>) -> io::Result<Runtime> {
         let backend = choose_backend(self.backend)?;
         let runtime_id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
         let blocking = BlockingPool::new(self.blocking.clone());
@@ -298,7 +316,7 @@ impl Builder {
             let driver = Driver::new(backend, &self.driver)?;
             let shared = Arc::new(WorkerShared::new(WorkerId::new(runtime_id, 0), driver.handle()));
             let clock = Clock::new(true, self.options.start_paused);
-            let config = self.runtime_config(backend, runtime_id);
+            let config = RuntimeConfig { local_thread: local, ..self.runtime_config(backend, runtime_id) };
             let workers = Box::new([shared.clone()]);
             let handle = Handle { inner: Arc::new(Shared::new(workers, blocking, clock, config, bridge_handle)) };
             shared.set_runtime(Arc::downgrade(&handle.inner));
@@ -317,6 +335,7 @@ impl Builder {
             unhandled_panic: self.options.unhandled_panic.clone(),
             hooks: self.hooks.clone(),
             io_enabled: self.driver.io_enabled,
+            local_thread: None,
         }
     }
 

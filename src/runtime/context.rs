@@ -17,7 +17,9 @@ thread_local! {
     static HANDLE: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
 
-const NO_RUNTIME: &str = "there is no reactor running, must be called from the context of a ringline runtime";
+/// tokio's message (code and tests match on it), so a drop-in panics alike.
+pub(crate) const NO_RUNTIME: &str =
+    "there is no reactor running, must be called from the context of a Tokio 1.x runtime";
 
 /// Restores the previous context when dropped.
 pub(crate) struct ContextGuard {
@@ -136,6 +138,32 @@ pub(crate) fn defer(waker: &std::task::Waker) {
     }
 }
 
+/// The wakers `defer` holds on this worker (none off the workers).
+pub(crate) fn take_deferred() -> Vec<std::task::Waker> {
+    with_worker(|w| std::mem::take(&mut *w.deferred.borrow_mut())).unwrap_or_default()
+}
+
+/// Whether this thread runs asynchronous code of some ringline runtime (a
+/// worker, or inside `block_on`) and so must not block: tokio's "blocking
+/// is not allowed" context. `block_in_place` leaves it.
+pub(crate) fn in_async_context() -> bool {
+    current_worker_id().is_some() || super::park::in_block_on()
+}
+
+/// Panics with tokio's message when this thread may not start a `block_on`
+/// (it runs asynchronous code already).
+#[track_caller]
+pub(crate) fn assert_may_block_on() {
+    if in_async_context() {
+        panic!(
+            "Cannot start a runtime from within a runtime. This happens because a function (like \
+             `block_on`) attempted to block the current thread while the thread is being used to drive \
+             asynchronous tasks. If you are in an async function, use `.await` on the future instead of \
+             blocking on it."
+        );
+    }
+}
+
 /// The worker whose thread this is.
 pub(crate) fn current_worker_id() -> Option<WorkerId> {
     with_worker(|w| w.shared.id)
@@ -152,11 +180,21 @@ pub(crate) fn with_local_timers<R>(f: impl FnOnce(&mut TimerQueue) -> R) -> Opti
 /// not a worker) and returns which.
 #[track_caller]
 pub(crate) fn register_remote_timer(entry: Arc<TimerEntry>) -> WorkerId {
-    let handle =
-        current_handle().expect("there is no timer running, must be called from the context of a ringline runtime");
+    let handle = current_handle().expect(NO_RUNTIME);
     let worker = handle.next_worker();
+    if worker.is_stopped() {
+        panic!("{}", super::config::RUNTIME_SHUTTING_DOWN_ERROR);
+    }
     worker.register_timer(entry);
     worker.id
+}
+
+/// Panics with tokio's message unless this thread is inside a runtime.
+#[track_caller]
+pub(crate) fn assert_in_runtime() {
+    if !with_current_handle(|h| h.is_some()) {
+        panic!("{NO_RUNTIME}");
+    }
 }
 
 /// The current runtime's handle.
@@ -190,14 +228,28 @@ pub(crate) fn untrack_task(id: WorkerId, key: usize) {
     });
 }
 
-/// Spawns a `!Send` task on this worker.
+/// Spawns a `!Send` task on this worker, or on the `LocalRuntime` entered
+/// on this thread (outside its `block_on`).
 #[track_caller]
 pub(crate) fn spawn_local<F>(future: F) -> super::JoinHandle<F::Output>
 where
     F: std::future::Future + 'static,
     F::Output: 'static,
 {
-    let worker = with_worker(|w| w.shared.clone())
-        .expect("`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`");
-    super::spawn::spawn_local_on(&worker, future)
+    if let Some(worker) = with_worker(|w| w.shared.clone()) {
+        return super::spawn::spawn_local_on(&worker, future);
+    }
+    let handle = current_handle().filter(|h| h.inner.config.local_thread.is_some());
+    let handle = handle.expect("`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`");
+    assert!(
+        handle.inner.config.local_thread == Some(std::thread::current().id()),
+        "Local tasks can only be spawned on a LocalRuntime from the thread the runtime was created on"
+    );
+    super::spawn::spawn_local_on(handle.place(), future)
+}
+
+/// The index of the worker whose thread this is, like tokio's
+/// `runtime::worker_index`.
+pub(crate) fn worker_index() -> Option<usize> {
+    current_worker_id().map(WorkerId::index)
 }

@@ -141,9 +141,15 @@ impl Handle {
         })
     }
 
-    /// Runs `future` to completion on the current thread (which must not be
-    /// one of this runtime's workers) while the workers run spawned tasks.
+    /// Runs `future` to completion on the current thread while the workers
+    /// run spawned tasks.
+    ///
+    /// # Panics
+    /// When called from inside an asynchronous context (a task of any
+    /// runtime, or another `block_on`), like tokio.
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        context::assert_may_block_on();
         let _guard = self.enter();
         self.inner.bridge.run_entered(|| super::park::block_on(future))
     }
@@ -239,6 +245,10 @@ impl Handle {
         free.unwrap_or(&workers[start % workers.len()])
     }
 }
+
+impl std::panic::UnwindSafe for Handle {}
+
+impl std::panic::RefUnwindSafe for Handle {}
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -198,7 +198,9 @@ impl JoinError {
         matches!(self.repr, Repr::Panic(_))
     }
 
-    /// The panic payload. Panics if the task did not panic.
+    /// The panic payload. Panics (at the caller, as tokio's) if the task
+    /// did not panic.
+    #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic().expect("`JoinError` reason is not a panic.")
     }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use super::bridge::Bridge;
 use super::context;
 use super::handle::{EnterGuard, Handle};
 use super::worker::Worker;
+use super::worker_home::WorkerHome;
 use super::JoinHandle;
 
 /// A ringline runtime, like `tokio::runtime::Runtime`.
@@ -26,11 +28,13 @@ pub struct Runtime {
     flavor: Flavor,
     /// The tokio-context bridge's runtime, stopped after the workers.
     bridge: Bridge,
+    /// `shutdown_*` ran (dropping it then does nothing more).
+    shut_down: AtomicBool,
 }
 
 enum Flavor {
     MultiThread { threads: Mutex<Vec<ThreadHandle<()>>> },
-    CurrentThread { worker: Mutex<Option<Box<Worker>>> },
+    CurrentThread { worker: WorkerHome },
 }
 
 impl Runtime {
@@ -40,11 +44,17 @@ impl Runtime {
     }
 
     pub(crate) fn multi_thread(handle: Handle, threads: Vec<ThreadHandle<()>>, bridge: Bridge) -> Runtime {
-        Runtime { handle, flavor: Flavor::MultiThread { threads: Mutex::new(threads) }, bridge }
+        Runtime {
+            handle,
+            flavor: Flavor::MultiThread { threads: Mutex::new(threads) },
+            bridge,
+            shut_down: AtomicBool::new(false),
+        }
     }
 
     pub(crate) fn current_thread(handle: Handle, worker: Worker, bridge: Bridge) -> Runtime {
-        Runtime { handle, flavor: Flavor::CurrentThread { worker: Mutex::new(Some(Box::new(worker))) }, bridge }
+        let worker = WorkerHome::new(worker);
+        Runtime { handle, flavor: Flavor::CurrentThread { worker }, bridge, shut_down: AtomicBool::new(false) }
     }
 
     /// The runtime's handle.
@@ -87,25 +97,10 @@ impl Runtime {
     /// like tokio.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        assert!(
-            context::current_worker_id().is_none(),
-            "Cannot start a runtime from within a runtime. This happens because a function \
-             (like `block_on`) attempted to block the current thread while the thread is being \
-             used to drive asynchronous tasks."
-        );
+        context::assert_may_block_on();
         match &self.flavor {
             Flavor::MultiThread { .. } => self.handle.block_on(future),
-            Flavor::CurrentThread { worker } => {
-                let taken = worker.lock().unwrap_or_else(|e| e.into_inner()).take();
-                match taken {
-                    Some(w) => {
-                        let mut slot = WorkerSlot { worker: Some(w), home: worker };
-                        slot.worker.as_mut().expect("worker present").block_on(future)
-                    }
-                    // Another thread is driving the worker; wait on this one.
-                    None => self.handle.block_on(future),
-                }
-            }
+            Flavor::CurrentThread { worker } => worker.block_on(&self.handle, future),
         }
     }
 
@@ -119,11 +114,30 @@ impl Runtime {
         self.shutdown(Some(Duration::ZERO));
     }
 
+    /// Stops everything, waiting `wait` (None: until done) for the worker
+    /// threads. Waiting from asynchronous code panics, as tokio's does, after
+    /// shutting down without waiting.
     fn shutdown(&self, wait: Option<Duration>) {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let refuse_wait = wait != Some(Duration::ZERO) && context::in_async_context() && !std::thread::panicking();
+        let wait = if refuse_wait { Some(Duration::ZERO) } else { wait };
+        self.stop(wait);
+        if refuse_wait {
+            // A literal, as tokio's: its payload is a `&'static str`.
+            panic!(
+                "Cannot drop a runtime in a context where blocking is not allowed. This happens when a runtime \
+                 is dropped from within an asynchronous context."
+            );
+        }
+    }
+
+    fn stop(&self, wait: Option<Duration>) {
         self.handle.inner.blocking.shutdown();
+        self.handle.inner.workers.iter().for_each(|w| w.stop());
         match &self.flavor {
             Flavor::MultiThread { threads } => {
-                self.handle.inner.workers.iter().for_each(|w| w.stop());
                 let threads = std::mem::take(&mut *threads.lock().unwrap_or_else(|e| e.into_inner()));
                 let on_own_worker =
                     self.handle.inner.workers.iter().any(|w| Some(w.id) == context::current_worker_id());
@@ -132,7 +146,7 @@ impl Runtime {
                 }
             }
             Flavor::CurrentThread { worker } => {
-                if let Some(mut w) = worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                if let Some(mut w) = worker.take() {
                     w.shutdown_tasks();
                     w.shutdown_driver();
                 }
@@ -144,7 +158,8 @@ impl Runtime {
 
 /// Joins worker threads, giving up after `wait` (None: wait for all).
 fn join_all(threads: Vec<ThreadHandle<()>>, wait: Option<Duration>) {
-    let deadline = wait.map(|w| std::time::Instant::now() + w);
+    // A wait too long to add to now (`Duration::MAX`) is no deadline.
+    let deadline = wait.and_then(|w| std::time::Instant::now().checked_add(w));
     for thread in threads {
         if let Some(deadline) = deadline {
             while !thread.is_finished() && std::time::Instant::now() < deadline {
@@ -164,23 +179,12 @@ impl Drop for Runtime {
     }
 }
 
+impl std::panic::UnwindSafe for Runtime {}
+
+impl std::panic::RefUnwindSafe for Runtime {}
+
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime").field("handle", &self.handle).finish()
-    }
-}
-
-/// Puts the current-thread worker back when `block_on` returns or unwinds.
-struct WorkerSlot<'a> {
-    worker: Option<Box<Worker>>,
-    home: &'a Mutex<Option<Box<Worker>>>,
-}
-
-impl Drop for WorkerSlot<'_> {
-    fn drop(&mut self) {
-        if let Some(worker) = self.worker.take() {
-            worker.assert_detached();
-            *self.home.lock().unwrap_or_else(|e| e.into_inner()) = Some(worker);
-        }
     }
 }

@@ -74,11 +74,18 @@ where
     let (task, abort) = tracked(worker, future);
     let target = worker.clone();
     let (runnable, task) = async_task::spawn(task, move |r| target.schedule(Queued::sendable(r)));
-    runnable.schedule();
+    // A runtime that shut down never runs it: drop it here, so its handle
+    // reports it cancelled at once, as tokio's. (Not in `schedule`: a wake
+    // must not run a task's destructor inside the waker.)
+    match worker.is_stopped() {
+        true => drop(runnable),
+        false => runnable.schedule(),
+    }
     JoinHandle::new(task, abort)
 }
 
-/// Spawns a `!Send` task on `worker`, which must be the current thread's.
+/// Spawns a `!Send` task on `worker`, which must run on the current thread
+/// (its own, or a `LocalRuntime`'s owner outside `block_on`).
 pub(crate) fn spawn_local_on<F>(worker: &Arc<WorkerShared>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,

@@ -9,10 +9,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 use futures_util::future::AbortHandle;
@@ -20,6 +20,7 @@ use slab::Slab;
 
 use super::context;
 use super::handle::{Handle, Shared};
+use super::metrics::WorkerMetrics;
 use crate::driver::{self, Driver};
 use crate::time::{AutoAdvance, TimerEntry, TimerQueue, INHIBITED_PARK};
 
@@ -77,8 +78,8 @@ pub(crate) struct WorkerShared {
     pub(crate) live_tasks: AtomicUsize,
     /// Set when the runtime shuts down.
     stop: AtomicBool,
-    /// Ticks run, for tests and metrics.
-    ticks: AtomicU64,
+    /// Park and busy-time counters (tokio's per-worker metrics).
+    pub(crate) metrics: WorkerMetrics,
     /// The worker's thread is inside `block_in_place`.
     blocked: AtomicBool,
     /// The runtime, for handing `Send` tasks on while blocked; set once built.
@@ -94,7 +95,7 @@ impl WorkerShared {
             remote_timers: Mutex::new(Vec::new()),
             live_tasks: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
-            ticks: AtomicU64::new(0),
+            metrics: WorkerMetrics::default(),
             blocked: AtomicBool::new(false),
             runtime: OnceLock::new(),
         }
@@ -120,6 +121,11 @@ impl WorkerShared {
             self.remote_tasks.lock().expect("remote queue poisoned").push(task);
             self.driver.unpark();
         }
+    }
+
+    /// Whether the runtime has stopped this worker (it shuts down).
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
     }
 
     /// Whether the worker's thread is inside `block_in_place`.
@@ -189,6 +195,28 @@ pub(crate) struct WorkerLocal {
     /// Tasks that yielded (`yield_now`, a spent budget): woken after the next
     /// I/O poll, so a yielding loop lets the driver make progress, as tokio's.
     pub(crate) deferred: RefCell<Vec<Waker>>,
+    /// When the worker last started being busy (its loop began or it
+    /// unparked), for the busy-time metric.
+    busy_since: Cell<Instant>,
+}
+
+/// Counts a worker busy from `start` until dropped (the end of `run`
+/// or `block_on`, also on unwind); parks in between are cut out by `tick`.
+struct BusySpan {
+    local: Rc<WorkerLocal>,
+}
+
+impl BusySpan {
+    fn start(local: &Rc<WorkerLocal>) -> BusySpan {
+        local.busy_since.set(Instant::now());
+        BusySpan { local: local.clone() }
+    }
+}
+
+impl Drop for BusySpan {
+    fn drop(&mut self) {
+        self.local.shared.metrics.add_busy(self.local.busy_since.get());
+    }
 }
 
 /// A worker as its thread owns it.
@@ -231,6 +259,7 @@ impl Worker {
             tasks: RefCell::new(Slab::new()),
             shutting_down: Cell::new(false),
             deferred: RefCell::new(Vec::new()),
+            busy_since: Cell::new(Instant::now()),
         });
         Worker { local, driver }
     }
@@ -239,6 +268,7 @@ impl Worker {
     pub(crate) fn run(&mut self) {
         let _entered = context::enter_worker(self.local.clone());
         let runtime = self.local.runtime.clone();
+        let _busy = BusySpan::start(&self.local);
         runtime.inner.bridge.run_entered(|| {
             while !self.local.shared.stop.load(Ordering::Acquire) {
                 self.tick(&|| false);
@@ -252,6 +282,7 @@ impl Worker {
     pub(crate) fn block_on<F: Future>(&mut self, future: F) -> F::Output {
         let _entered = context::enter_worker(self.local.clone());
         let runtime = self.local.runtime.clone();
+        let _busy = BusySpan::start(&self.local);
         runtime.inner.bridge.run_entered(|| self.drive(future))
     }
 
@@ -282,7 +313,6 @@ impl Worker {
     fn tick(&mut self, extra_work: &dyn Fn() -> bool) {
         let local = &*self.local;
         let clock = &local.runtime.inner.clock;
-        local.shared.ticks.fetch_add(1, Ordering::Relaxed);
         self.take_remote_work();
         for _ in 0..TASK_BUDGET {
             let next = local.run_queue.borrow_mut().pop_front();
@@ -317,8 +347,14 @@ impl Worker {
             _ if timeout == Some(Duration::ZERO) => self.driver.park(timeout, &park_has_work),
             _ => {
                 let hooks = &local.runtime.inner.config.hooks;
+                shared.metrics.about_to_park(local.busy_since.get());
                 hooks.park.as_deref().inspect(|hook| hook());
+                // The hook may have spawned, woken or deferred a task here:
+                // then only look.
+                let idle = local.run_queue.borrow().is_empty() && local.deferred.borrow().is_empty();
+                let timeout = if idle { timeout } else { Some(Duration::ZERO) };
                 self.driver.park(timeout, &park_has_work);
+                local.busy_since.set(shared.metrics.unparked());
                 hooks.unpark.as_deref().inspect(|hook| hook());
             }
         }

@@ -4,9 +4,9 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
-use futures_util::future::{AbortHandle as RawAbortHandle, Abortable, CatchUnwind, FutureExt};
+use futures_util::future::{AbortHandle as RawAbortHandle, Abortable};
 
 use super::coop;
 use super::join_handle::{AbortHandle, JoinError, TaskOutput};
@@ -17,7 +17,7 @@ use super::task_id::Id;
 /// handle.
 pub(crate) fn wrap<F: Future>(future: F) -> (impl Future<Output = TaskOutput<F::Output>>, AbortHandle) {
     let (abort, registration) = RawAbortHandle::new_pair();
-    let guarded = Some(Abortable::new(AssertUnwindSafe(future).catch_unwind(), registration));
+    let guarded = Some(Abortable::new(future, registration));
     let id = Id::next();
     (Wrapped { guarded, finished: abort.clone(), id }, AbortHandle::new(abort, id))
 }
@@ -32,7 +32,7 @@ pin_project_lite::pin_project! {
         // `None` once dropped: the body is dropped as soon as it finishes,
         // with its task id current, as tokio does.
         #[pin]
-        guarded: Option<Abortable<CatchUnwind<AssertUnwindSafe<F>>>>,
+        guarded: Option<Abortable<F>>,
         finished: RawAbortHandle,
         id: Id,
     }
@@ -51,24 +51,45 @@ impl<F: Future> Future for Wrapped<F> {
     type Output = TaskOutput<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         let id = *this.id;
         let _current = id.enter();
-        let guarded = this.guarded.as_mut().as_pin_mut().expect("task polled after it finished");
-        let mut output = match ready!(coop::poll_budgeted(cx, |cx| guarded.poll(cx))) {
-            Ok(Ok(output)) => Ok(output),
-            Ok(Err(payload)) => Err(JoinError::panic(id, payload)),
-            Err(_aborted) => Err(JoinError::cancelled(id)),
+        let mut guarded = this.guarded;
+        // A panicking body is dropped while its panic unwinds (its `Drop`
+        // sees `thread::panicking()`), as in tokio.
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut unwinding = DropOnUnwind { body: guarded.as_mut() };
+            let body = unwinding.body.as_mut().as_pin_mut().expect("task polled after it finished");
+            let polled = coop::poll_budgeted(cx, |cx| body.poll(cx));
+            std::mem::forget(unwinding);
+            polled
+        }));
+        let mut output = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(output))) => Ok(output),
+            Ok(Poll::Ready(Err(_aborted))) => Err(JoinError::cancelled(id)),
+            Err(payload) => Err(JoinError::panic(id, payload)),
         };
         // Drop the body now, with the id current; a panic from its `Drop`
         // becomes the task's error, as in tokio.
-        let mut guarded = this.guarded;
         if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| guarded.set(None))) {
             output = Err(JoinError::panic(id, payload));
         }
         // Marks the handle so `AbortHandle::is_finished` reports completion.
         this.finished.abort();
         Poll::Ready(TaskOutput::new(output, id))
+    }
+}
+
+/// Drops a task body when a panic unwinds out of its poll (forgotten when
+/// the poll returns).
+struct DropOnUnwind<'a, F> {
+    body: Pin<&'a mut Option<F>>,
+}
+
+impl<F> Drop for DropOnUnwind<'_, F> {
+    fn drop(&mut self) {
+        self.body.set(None);
     }
 }
 

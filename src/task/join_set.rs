@@ -2,9 +2,12 @@
 
 use std::fmt;
 use std::future::Future;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::task::AtomicWaker;
 
 use super::{AbortHandle, JoinError, JoinHandle};
 
@@ -14,12 +17,39 @@ use super::{AbortHandle, JoinError, JoinHandle};
 /// task still in it.
 pub struct JoinSet<T> {
     tasks: FuturesUnordered<JoinHandle<T>>,
+    /// The caller's waker, registered only after a poll found nothing.
+    parent: Arc<ParentWaker>,
+    /// Wakes `parent`; the one waker the tasks ever see.
+    waker: Waker,
+}
+
+/// Holds the waker of whoever polls the set. The tasks wake this instead of
+/// the caller's waker directly, so a new caller waker replaces the old one
+/// after the set was checked, as tokio's: an old waker whose drop finishes a
+/// task (or drives a runtime) then wakes the new one instead of making the
+/// poll that is dropping it return that task.
+struct ParentWaker {
+    waker: AtomicWaker,
+    /// Set by every wake-up since the current poll began.
+    notified: AtomicBool,
+}
+
+impl Wake for ParentWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.notified.store(true, Ordering::SeqCst);
+        self.waker.wake();
+    }
 }
 
 impl<T> JoinSet<T> {
     /// An empty set.
     pub fn new() -> Self {
-        JoinSet { tasks: FuturesUnordered::new() }
+        let parent = Arc::new(ParentWaker { waker: AtomicWaker::new(), notified: AtomicBool::new(false) });
+        JoinSet { tasks: FuturesUnordered::new(), waker: Waker::from(parent.clone()), parent }
     }
 
     /// Number of tasks in the set (finished ones count until joined).
@@ -66,7 +96,17 @@ impl<T> JoinSet<T> {
 
     /// Polls for the next finished task.
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
-        self.tasks.poll_next_unpin(cx)
+        self.parent.notified.store(false, Ordering::SeqCst);
+        let polled = self.tasks.poll_next_unpin(&mut Context::from_waker(&self.waker));
+        if polled.is_pending() {
+            // Dropping the previous waker may run code that finishes a task:
+            // that wakes the waker registered here, or sets `notified`.
+            self.parent.waker.register(cx.waker());
+            if self.parent.notified.load(Ordering::SeqCst) {
+                cx.waker().wake_by_ref();
+            }
+        }
+        polled
     }
 
     /// Aborts every task and waits until all have stopped.

@@ -98,6 +98,12 @@ pub struct Interval {
     missed_tick_behavior: MissedTickBehavior,
 }
 
+/// `from + d`, or the far future where that overflows (`Duration::MAX`
+/// periods, as tokio allows).
+fn saturating_add(from: Instant, d: Duration) -> Instant {
+    from.checked_add(d).unwrap_or_else(Instant::far_future)
+}
+
 impl Interval {
     /// Completes when the next tick is due, returning when it was due.
     pub async fn tick(&mut self) -> Instant {
@@ -115,7 +121,7 @@ impl Interval {
         let next = if now.saturating_duration_since(timeout) > Duration::from_millis(5) {
             self.missed_tick_behavior.next_timeout(timeout, now, self.period)
         } else {
-            timeout.checked_add(self.period).unwrap_or_else(Instant::far_future)
+            saturating_add(timeout, self.period)
         };
         self.delay.as_mut().reset(next);
         Poll::Ready(timeout)
@@ -123,7 +129,7 @@ impl Interval {
 
     /// Resets the interval so that the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.reset_at(Instant::now() + self.period);
+        self.reset_at(saturating_add(Instant::now(), self.period));
     }
 
     /// Resets the interval so that the next tick completes immediately.
@@ -133,7 +139,7 @@ impl Interval {
 
     /// Resets the interval so that the next tick is `after` from now.
     pub fn reset_after(&mut self, after: Duration) {
-        self.reset_at(Instant::now() + after);
+        self.reset_at(saturating_add(Instant::now(), after));
     }
 
     /// Resets the interval so that the next tick is at `deadline`.

@@ -20,7 +20,7 @@ use super::Instant;
 /// duration too large to add to now means "practically forever" (~30 years).
 ///
 /// # Panics
-/// Polling an unexpired sleep outside a ringline runtime panics.
+/// Outside a ringline runtime (as tokio's, with tokio's message).
 ///
 /// ```no_run
 /// use ringline::time::{sleep, Duration};
@@ -30,6 +30,7 @@ use super::Instant;
 /// println!("100 ms have elapsed");
 /// # }
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     match Instant::now().checked_add(duration) {
         Some(deadline) => sleep_until(deadline),
@@ -41,6 +42,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// A deadline in the past completes on the first poll.
 ///
+/// # Panics
+/// Outside a ringline runtime (as tokio's, with tokio's message).
+///
 /// ```no_run
 /// use ringline::time::{sleep_until, Duration, Instant};
 ///
@@ -48,7 +52,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// sleep_until(Instant::now() + Duration::from_millis(100)).await;
 /// # }
 /// ```
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
+    context::assert_in_runtime();
     Sleep { deadline, registration: None, elapsed: false, _pinned: PhantomPinned }
 }
 

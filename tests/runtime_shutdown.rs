@@ -1,0 +1,102 @@
+//! What a runtime does once it shuts down, and where blocking on or dropping
+//! one is refused, with tokio's behaviour and messages.
+
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use ringline::runtime::{Builder, Handle, Runtime};
+
+fn current_thread() -> Runtime {
+    Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn multi_thread() -> Runtime {
+    Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+#[test]
+fn spawn_after_drop_is_cancelled_at_once() {
+    for rt in [current_thread(), multi_thread()] {
+        let handle = rt.handle().clone();
+        let before = handle.spawn(std::future::pending::<()>());
+        drop(rt);
+        let after = handle.spawn(std::future::pending::<()>());
+        let before = before.now_or_never().expect("finished with its runtime").unwrap_err();
+        let after = after.now_or_never().expect("cancelled when spawned").unwrap_err();
+        assert!(before.is_cancelled() && after.is_cancelled());
+    }
+}
+
+#[test]
+#[should_panic(expected = "A Tokio 1.x context was found, but it is being shutdown.")]
+fn sleep_after_shutdown_panics() {
+    let rt = multi_thread();
+    let _enter = rt.enter();
+    let sleep = ringline::time::sleep(Duration::from_millis(100));
+    rt.shutdown_timeout(Duration::from_secs(10));
+    Handle::current().block_on(sleep);
+}
+
+#[test]
+#[should_panic(expected = "there is no reactor running, must be called from the context of a Tokio 1.x runtime")]
+fn sleep_outside_a_runtime_panics_when_created() {
+    let _sleep = ringline::time::sleep(Duration::from_millis(1));
+}
+
+#[test]
+fn dropping_a_runtime_inside_block_on_panics() {
+    let outer = multi_thread();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        outer.block_on(async { drop(current_thread()) });
+    }));
+    let payload = result.expect_err("dropping a runtime in async code must panic");
+    let message = payload.downcast_ref::<&'static str>().expect("a &'static str payload, as tokio's");
+    assert!(message.contains("Cannot drop a runtime"), "{message}");
+}
+
+#[test]
+fn shutting_down_without_waiting_inside_block_on_is_fine() {
+    let outer = current_thread();
+    outer.block_on(async {
+        current_thread().shutdown_background();
+        multi_thread().shutdown_timeout(Duration::ZERO);
+    });
+}
+
+#[test]
+#[should_panic(expected = "Cannot start a runtime from within a runtime")]
+fn handle_block_on_inside_block_on_panics() {
+    let rt = multi_thread();
+    rt.block_on(async { Handle::current().block_on(async {}) });
+}
+
+#[test]
+fn block_in_place_may_block_on_another_runtime() {
+    let rt = multi_thread();
+    let inner = current_thread();
+    let out = rt.block_on(async { ringline::task::block_in_place(|| inner.block_on(async { 3 })) });
+    assert_eq!(out, 3);
+}
+
+#[test]
+fn a_blocking_job_spawned_before_shutdown_still_runs() {
+    for rt in [current_thread(), multi_thread()] {
+        let _enter = rt.enter();
+        let job = ringline::task::spawn_blocking(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            42
+        });
+        rt.shutdown_timeout(Duration::from_secs(10));
+        assert_eq!(Handle::current().block_on(job).unwrap(), 42);
+    }
+}
+
+#[test]
+fn block_in_place_inside_handle_block_on_may_block_on_again() {
+    for rt in [current_thread(), multi_thread()] {
+        let _enter = rt.enter();
+        Handle::current().block_on(async {
+            ringline::task::block_in_place(|| Handle::current().block_on(ringline::task::yield_now()));
+        });
+    }
+}
