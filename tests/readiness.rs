@@ -306,3 +306,29 @@ fn shutdown_drops_a_waker_that_holds_its_listener() {
     drop(rt);
     assert!(dropped.load(Ordering::SeqCst), "runtime shutdown left the waker (and its listener) alive");
 }
+
+/// tokio's `rt_shutdown_err`: a listener made on a runtime that has shut
+/// down before its first accept fails there with the shutdown error, rather
+/// than binding to the runtime that polls it and waiting.
+#[test]
+fn an_object_whose_runtime_dropped_before_first_use_fails_on_another() {
+    let first = runtime();
+    let listener = first.block_on(async { TcpListener::bind("127.0.0.1:0").await.unwrap() });
+    drop(first);
+    runtime().block_on(async {
+        let err = within("accept", listener.accept()).await.unwrap_err();
+        assert!(ringline::runtime::is_rt_shutdown_err(&err), "{err:?}");
+    });
+}
+
+/// tokio's `rt_handle_block_on::*_after_shutdown`: making a socket on a
+/// runtime that has shut down fails with the shutdown error.
+#[test]
+fn binding_on_a_shut_down_runtime_fails() {
+    let rt = runtime();
+    let _entered = rt.enter();
+    rt.shutdown_timeout(Duration::from_secs(5));
+    let std = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let err = TcpListener::from_std(std).unwrap_err();
+    assert!(ringline::runtime::is_rt_shutdown_err(&err), "{err:?}");
+}

@@ -5,6 +5,7 @@
 //! read it, so the driver never looks up into the runtime.
 
 use std::cell::RefCell;
+use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -94,40 +95,47 @@ pub(crate) fn current() -> Handle {
     with_current(Current::pick)
 }
 
-/// The runtime a thread had entered, without being one of its workers, when
-/// an I/O object was made there.
+/// A driver of the runtime an I/O object was made in (the worker's own, or
+/// off the workers one picked round-robin), if it was made in one.
 ///
 /// ringline binds an object to a driver at its first use, on the polling
 /// thread's runtime, so an object made in one place and moved into a task
 /// lives on that task's worker. tokio binds it at creation, to the runtime
-/// entered then. The anchor covers the case between: an object made under
-/// `Runtime::enter` (off the workers) and first polled off every runtime, by
-/// a future polled by hand, binds to a driver of the runtime it was made in,
-/// as tokio's would, instead of panicking; if that runtime has gone, its
-/// operations fail as tokio's do. Objects made on a worker carry no anchor
-/// (nothing to clone on the accept path).
+/// entered then. The anchor keeps tokio's rules where the two differ: an
+/// object whose runtime has shut down before its first use fails with the
+/// shutdown error instead of binding to another runtime, and one first
+/// polled off every runtime (a future polled by hand) binds to the anchor.
 #[derive(Default)]
-pub(crate) struct Anchor(Option<Arc<Drivers>>);
+pub(crate) struct Anchor(Option<Handle>);
 
 impl Anchor {
-    /// The runtime the calling thread has entered, unless it is one of its
-    /// workers (or in none).
+    /// A driver of the runtime the calling thread is in, if any.
     pub(crate) fn here() -> Anchor {
-        let drivers = CURRENT.with(|c| c.borrow().as_ref().filter(|c| c.own.is_none()).map(|c| c.drivers.clone()));
-        Anchor(drivers)
+        Anchor(CURRENT.with(|c| c.borrow().as_ref().map(Current::pick)))
+    }
+
+    /// The runtime the object was made in has shut down.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.0.as_ref().is_some_and(Handle::is_closed)
     }
 
     /// The driver an object with this anchor binds to when first polled:
-    /// the polling thread's (see [`current`]), else one of the anchor's.
+    /// the polling thread's (see [`current`]), else the anchor.
     #[track_caller]
     pub(crate) fn home(&self) -> Handle {
         let entered = CURRENT.with(|c| c.borrow().as_ref().map(Current::pick));
         match (entered, &self.0) {
             (Some(handle), _) => handle,
-            (None, Some(drivers)) => drivers.pick(None),
+            (None, Some(anchor)) => anchor.clone(),
             (None, None) => panic!("{NO_RUNTIME}"),
         }
     }
+}
+
+/// The error for I/O on an object whose runtime has shut down
+/// (`runtime::is_rt_shutdown_err` knows it).
+pub(crate) fn runtime_gone() -> io::Error {
+    io::Error::other("the ringline runtime this I/O object belongs to has shut down")
 }
 
 impl Current {
@@ -147,16 +155,21 @@ impl Drivers {
 
 /// The backend of the runtime this thread is inside, for a new socket (or
 /// watched fd): panics, as tokio does, outside a runtime or when the runtime
-/// was built without `enable_io`.
+/// was built without `enable_io`; fails once the runtime has shut down.
 #[track_caller]
-pub(crate) fn io_backend() -> Backend {
-    let (backend, io_enabled) = with_current(|c| (c.drivers.backend, c.drivers.io_enabled));
+pub(crate) fn io_backend() -> io::Result<Backend> {
+    let (backend, io_enabled, closed) =
+        with_current(|c| (c.drivers.backend, c.drivers.io_enabled, c.drivers.handles[0].is_closed()));
     assert!(io_enabled, "{IO_DISABLED}");
-    backend
+    if closed {
+        return Err(runtime_gone());
+    }
+    Ok(backend)
 }
 
 /// The backend of the runtime this thread is inside.
 #[track_caller]
+#[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
 pub(crate) fn backend() -> Backend {
     with_current(|c| c.drivers.backend)
 }

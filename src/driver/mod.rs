@@ -130,6 +130,11 @@ impl Driver {
 }
 
 impl Handle {
+    /// The driver has shut down (with its runtime).
+    pub(crate) fn is_closed(&self) -> bool {
+        on_backend!(self, Handle, h => h.is_closed())
+    }
+
     /// Wakes the driver's thread if it is parked; cheap when it is not.
     pub(crate) fn unpark(&self) {
         on_backend!(self, Handle, h => h.unpark())
@@ -164,7 +169,7 @@ impl Stream {
     /// be in either blocking mode; the backend sets what it needs.
     #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
-        Stream::for_backend(context::io_backend(), fd, Origin::Other)
+        Stream::for_backend(context::io_backend()?, fd, Origin::Other)
     }
 
     /// Wraps a connected socket for `backend`.
@@ -180,7 +185,7 @@ impl Stream {
 
     /// Connects `fd` (a fresh socket of `addr`'s family: IP or Unix) to `addr`.
     pub(crate) async fn connect(fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
-        op::connect::connect(context::io_backend(), fd, addr).await
+        op::connect::connect(context::io_backend()?, fd, addr).await
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
@@ -294,7 +299,7 @@ impl Listener {
     /// Wraps a bound, listening socket for the current runtime's backend.
     #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
-        match context::io_backend() {
+        match context::io_backend()? {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Listener::new(fd).map(Listener::Uring),
             Backend::Mio => poll::Listener::new(fd).map(Listener::Poll),

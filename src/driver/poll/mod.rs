@@ -162,6 +162,11 @@ impl Drop for Driver {
 
 impl Handle {
     /// The registration table, locked.
+    /// The driver has shut down: it takes no new registrations.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.table().shut_down
+    }
+
     fn table(&self) -> MutexGuard<'_, Table> {
         self.table.lock().expect("registration table poisoned")
     }

@@ -181,6 +181,10 @@ impl Registration {
         if let Some(registered) = self.registered.get() {
             return Ok(registered);
         }
+        // Made in a runtime that is gone before its first use: as tokio's.
+        if self.anchor.is_dead() {
+            return Err(super::scheduled_io::shutdown_error());
+        }
         let home = super::home(&self.anchor)?;
         let fd = self.fd.as_raw_fd();
         let io = home.register(fd, self.initial)?;

@@ -37,6 +37,10 @@ impl HomeLink {
         if self.home.get().is_some_and(|home| home.is_closed()) {
             return Err(super::shut_down());
         }
+        // Made in a runtime that is gone before its first op: as tokio's.
+        if self.home.get().is_none() && self.anchor.is_dead() {
+            return Err(super::shut_down());
+        }
         if self.kicked.swap(true, Ordering::AcqRel) {
             return Ok(());
         }

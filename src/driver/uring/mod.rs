@@ -113,7 +113,7 @@ impl Handle {
     }
 
     /// The driver has shut down: it serves no more ops.
-    pub(super) fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
@@ -347,7 +347,7 @@ fn build_ring(config: &DriverConfig) -> io::Result<IoUring> {
 
 /// The error for I/O on an object whose runtime has shut down.
 fn shut_down() -> io::Error {
-    io::Error::other("the ringline runtime this I/O object belongs to has shut down")
+    super::context::runtime_gone()
 }
 
 /// The io_uring driver of the runtime the calling thread is in.
