@@ -66,6 +66,8 @@ pub(crate) struct Handle {
     parked: AtomicBool,
     /// Every registered socket, by slot.
     table: Mutex<Table>,
+    /// The driver has shut down (`Table::shut_down`, readable without the lock).
+    closed: AtomicBool,
 }
 
 /// The registered sockets of one driver.
@@ -89,6 +91,7 @@ impl Driver {
             waker: mio::Waker::new(poll.registry(), WAKE_TOKEN)?,
             parked: AtomicBool::new(false),
             table: Mutex::new(Table::default()),
+            closed: AtomicBool::new(false),
         });
         let capacity = usize::try_from(config.ring_entries).unwrap_or(usize::MAX).clamp(16, 64 * 1024);
         Ok(Driver { poll, events: Events::with_capacity(capacity), wake: Vec::new(), handle })
@@ -146,6 +149,7 @@ impl Driver {
             return;
         }
         table.shut_down = true;
+        self.handle.closed.store(true, Ordering::Release);
         for (_, io) in &table.slots {
             io.shutdown(&mut self.wake);
         }
@@ -164,7 +168,7 @@ impl Handle {
     /// The registration table, locked.
     /// The driver has shut down: it takes no new registrations.
     pub(crate) fn is_closed(&self) -> bool {
-        self.table().shut_down
+        self.closed.load(Ordering::Acquire)
     }
 
     fn table(&self) -> MutexGuard<'_, Table> {
