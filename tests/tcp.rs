@@ -562,6 +562,8 @@ async fn full_reads_that_drain_the_socket_still_see_what_comes_next() {
 #[ringline::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_tasks_await_readiness_on_one_stream() {
     let (mut client, server) = pair().await;
+    // An accepted stream counts as readable until a read finds nothing.
+    assert_eq!(server.try_read(&mut [0; 4]).unwrap_err().kind(), io::ErrorKind::WouldBlock);
     let server = std::sync::Arc::new(server);
     let waiters: Vec<_> = (0..3)
         .map(|_| {
@@ -1125,38 +1127,42 @@ async fn split_halves_write_vectored_and_wait_for_readiness() {
 
 #[ringline::test]
 async fn ready_reports_readable_only_once_bytes_arrive() {
-    let (mut client, server) = pair().await;
-    let ready = within("fresh stream", server.ready(Interest::READABLE | Interest::WRITABLE)).await.unwrap();
+    // The connecting end: an accepted one starts out readable, as in tokio
+    // (see tests/readiness.rs).
+    let (stream, mut peer) = pair().await;
+    let ready = within("fresh stream", stream.ready(Interest::READABLE | Interest::WRITABLE)).await.unwrap();
     assert!(ready.is_writable() && !ready.is_readable(), "a fresh stream is writable only: {ready:?}");
     assert!(!ready.is_write_closed());
-    assert!(timeout(Duration::from_millis(50), server.ready(Interest::READABLE)).await.is_err(), "nothing to read");
+    assert!(timeout(Duration::from_millis(50), stream.ready(Interest::READABLE)).await.is_err(), "nothing to read");
 
-    client.write_all(b"ping").await.unwrap();
-    let ready = within("bytes arrive", server.ready(Interest::READABLE)).await.unwrap();
+    peer.write_all(b"ping").await.unwrap();
+    let ready = within("bytes arrive", stream.ready(Interest::READABLE)).await.unwrap();
     assert!(ready.is_readable() && !ready.is_read_closed(), "{ready:?}");
     assert!(!ready.is_writable(), "only the interest asked for is reported: {ready:?}");
-    let both = within("both", server.ready(Interest::READABLE | Interest::WRITABLE)).await.unwrap();
+    let both = within("both", stream.ready(Interest::READABLE | Interest::WRITABLE)).await.unwrap();
     assert!(both.is_readable() && both.is_writable(), "{both:?}");
     let mut buf = [0; 8];
-    assert_eq!(server.try_read(&mut buf).unwrap(), 4);
+    assert_eq!(stream.try_read(&mut buf).unwrap(), 4);
     assert_eq!(&buf[..4], b"ping");
 }
 
 #[ringline::test]
 async fn ready_reports_read_closed_after_peer_shutdown() {
-    let (mut client, server) = pair().await;
-    within("shutdown", client.shutdown()).await.unwrap();
-    let ready = within("read closed", server.ready(Interest::READABLE)).await.unwrap();
+    // The connecting end: an accepted one starts out readable, as in tokio
+    // (see tests/readiness.rs).
+    let (stream, mut peer) = pair().await;
+    within("shutdown", peer.shutdown()).await.unwrap();
+    let ready = within("read closed", stream.ready(Interest::READABLE)).await.unwrap();
     assert!(ready.is_read_closed() && ready.is_readable(), "{ready:?}");
     assert!(!ready.is_write_closed(), "the write half is still open: {ready:?}");
-    assert_eq!(server.try_read(&mut [0; 8]).unwrap(), 0);
-    let again = within("still closed", server.ready(Interest::READABLE)).await.unwrap();
+    assert_eq!(stream.try_read(&mut [0; 8]).unwrap(), 0);
+    let again = within("still closed", stream.ready(Interest::READABLE)).await.unwrap();
     assert!(again.is_read_closed(), "read-closed is final: {again:?}");
     // The other direction still works.
-    within("writable", server.writable()).await.unwrap();
-    assert_eq!(server.try_write(b"late").unwrap(), 4);
+    within("writable", stream.writable()).await.unwrap();
+    assert_eq!(stream.try_write(b"late").unwrap(), 4);
     let mut buf = [0; 4];
-    within("client read", client.read_exact(&mut buf)).await.unwrap();
+    within("peer read", peer.read_exact(&mut buf)).await.unwrap();
     assert_eq!(&buf, b"late");
 }
 

@@ -54,7 +54,7 @@ async fn bridge_on_in_a_task_on_a_worker() {
 
 #[test]
 fn bridge_on_current_thread_runtime_and_blocking_pool() {
-    let rt = Builder::new_current_thread().build().expect("runtime");
+    let rt = Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
         use_tokio_like_a_library().await;
         let seen = ringline::task::spawn_blocking(|| tokio::runtime::Handle::try_current().is_ok());

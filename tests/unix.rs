@@ -226,6 +226,27 @@ async fn connecting_to_a_missing_path_is_not_found() {
     assert_eq!(err.kind(), io::ErrorKind::NotFound);
 }
 
+/// tokio's `uds_stream::epollhup`: a connect already polled once fails when
+/// the listener closes before accepting it, though connect(2) itself
+/// succeeded (the listener had room).
+#[ringline::test]
+async fn connect_fails_when_the_listener_closes_before_accepting() {
+    let dir = SockDir::new();
+    let path = dir.path("gone.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let mut connect = std::pin::pin!(UnixStream::connect(&path));
+    let first =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(std::future::Future::poll(connect.as_mut(), cx).is_pending()))
+            .await;
+    assert!(first, "connect resolved before the poller (or the ring) reported its outcome");
+    drop(listener);
+    let err = within("connect", connect).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset),
+        "unexpected error: {err:?}"
+    );
+}
+
 #[ringline::test]
 async fn connecting_to_a_socket_nobody_listens_on_is_refused() {
     let dir = SockDir::new();

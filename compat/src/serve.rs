@@ -167,12 +167,14 @@ impl<M, Marker> std::fmt::Debug for Serve<M, Marker> {
 /// HTTP/1.1 from HTTP/2 with no timeout of its own, and hyper's header-read
 /// timeout starts only after that: a client that connects and stays silent
 /// would otherwise hold its connection, and hold up graceful shutdown,
-/// forever.)
+/// forever.) A peek, not `readable()`: an accepted stream counts as readable
+/// before any byte has come, as in tokio.
 async fn first_bytes(stream: &TcpStream, limit: Option<Duration>, stop: &mut watch::Receiver<bool>) -> bool {
     let readable = async {
+        let mut byte = [0u8; 1];
         match limit {
-            Some(limit) => ringline::time::timeout(limit, stream.readable()).await.is_ok_and(|r| r.is_ok()),
-            None => stream.readable().await.is_ok(),
+            Some(limit) => ringline::time::timeout(limit, stream.peek(&mut byte)).await.is_ok_and(|r| r.is_ok()),
+            None => stream.peek(&mut byte).await.is_ok(),
         }
     };
     tokio::select! {

@@ -134,7 +134,7 @@ impl Drop for Peer {
 
 #[test]
 fn tokio_tonic_client_against_ringline_tonic_server() {
-    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let listener = rt.block_on(ringline::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr = listener.local_addr().expect("addr");
     let routes = tonic::service::Routes::new(GreeterServer::new(HelloGreeter { sleep: ringline_sleep }));
@@ -149,7 +149,7 @@ fn tokio_tonic_client_against_ringline_tonic_server() {
 fn ringline_tonic_client_against_tokio_tonic_server() {
     let mut peer = Peer::start("server");
     let addr: SocketAddr = peer.line("LISTENING ").parse().expect("peer address");
-    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     rt.block_on(async {
         let connect = |deadline| async move {
             let endpoint = endpoint(addr, deadline).executor(ringline_compat::rt::RinglineExecutor::new());

@@ -27,7 +27,7 @@ use ringline_compat::rt::{RinglineExecutor, RinglineTimer};
 
 /// A runtime with `workers` worker threads.
 fn runtime(workers: usize) -> Runtime {
-    Builder::new_multi_thread().worker_threads(workers).build().expect("runtime")
+    Builder::new_multi_thread().worker_threads(workers).enable_all().build().expect("runtime")
 }
 
 /// Whether `tool` can run; under CI=true a missing tool fails the test.

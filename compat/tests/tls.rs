@@ -126,7 +126,7 @@ fn openssl_s_client_against_ringline_tls_server() {
     if !have("openssl") {
         return;
     }
-    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let addr = start_ringline_tls_server(&rt);
     let ca = cert_path("ca.pem");
     let mut child = Command::new("openssl")
@@ -161,7 +161,7 @@ fn curl_with_the_test_ca_against_ringline_https_server() {
     if !have("curl") {
         return;
     }
-    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let addr = start_ringline_tls_server(&rt);
     let url = format!("https://localhost:{}/", addr.port());
     let ca = cert_path("ca.pem");
@@ -193,7 +193,7 @@ fn ringline_tls_client_against_rustls_server_on_tokio() {
             });
         }
     });
-    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     rt.block_on(async {
         let stream = ringline::net::TcpStream::connect(addr).await.expect("connect");
         let connector = TlsConnector::from(client_config(&[]));
@@ -217,7 +217,7 @@ fn ringline_tls_client_against_rustls_server_on_tokio() {
 
 #[test]
 fn https_connector_under_hypers_client_negotiates_h2() {
-    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let rt = ringline::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let addr = start_ringline_tls_server(&rt);
     rt.block_on(async {
         // The default connector (webpki roots) leaves http:// plain; the

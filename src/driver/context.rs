@@ -21,6 +21,9 @@ pub(crate) const RUNTIME_SHUT_DOWN: &str = "A Tokio 1.x context was found, but i
 
 /// tokio's error for a file operation its blocking pool no longer runs.
 pub(crate) const BACKGROUND_TASK_FAILED: &str = "background task failed";
+/// tokio's message for a socket made on a runtime built without `enable_io`.
+const IO_DISABLED: &str =
+    "A Tokio 1.x context was found, but IO is disabled. Call `enable_io` on the runtime builder to enable IO.";
 
 thread_local! {
     /// The drivers of the runtime this thread is inside, and its own.
@@ -35,11 +38,15 @@ pub(crate) struct Drivers {
     handles: Box<[Handle]>,
     /// Round-robin cursor for threads that are not workers.
     next: AtomicUsize,
+    /// `Builder::enable_io` was called: sockets may be made (else making one
+    /// panics, as in tokio; files, timers and the blocking pool still work).
+    io_enabled: bool,
     /// Only a thread inside `Runtime::block_on` drives the (one) driver: a
     /// current-thread runtime. (Only io_uring asks: mio runs no file ops.)
     #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
     driven_in_block_on: bool,
-    /// The runtime has shut down: no new I/O objects, ops or timers.
+    /// The runtime has begun shutting down (before its drivers close): no
+    /// new sockets, file operations or stdio writes.
     shut_down: AtomicBool,
 }
 
@@ -47,13 +54,14 @@ impl Drivers {
     /// The drivers of a runtime running `backend`.
     /// `driven_in_block_on`: a current-thread runtime, whose driver runs only
     /// inside `Runtime::block_on`.
-    pub(crate) fn new(backend: Backend, handles: Box<[Handle]>, driven_in_block_on: bool) -> Drivers {
+    pub(crate) fn new(backend: Backend, handles: Box<[Handle]>, io_enabled: bool, driven_in_block_on: bool) -> Drivers {
         assert!(!handles.is_empty(), "a runtime has at least one worker");
-        Drivers { backend, handles, next: AtomicUsize::new(0), driven_in_block_on, shut_down: AtomicBool::new(false) }
+        let shut_down = AtomicBool::new(false);
+        Drivers { backend, handles, next: AtomicUsize::new(0), io_enabled, driven_in_block_on, shut_down }
     }
 
-    /// Marks the runtime shut down: from now on new I/O objects and ops of
-    /// its threads fail with [`RUNTIME_SHUT_DOWN`] (tokio's `add_source`).
+    /// Marks the runtime shut down (its `Runtime` stops): new sockets, file
+    /// operations and stdio writes of its threads fail from now on.
     pub(crate) fn shut_down(&self) {
         self.shut_down.store(true, Ordering::Release);
     }
@@ -61,12 +69,6 @@ impl Drivers {
     /// Whether [`shut_down`](Self::shut_down) was called.
     pub(crate) fn is_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Acquire)
-    }
-
-    /// Driver `own` (a worker's), or, given none, one picked round-robin.
-    fn pick(&self, own: Option<usize>) -> Handle {
-        let index = own.unwrap_or_else(|| self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len());
-        self.handles[index].clone()
     }
 
     /// The backend every driver of the runtime runs.
@@ -115,62 +117,91 @@ fn with_current<R>(f: impl FnOnce(&Current) -> R) -> R {
     }
 }
 
-/// The runtime an I/O object was made in. The object binds to a driver
-/// lazily, on its first op: the one of the runtime it is then polled in
-/// (possibly another), or, polled on a thread in no runtime, one of its
-/// origin's, as tokio's objects stay with the driver they were registered
-/// with wherever they are polled. Once its origin has shut down, an object
-/// with no driver yet is refused (tokio's shutdown error).
-pub(crate) struct Origin(Option<Arc<Drivers>>);
+/// The driver new I/O objects polled on this thread live on: the worker's
+/// own, or (off the workers) one picked round-robin.
+#[track_caller]
+pub(crate) fn current() -> Handle {
+    with_current(Current::pick)
+}
 
-impl Origin {
-    /// The runtime this thread is inside (none outside one).
-    pub(crate) fn current() -> Origin {
-        Origin(CURRENT.try_with(|c| c.borrow().as_ref().map(|c| c.drivers.clone())).ok().flatten())
+/// A driver of the runtime an I/O object was made in (the worker's own, or
+/// off the workers one picked round-robin), if it was made in one.
+///
+/// ringline binds an object to a driver at its first use, on the polling
+/// thread's runtime, so an object made in one place and moved into a task
+/// lives on that task's worker. tokio binds it at creation, to the runtime
+/// entered then. The anchor keeps tokio's rules where the two differ: an
+/// object whose runtime has shut down before its first use fails with the
+/// shutdown error instead of binding to another runtime, and one first
+/// polled off every runtime (a future polled by hand) binds to the anchor.
+#[derive(Default)]
+pub(crate) struct Anchor(Option<Handle>);
+
+impl Anchor {
+    /// A driver of the runtime the calling thread is in, if any.
+    pub(crate) fn here() -> Anchor {
+        Anchor(CURRENT.with(|c| c.borrow().as_ref().map(Current::pick)))
     }
 
-    /// tokio's shutdown error once the object's runtime has shut down.
-    pub(crate) fn check(&self) -> io::Result<()> {
-        match self.0.as_ref().is_some_and(|drivers| drivers.is_shut_down()) {
-            true => Err(io::Error::other(RUNTIME_SHUT_DOWN)),
-            false => Ok(()),
-        }
+    /// The runtime the object was made in has shut down.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.0.as_ref().is_some_and(Handle::is_closed)
     }
 
-    /// The driver the object binds to when first polled on this thread.
-    ///
-    /// # Panics
-    /// On a thread in no runtime, for an object made in none (tokio's
-    /// message).
+    /// The driver an object with this anchor binds to when first polled:
+    /// the polling thread's (see [`current`]), else the anchor.
     #[track_caller]
     pub(crate) fn home(&self) -> Handle {
-        let here = CURRENT.try_with(|c| c.borrow().as_ref().map(|c| c.drivers.pick(c.own))).ok().flatten();
-        match (here, &self.0) {
-            (Some(here), _) => here,
-            (None, Some(origin)) => origin.pick(None),
+        let entered = CURRENT.with(|c| c.borrow().as_ref().map(Current::pick));
+        match (entered, &self.0) {
+            (Some(handle), _) => handle,
+            (None, Some(anchor)) => anchor.clone(),
             (None, None) => panic!("{NO_RUNTIME}"),
         }
     }
 }
 
-/// The driver new I/O objects polled on this thread live on: the worker's
-/// own, or (off the workers) one picked round-robin.
-#[track_caller]
-pub(crate) fn current() -> Handle {
-    with_current(|c| c.drivers.pick(c.own))
+/// The error for I/O on an object whose runtime has shut down
+/// (`runtime::is_rt_shutdown_err` knows it).
+pub(crate) fn runtime_gone() -> io::Error {
+    io::Error::other("the ringline runtime this I/O object belongs to has shut down")
 }
 
-/// The backend of the runtime this thread is inside, for a new I/O object
-/// or op: tokio's shutdown error once that runtime has shut down.
-///
-/// # Panics
-/// Outside a runtime, with tokio's message.
+impl Current {
+    /// The worker's own driver, or (off the workers) one picked round-robin.
+    fn pick(&self) -> Handle {
+        self.drivers.pick(self.own)
+    }
+}
+
+impl Drivers {
+    /// Worker `own`'s driver, or (given none) one picked round-robin.
+    fn pick(&self, own: Option<usize>) -> Handle {
+        let index = own.unwrap_or_else(|| self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len());
+        self.handles[index].clone()
+    }
+}
+
+/// The backend of the runtime this thread is inside, for a new socket (or
+/// watched fd): panics, as tokio does, outside a runtime or when the runtime
+/// was built without `enable_io`; fails once the runtime has shut down.
 #[track_caller]
-pub(crate) fn backend() -> io::Result<Backend> {
-    with_current(|c| match c.drivers.is_shut_down() {
-        true => Err(io::Error::other(RUNTIME_SHUT_DOWN)),
-        false => Ok(c.drivers.backend),
-    })
+pub(crate) fn io_backend() -> io::Result<Backend> {
+    let (backend, io_enabled, closed) = with_current(|c| {
+        (c.drivers.backend, c.drivers.io_enabled, c.drivers.is_shut_down() || c.drivers.handles[0].is_closed())
+    });
+    assert!(io_enabled, "{IO_DISABLED}");
+    if closed {
+        return Err(runtime_gone());
+    }
+    Ok(backend)
+}
+
+/// The backend of the runtime this thread is inside, for a file operation;
+/// `None` once the runtime has shut down (tokio's pool then refuses the job).
+#[track_caller]
+pub(crate) fn running_backend() -> Option<Backend> {
+    with_current(|c| (!c.drivers.is_shut_down()).then_some(c.drivers.backend))
 }
 
 /// Whether this thread's ring gets driven while it waits for an op: false

@@ -24,7 +24,7 @@ impl Datagram {
     /// Wraps a datagram socket for the current runtime's backend.
     #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Datagram> {
-        match context::backend()? {
+        match context::io_backend()? {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => super::uring::Datagram::new(fd).map(Datagram::Uring),
             Backend::Mio => poll::Datagram::new(fd).map(Datagram::Poll),

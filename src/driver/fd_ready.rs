@@ -33,7 +33,7 @@ impl FdReady {
     /// file or a directory is `PermissionDenied`, as with tokio).
     #[track_caller]
     pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<FdReady> {
-        super::context::backend()?;
+        super::context::io_backend()?;
         match super::context::current() {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             super::Handle::Uring(_) => super::uring::PollFd::new(fd).map(FdReady::Uring),

@@ -43,11 +43,19 @@ pub(crate) struct DriverConfig {
     pub(crate) recv_buffer_size: u32,
     /// The ring is only ever entered by the thread that created it.
     pub(crate) single_issuer: bool,
+    /// `Builder::enable_io`: sockets may be made on the runtime.
+    pub(crate) io_enabled: bool,
 }
 
 impl Default for DriverConfig {
     fn default() -> Self {
-        DriverConfig { ring_entries: 1024, recv_buffers: 512, recv_buffer_size: 4 * 1024, single_issuer: false }
+        DriverConfig {
+            ring_entries: 1024,
+            recv_buffers: 512,
+            recv_buffer_size: 4 * 1024,
+            single_issuer: false,
+            io_enabled: false,
+        }
     }
 }
 
@@ -122,6 +130,11 @@ impl Driver {
 }
 
 impl Handle {
+    /// The driver has shut down (with its runtime).
+    pub(crate) fn is_closed(&self) -> bool {
+        on_backend!(self, Handle, h => h.is_closed())
+    }
+
     /// Wakes the driver's thread if it is parked; cheap when it is not.
     pub(crate) fn unpark(&self) {
         on_backend!(self, Handle, h => h.unpark())
@@ -140,20 +153,31 @@ pub(crate) enum Stream {
     Poll(poll::Stream),
 }
 
+/// How a stream came to be, which sets the readiness it starts with
+/// (tokio's): an accepted stream counts as readable until a read finds
+/// nothing; any other is readable once bytes (or EOF) come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Taken from a listener.
+    Accepted,
+    /// Connected, made as a pair, or wrapped from a std stream.
+    Other,
+}
+
 impl Stream {
     /// Wraps a connected socket for the current runtime's backend. The fd may
     /// be in either blocking mode; the backend sets what it needs.
     #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
-        Stream::for_backend(context::backend()?, fd)
+        Stream::for_backend(context::io_backend()?, fd, Origin::Other)
     }
 
     /// Wraps a connected socket for `backend`.
-    fn for_backend(backend: Backend, fd: OwnedFd) -> io::Result<Stream> {
+    fn for_backend(backend: Backend, fd: OwnedFd, origin: Origin) -> io::Result<Stream> {
         match backend {
             #[cfg(all(target_os = "linux", feature = "uring"))]
-            Backend::Uring => uring::Stream::new(fd).map(Stream::Uring),
-            Backend::Mio => poll::Stream::new(fd).map(Stream::Poll),
+            Backend::Uring => uring::Stream::new(fd, origin).map(Stream::Uring),
+            Backend::Mio => poll::Stream::new(fd, origin).map(Stream::Poll),
             #[cfg(not(all(target_os = "linux", feature = "uring")))]
             Backend::Uring => Err(select::uring_not_built()),
         }
@@ -161,7 +185,7 @@ impl Stream {
 
     /// Connects `fd` (a fresh socket of `addr`'s family: IP or Unix) to `addr`.
     pub(crate) async fn connect(fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
-        op::connect::connect(context::backend()?, fd, addr).await
+        op::connect::connect(context::io_backend()?, fd, addr).await
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
@@ -275,7 +299,7 @@ impl Listener {
     /// Wraps a bound, listening socket for the current runtime's backend.
     #[track_caller]
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Listener> {
-        match context::backend()? {
+        match context::io_backend()? {
             #[cfg(all(target_os = "linux", feature = "uring"))]
             Backend::Uring => uring::Listener::new(fd).map(Listener::Uring),
             Backend::Mio => poll::Listener::new(fd).map(Listener::Poll),
@@ -297,7 +321,7 @@ impl Listener {
             Listener::Uring(_) => Backend::Uring,
             Listener::Poll(_) => Backend::Mio,
         };
-        Stream::for_backend(backend, fd)
+        Stream::for_backend(backend, fd, Origin::Accepted)
     }
 
     /// Gives the socket back, in non-blocking mode, once the driver has let go of it.

@@ -89,13 +89,17 @@ impl Builder {
         self
     }
 
-    /// Accepted for tokio compatibility: I/O and time are always enabled.
+    /// Enables I/O (see [`enable_io`](Self::enable_io)); timers are always on.
     pub fn enable_all(&mut self) -> &mut Self {
-        self
+        self.enable_io()
     }
 
-    /// Accepted for tokio compatibility: I/O is always enabled.
+    /// Lets tasks make sockets (and `AsyncFd`s and child processes), as in
+    /// tokio: on a runtime built without it, making one panics with tokio's
+    /// "IO is disabled" message. Files, timers and the blocking pool work
+    /// either way. Each worker owns its ring or poller regardless.
     pub fn enable_io(&mut self) -> &mut Self {
+        self.driver.io_enabled = true;
         self
     }
 
@@ -330,6 +334,7 @@ impl Builder {
             multi_thread: self.multi_thread,
             unhandled_panic: self.options.unhandled_panic.clone(),
             hooks: self.hooks.clone(),
+            io_enabled: self.driver.io_enabled,
             local_thread: None,
         }
     }

@@ -79,6 +79,8 @@ pub(crate) struct RuntimeConfig {
     pub(crate) unhandled_panic: UnhandledPanic,
     /// `Builder::on_thread_*`.
     pub(crate) hooks: ThreadHooks,
+    /// `Builder::enable_io` (or `enable_all`) was called.
+    pub(crate) io_enabled: bool,
     /// Built by `Builder::build_local`: the thread the `LocalRuntime` lives on.
     pub(crate) local_thread: Option<std::thread::ThreadId>,
 }

@@ -52,7 +52,7 @@ impl Shared {
         bridge: BridgeHandle,
     ) -> Shared {
         let handles = workers.iter().map(|w| w.driver.clone()).collect();
-        let drivers = Arc::new(Drivers::new(config.backend, handles, !config.multi_thread));
+        let drivers = Arc::new(Drivers::new(config.backend, handles, config.io_enabled, !config.multi_thread));
         crate::driver::op::install_blocking_pool(|job| drop(Handle::current().spawn_blocking(job)));
         let panicked = AtomicBool::new(false);
         Shared { workers, next: AtomicUsize::new(0), drivers, blocking, clock, config, panicked, bridge }

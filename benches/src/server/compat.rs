@@ -92,7 +92,7 @@ pub fn run_tokio(app: App, workers: usize, addr: SocketAddr) -> io::Result<()> {
 pub fn run_ringline(app: App, workers: usize, addr: SocketAddr) -> io::Result<()> {
     use ringline_compat::rt::{RinglineExecutor, RinglineTimer};
 
-    let runtime = ringline::runtime::Builder::new_multi_thread().worker_threads(workers).build()?;
+    let runtime = ringline::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?;
     runtime.block_on(async move {
         let listener = ringline::net::TcpListener::bind(addr).await?;
         match app {

@@ -1,7 +1,7 @@
 //! `connect(2)`: a stream socket (TCP or Unix) to an address.
 
 use std::io;
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use socket2::{SockAddr, SockRef};
 
@@ -11,7 +11,7 @@ use crate::driver::{poll, Backend, Stream};
 
 /// Connects `fd` (a fresh socket of `addr`'s family) to `addr`.
 pub(crate) async fn connect(backend: Backend, fd: OwnedFd, addr: &SockAddr) -> io::Result<Stream> {
-    let op = Connect { addr: addr.clone(), started: false };
+    let op = Connect { addr: addr.clone() };
     match backend {
         #[cfg(all(target_os = "linux", feature = "uring"))]
         Backend::Uring => {
@@ -19,10 +19,15 @@ pub(crate) async fn connect(backend: Backend, fd: OwnedFd, addr: &SockAddr) -> i
             Op::new(OpSource::Uring(fd.clone()), op).await.0?;
             // The op (and its clone of `fd`) is gone once it has resolved.
             let fd = std::sync::Arc::into_inner(fd).expect("the connect op has let go of the socket");
-            crate::driver::uring::Stream::new(fd).map(Stream::Uring)
+            crate::driver::uring::Stream::new(fd, crate::driver::Origin::Other).map(Stream::Uring)
         }
         Backend::Mio => {
-            let stream = poll::Stream::new(fd)?;
+            // As tokio: connect(2), then join the poller and wait for its
+            // report even when connect(2) succeeded at once (a Unix socket
+            // whose listener has room), so a listener closed before it
+            // accepted shows as an error (tokio's `uds_stream::epollhup`).
+            let stream = poll::Stream::connecting(fd)?;
+            start(stream.registration().fd().as_fd(), addr)?;
             Op::new(OpSource::Poll(stream.registration()), op).await.0?;
             Ok(Stream::Poll(stream))
         }
@@ -31,11 +36,19 @@ pub(crate) async fn connect(backend: Backend, fd: OwnedFd, addr: &SockAddr) -> i
     }
 }
 
-/// The address (owned: the kernel reads it until the completion) and, on
-/// the readiness path, whether `connect` was called already.
+/// The address (owned: the kernel reads it until the completion; the
+/// readiness path connects before the op, see [`start`]).
 struct Connect {
+    #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
     addr: SockAddr,
-    started: bool,
+}
+
+/// Starts connecting the non-blocking `fd` to `addr`: done, or in progress.
+fn start(fd: BorrowedFd<'_>, addr: &SockAddr) -> io::Result<()> {
+    match SockRef::from(&fd).connect(addr) {
+        Err(e) if !matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => Err(e),
+        _ => Ok(()),
+    }
 }
 
 impl OpAble for Connect {
@@ -48,19 +61,10 @@ impl OpAble for Connect {
 impl ReadinessOp for Connect {
     const DIRECTION: Direction = Direction::Write;
 
-    /// Starts the connect; once the socket is writable, reads the outcome.
+    /// Once the poller says the socket (connected by [`start`]) is
+    /// writable, reads the outcome.
     fn poll_call(&mut self, fd: BorrowedFd<'_>) -> io::Result<u32> {
         let sock = SockRef::from(&fd);
-        if !self.started {
-            self.started = true;
-            return match sock.connect(&self.addr) {
-                Ok(()) => Ok(0),
-                Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {
-                    Err(io::ErrorKind::WouldBlock.into())
-                }
-                Err(e) => Err(e),
-            };
-        }
         if let Some(e) = sock.take_error()? {
             return Err(e);
         }

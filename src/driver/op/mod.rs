@@ -151,7 +151,7 @@ impl<T: BlockingOp> Op<'static, T> {
     /// shut down it fails at once, as tokio's pool refuses the job.
     #[track_caller]
     pub(crate) fn blocking(fd: Option<SharedFd>, op: T) -> Op<'static, T> {
-        let Ok(_backend) = super::context::backend() else {
+        let Some(_backend) = super::context::running_backend() else {
             return Op::refused(op);
         };
         #[cfg(all(target_os = "linux", feature = "uring"))]

@@ -25,9 +25,11 @@ impl Listener {
     }
 
     /// Accepts one connection: its socket (close-on-exec, blocking until the
-    /// net layer wraps it) and the peer's address.
+    /// net layer wraps it) and the peer's address. Any number of tasks may
+    /// wait on one listener (shared through an `Arc`); a connection wakes
+    /// them all, as in tokio, and one of them takes it.
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
-        self.io.poll_io(cx, Direction::Read, || {
+        self.io.poll_io_shared(cx, Direction::Read, || {
             // socket2 uses accept4(2) with SOCK_CLOEXEC where it exists.
             let (socket, peer) = loop {
                 match SockRef::from(self.io.fd()).accept() {

@@ -66,6 +66,8 @@ pub(crate) struct Handle {
     parked: AtomicBool,
     /// Every registered socket, by slot.
     table: Mutex<Table>,
+    /// The driver has shut down (`Table::shut_down`, readable without the lock).
+    closed: AtomicBool,
 }
 
 /// The registered sockets of one driver.
@@ -89,6 +91,7 @@ impl Driver {
             waker: mio::Waker::new(poll.registry(), WAKE_TOKEN)?,
             parked: AtomicBool::new(false),
             table: Mutex::new(Table::default()),
+            closed: AtomicBool::new(false),
         });
         let capacity = usize::try_from(config.ring_entries).unwrap_or(usize::MAX).clamp(16, 64 * 1024);
         Ok(Driver { poll, events: Events::with_capacity(capacity), wake: Vec::new(), handle })
@@ -146,6 +149,7 @@ impl Driver {
             return;
         }
         table.shut_down = true;
+        self.handle.closed.store(true, Ordering::Release);
         for (_, io) in &table.slots {
             io.shutdown(&mut self.wake);
         }
@@ -162,6 +166,11 @@ impl Drop for Driver {
 
 impl Handle {
     /// The registration table, locked.
+    /// The driver has shut down: it takes no new registrations.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     fn table(&self) -> MutexGuard<'_, Table> {
         self.table.lock().expect("registration table poisoned")
     }
@@ -235,9 +244,10 @@ fn registered_interest() -> Interest {
 }
 
 /// The mio driver of the worker the calling thread belongs to (or, off the
-/// workers, one chosen round-robin; in no runtime, one of `origin`'s).
-fn home(origin: &super::context::Origin) -> io::Result<Arc<Handle>> {
-    match origin.home() {
+/// workers, one chosen round-robin; off every runtime, one of the runtime
+/// `anchor` names).
+fn home(anchor: &super::context::Anchor) -> io::Result<Arc<Handle>> {
+    match anchor.home() {
         super::Handle::Poll(handle) => Ok(handle),
         #[allow(unreachable_patterns)]
         _ => Err(io::Error::other("a ringline I/O object made for the mio backend was used on an io_uring runtime")),

@@ -8,7 +8,7 @@ use std::task::{ready, Context, Poll};
 
 use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 use super::Handle;
-use crate::driver::context::Origin;
+use crate::driver::context::Anchor;
 use crate::driver::waiters::WaitFor;
 use crate::io::Ready;
 
@@ -34,9 +34,8 @@ pub(crate) struct Registration {
     registering: Mutex<()>,
     /// Readiness assumed at registration, before the poller has reported.
     initial: Ready,
-    /// The runtime the socket was made in: registering fails once it has
-    /// shut down (as tokio's socket, registered there when made, would).
-    origin: Origin,
+    /// Where it registers when first used off every runtime.
+    anchor: Anchor,
     /// The socket, in non-blocking mode.
     fd: OwnedFd,
 }
@@ -61,13 +60,8 @@ impl Registration {
     /// Wraps a non-blocking socket; it registers on first use, assuming
     /// `initial` readiness until its first event.
     pub(crate) fn new(fd: OwnedFd, initial: Ready) -> Registration {
-        Registration {
-            registered: OnceLock::new(),
-            registering: Mutex::new(()),
-            initial,
-            origin: Origin::current(),
-            fd,
-        }
+        let anchor = Anchor::here();
+        Registration { registered: OnceLock::new(), registering: Mutex::new(()), initial, anchor, fd }
     }
 
     /// The socket.
@@ -187,8 +181,11 @@ impl Registration {
         if let Some(registered) = self.registered.get() {
             return Ok(registered);
         }
-        self.origin.check()?;
-        let home = super::home(&self.origin)?;
+        // Made in a runtime that is gone before its first use: as tokio's.
+        if self.anchor.is_dead() {
+            return Err(super::scheduled_io::shutdown_error());
+        }
+        let home = super::home(&self.anchor)?;
         let fd = self.fd.as_raw_fd();
         let io = home.register(fd, self.initial)?;
         Ok(self.registered.get_or_init(|| Registered { home, io, fd }))

@@ -18,6 +18,7 @@ use super::scheduled_io::Direction;
 use super::Registration;
 use crate::driver::recv::{recv_into, LazyInq, ReadKind};
 use crate::driver::send::{send_slices, MAX_SLICES};
+use crate::driver::Origin;
 use crate::io::Ready;
 
 /// Flags for every send: a reset peer must give `EPIPE`, never `SIGPIPE`.
@@ -36,14 +37,29 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
-    /// Wraps a connected socket, switching it to non-blocking mode.
-    pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
+    /// Wraps a connected socket that came to be as `origin` says, switching
+    /// it to non-blocking mode. A fresh socket can almost always take bytes:
+    /// try before waiting. An accepted one counts as readable until a read
+    /// finds nothing, as in tokio (the peer's first bytes are often there).
+    pub(crate) fn new(fd: OwnedFd, origin: Origin) -> io::Result<Stream> {
+        let readable = if origin == Origin::Accepted { Ready::READABLE } else { Ready::EMPTY };
+        Stream::with_readiness(fd, readable | Ready::WRITABLE)
+    }
+
+    /// Wraps a socket about to connect, switching it to non-blocking mode:
+    /// not writable until the poller says so, which is when the connect's
+    /// outcome is known.
+    pub(crate) fn connecting(fd: OwnedFd) -> io::Result<Stream> {
+        Stream::with_readiness(fd, Ready::EMPTY)
+    }
+
+    /// Wraps a socket assumed `initial`-ready until the poller reports.
+    fn with_readiness(fd: OwnedFd, initial: Ready) -> io::Result<Stream> {
         let sock = SockRef::from(&fd);
         sock.set_nonblocking(true)?;
         #[cfg(target_vendor = "apple")]
         sock.set_nosigpipe(true)?;
-        // A fresh socket can almost always take bytes: try before waiting.
-        Ok(Stream { io: Registration::new(fd, Ready::WRITABLE), inq: LazyInq::default() })
+        Ok(Stream { io: Registration::new(fd, initial), inq: LazyInq::default() })
     }
 
     /// The socket and its registration, for ops.

@@ -14,6 +14,7 @@ use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER};
 use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::Kick;
+use crate::driver::Origin;
 
 /// The multishot receive.
 const RECV: OpTag = 0;
@@ -36,8 +37,15 @@ pub(crate) struct ConnShared {
 
 impl ConnShared {
     /// A stream on `fd`, with no home driver until its first op.
-    pub(super) fn new(fd: OwnedFd) -> ConnShared {
-        ConnShared { fd, home: HomeLink::new(), state: Mutex::new(ConnState::default()) }
+    pub(super) fn new(fd: OwnedFd, origin: Origin) -> ConnShared {
+        let mut state = ConnState::default();
+        // An accepted socket often holds the peer's first bytes already: its
+        // first read tries the socket (one `recv` per connection) before a
+        // receive is armed, as tokio's does, instead of waiting a tick.
+        let accepted = origin == Origin::Accepted;
+        state.read.assume_readable = accepted;
+        state.read.readable = accepted;
+        ConnShared { fd, home: HomeLink::new(), state: Mutex::new(state) }
     }
 
     /// The stream's state, locked.
@@ -45,10 +53,14 @@ impl ConnShared {
         self.state.lock().expect("stream state poisoned")
     }
 
-    /// Fails once the home driver (or, before it has one, the runtime it was
-    /// made in) has shut down; see [`HomeLink::check_alive`].
+    /// Fails once the home driver has shut down: the socket itself would
+    /// still take direct reads and writes, but tokio's rule is that I/O on a
+    /// dead runtime's object errors.
     pub(super) fn check_alive(&self) -> io::Result<()> {
-        self.home.check_alive()
+        match self.home.get() {
+            Some(home) if home.is_closed() => Err(super::shut_down()),
+            _ => Ok(()),
+        }
     }
 
     /// Asks the home driver to reconcile this stream's ops with its state.
@@ -60,6 +72,8 @@ impl ConnShared {
     fn sync_recv(self: &Arc<Self>, st: &mut ConnState, ring: &mut Ring) {
         let fd = types::Fd(self.fd.as_raw_fd());
         if st.wants_recv() && ring.accepting_ops() {
+            // From now on bytes come through the receive, not the socket.
+            st.read.readable = false;
             let entry = opcode::RecvMulti::new(fd, RECV_GROUP).build();
             st.read.recv_op.arm(ring, entry, InFlight::of(self.clone(), RECV));
         } else if st.closed || st.read.rx.len() >= RECV_HIGH_WATER || st.read.mode.on_demand() {
@@ -189,13 +203,14 @@ impl Owner for ConnShared {
     }
 
     fn driver_closed(&self) {
-        // Woken with the lock released (a waker may own the last stream).
-        let mut wake = Vec::new();
+        let mut wakers = Vec::new();
         let mut st = self.lock();
-        st.read.read_waiters.take_all(&mut wake);
-        st.write.write_waiters.take_all(&mut wake);
+        st.read.read_waiters.take_all(&mut wakers);
+        st.write.write_waiters.take_all(&mut wakers);
+        // Woken with the lock released: a waker may hold the last handle to
+        // the stream, whose drop takes the lock.
         drop(st);
-        wake.into_iter().for_each(std::task::Waker::wake);
+        wakers.into_iter().for_each(std::task::Waker::wake);
     }
 
     fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {

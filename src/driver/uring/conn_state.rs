@@ -51,8 +51,9 @@ pub(super) struct ReadSide {
     pub(super) mode: RecvMode,
     /// The multishot readiness poll (on-demand mode).
     pub(super) poll_op: ArmedOp,
-    /// On-demand mode: the socket may hold bytes (set by the poll, cleared by
-    /// a read that drained it).
+    /// The socket may hold bytes for a direct read: on-demand mode, set by
+    /// the poll; a fresh accepted stream, until its multishot receive is
+    /// armed. Cleared by a read that drained the socket.
     pub(super) readable: bool,
     /// The poll saw the peer close (or an error): reads never block again, so
     /// `readable` stays set (a short read is followed by EOF, not a wake-up).
@@ -68,6 +69,12 @@ pub(super) struct ReadSide {
     /// hands its error to one call only, and the next read may see it shut):
     /// every later read reports this, never a clean EOF. See `fail`.
     pub(super) read_error: Option<io::Error>,
+    /// The half counts as readable even with nothing queued, as tokio's
+    /// readiness does: set by a read that found bytes (one that took exactly
+    /// what was queued leaves the stream ready) and, for an accepted stream,
+    /// at the start; cleared by a read that found nothing (Pending or
+    /// `WouldBlock`). Set and cleared by reads only: no system call.
+    pub(super) assume_readable: bool,
     /// The reader's task and the tasks awaiting readability.
     pub(super) read_waiters: Waiters,
 }
@@ -82,6 +89,11 @@ pub(super) struct WriteSide {
     pub(super) send_op: ArmedOp,
     /// A send failed; the next write, flush or shutdown returns it (once).
     pub(super) write_error: Option<io::Error>,
+    /// The last write found the queue full (it returned Pending or
+    /// `WouldBlock`). Until one does, the half counts as writable even with
+    /// the queue full, as tokio's readiness does: `writable()` goes Pending
+    /// only after a write has said `WouldBlock`.
+    pub(super) found_full: bool,
     /// The writer's task and the tasks awaiting writability.
     pub(super) write_waiters: Waiters,
     /// Where the `shutdown(SHUT_WR)` stands.
@@ -106,6 +118,13 @@ impl ReadSide {
     /// Copies queued bytes into `buf`; Ready(Ok(0)) at EOF; Pending (with read
     /// interest registered) when nothing is there yet.
     pub(super) fn take_readable(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
+        let taken = self.take_queued_or_recv(fd, buf, consume);
+        self.assume_readable = taken.is_ready();
+        taken
+    }
+
+    /// `take_readable` without the readiness bookkeeping.
+    fn take_queued_or_recv(&mut self, fd: RawFd, buf: &mut ReadBuf<'_>, consume: bool) -> Poll<io::Result<usize>> {
         if buf.remaining() == 0 {
             return Poll::Ready(Ok(0));
         }
@@ -156,6 +175,11 @@ impl ReadSide {
         } else {
             Ready::READABLE
         }
+    }
+
+    /// A read would not return Pending, or no read has found that yet.
+    pub(super) fn read_ready(&self) -> bool {
+        self.assume_readable || !self.rx.is_empty() || self.eof || self.read_error.is_some() || self.may_recv_now()
     }
 
     /// The socket may be read directly: on-demand mode, readable, and no
@@ -212,6 +236,13 @@ impl ConnState {
     /// straight to the socket from the caller's memory (bytes never reorder:
     /// the state lock is held and nothing earlier is waiting).
     pub(super) fn take_writable(&mut self, fd: RawFd, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        let taken = self.queue_or_send(fd, bufs);
+        self.write.found_full = taken.is_pending();
+        taken
+    }
+
+    /// `take_writable` without the readiness bookkeeping.
+    fn queue_or_send(&mut self, fd: RawFd, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
         if let Some(e) = self.write.write_error.take() {
             return Poll::Ready(Err(e));
         }
@@ -241,6 +272,11 @@ impl ConnState {
             return if sent > 0 { Poll::Ready(Ok(sent)) } else { Poll::Pending };
         }
         Poll::Ready(Ok(sent + self.write.tx.push_slices(bufs, sent, room)))
+    }
+
+    /// A write would not return Pending, or no write has found that yet.
+    pub(super) fn write_ready(&self) -> bool {
+        !self.write.found_full || self.write.write_error.is_some() || self.write.tx.len() < SEND_HIGH_WATER
     }
 
     /// The write half's readiness once it is ready: room, and whether the

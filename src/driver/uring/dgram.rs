@@ -300,9 +300,12 @@ impl DgramShared {
         self.state.lock().expect("datagram state poisoned")
     }
 
-    /// Fails once the home driver (or the runtime it was made in) has shut down.
+    /// Fails once the home driver has shut down.
     fn check_alive(&self) -> io::Result<()> {
-        self.home.check_alive()
+        match self.home.get() {
+            Some(home) if home.is_closed() => Err(super::shut_down()),
+            _ => Ok(()),
+        }
     }
 
     /// Asks the home driver to reconcile the ops with the state.
@@ -387,13 +390,14 @@ impl DgramShared {
 
 impl Owner for DgramShared {
     fn driver_closed(&self) {
-        // Woken with the lock released (a waker may own the last socket).
-        let mut wake = Vec::new();
+        // Woken with the lock released, as the stream's and listener's: a
+        // waker may own the last handle to the socket, whose drop locks.
+        let mut wakers = Vec::new();
         let mut st = self.lock();
-        st.read_waiters.take_all(&mut wake);
-        st.write_waiters.take_all(&mut wake);
+        st.read_waiters.take_all(&mut wakers);
+        st.write_waiters.take_all(&mut wakers);
         drop(st);
-        wake.into_iter().for_each(std::task::Waker::wake);
+        wakers.into_iter().for_each(std::task::Waker::wake);
     }
 
     fn reconcile(self: Arc<Self>, ring: &mut Ring) {

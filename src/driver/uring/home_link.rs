@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::{Handle, Kick};
-use crate::driver::context::Origin;
+use crate::driver::context::Anchor;
 
 /// The driver whose ring carries an object's ops (fixed by the object's
 /// first kick) and whether a kick for the object is queued and not yet
@@ -13,26 +13,20 @@ use crate::driver::context::Origin;
 pub(super) struct HomeLink {
     home: OnceLock<Arc<Handle>>,
     kicked: AtomicBool,
-    /// The runtime the object was made in, for its first kick.
-    origin: Origin,
+    /// Where the first kick goes when made off every runtime.
+    anchor: Anchor,
 }
 
 impl HomeLink {
-    /// The link of an object made now, on this thread's runtime.
+    /// A link to no driver yet, anchored to the runtime the calling thread
+    /// has entered (see [`Anchor`]).
     pub(super) fn new() -> HomeLink {
-        HomeLink { home: OnceLock::new(), kicked: AtomicBool::new(false), origin: Origin::current() }
+        HomeLink { home: OnceLock::new(), kicked: AtomicBool::new(false), anchor: Anchor::here() }
     }
 
-    /// Fails once the home driver has shut down, or, before the object has
-    /// one, once the runtime it was made in has: the socket itself would
-    /// still take direct reads and writes, but tokio's rule is that I/O on
-    /// a dead runtime's object errors.
-    pub(super) fn check_alive(&self) -> io::Result<()> {
-        match self.home.get() {
-            Some(home) if home.is_closed() => Err(super::shut_down()),
-            Some(_) => Ok(()),
-            None => self.origin.check(),
-        }
+    /// The home driver, once the object has kicked one.
+    pub(super) fn get(&self) -> Option<&Arc<Handle>> {
+        self.home.get()
     }
 
     /// Queues `kick()` on the home driver (the current worker's, on first
@@ -40,12 +34,18 @@ impl HomeLink {
     /// shut down: nothing would serve the object's ops.
     pub(super) fn kick(&self, kick: impl FnOnce() -> Kick) -> io::Result<()> {
         // A kick flagged queued when the driver shut down is never served.
-        self.check_alive()?;
+        if self.home.get().is_some_and(|home| home.is_closed()) {
+            return Err(super::shut_down());
+        }
+        // Made in a runtime that is gone before its first op: as tokio's.
+        if self.home.get().is_none() && self.anchor.is_dead() {
+            return Err(super::shut_down());
+        }
         if self.kicked.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
         let home = self.home.get_or_init(|| {
-            let home = super::uring_handle(self.origin.home());
+            let home = super::home(&self.anchor);
             home.object_opened();
             home
         });

@@ -15,7 +15,7 @@ use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::stream::set_nonblocking;
 use super::Kick;
-use crate::driver::waiters::{set_waker, wake};
+use crate::driver::waiters::Waiters;
 
 /// Accepted sockets a listener may queue before its accept is paused.
 const ACCEPT_BACKLOG: usize = 1024;
@@ -58,7 +58,10 @@ struct ListenerState {
     burst: bool,
     /// Someone is accepting: keep the watch armed.
     interest: bool,
-    waker: Option<Waker>,
+    /// Every task waiting in `poll_accept`: tokio lets several tasks accept
+    /// on one listener, and a connection (or an error) wakes them all.
+    waiters: Waiters,
+    /// The handle is gone: stop accepting.
     closed: bool,
 }
 
@@ -76,8 +79,8 @@ impl Listener {
     }
 
     pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, socket2::SockAddr)>> {
-        if let Err(e) = self.shared.home.check_alive() {
-            return Poll::Ready(Err(e));
+        if self.shared.home.get().is_some_and(|home| home.is_closed()) {
+            return Poll::Ready(Err(super::shut_down()));
         }
         let mut st = self.shared.lock();
         while let Some(fd) = st.accepted.pop_front() {
@@ -91,7 +94,7 @@ impl Listener {
             st.ready = true;
             return Poll::Ready(Err(e));
         }
-        set_waker(&mut st.waker, cx);
+        st.waiters.add_ready(cx);
         let arm = !st.interest || !st.watch_op.is_armed() || (st.ready && !st.accept_op.is_armed());
         st.interest = true;
         drop(st);
@@ -199,18 +202,25 @@ impl ListenerShared {
         }
         self.sync_accept(&mut st, ring);
         if !st.accepted.is_empty() || st.error.is_some() {
-            wake(&mut st.waker);
+            let mut wakers = Vec::new();
+            st.waiters.take_all(&mut wakers);
+            drop(st);
+            wake_all(wakers);
         }
     }
 }
 
+/// Wakes `wakers`, with no lock held: a waker may hold the last reference
+/// to the listener, whose drop takes its lock.
+fn wake_all(wakers: Vec<Waker>) {
+    wakers.into_iter().for_each(Waker::wake);
+}
+
 impl Owner for ListenerShared {
     fn driver_closed(&self) {
-        // Woken with the lock released: dropping the waker may drop the
-        // last `Listener` (tokio's io_driver_drop test builds that cycle),
-        // whose `Drop` locks the state.
-        let waker = self.lock().waker.take();
-        waker.into_iter().for_each(std::task::Waker::wake);
+        let mut wakers = Vec::new();
+        self.lock().waiters.take_all(&mut wakers);
+        wake_all(wakers);
     }
 
     fn reconcile(self: Arc<Self>, ring: &mut Ring) {

@@ -58,6 +58,16 @@ enum Kick {
     Cancel(u64),
 }
 
+impl Kick {
+    /// The object a reconcile kick is for.
+    fn owner(&self) -> Option<Arc<dyn Owner>> {
+        match self {
+            Kick::Reconcile(owner) => Some(owner.clone()),
+            Kick::Cancel(_) => None,
+        }
+    }
+}
+
 /// The shareable half of a worker's io_uring driver.
 pub(crate) struct Handle {
     /// Written to wake the driver out of `io_uring_enter`.
@@ -103,7 +113,7 @@ impl Handle {
     }
 
     /// The driver has shut down: it serves no more ops.
-    pub(super) fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
@@ -238,6 +248,11 @@ impl Driver {
         }
     }
 
+    /// The owners of the queued kicks.
+    fn kicked_owners(&self) -> Vec<Arc<dyn Owner>> {
+        self.handle.kicks.lock().expect("kick queue poisoned").iter().filter_map(Kick::owner).collect()
+    }
+
     /// Drains the completion queue and hands each completion to its owner.
     fn reap(&mut self) {
         loop {
@@ -280,20 +295,9 @@ impl Driver {
             return;
         }
         self.ring.stop();
-        // Objects kicked since the last tick (a first poll from a thread in
-        // no runtime, say) arm nothing on a stopped ring, so no live op
-        // names them: they are woken with the rest below.
-        let kicked: Vec<Arc<dyn Owner>> = self
-            .handle
-            .kicks
-            .lock()
-            .expect("kick queue poisoned")
-            .iter()
-            .filter_map(|kick| match kick {
-                Kick::Reconcile(owner) => Some(owner.clone()),
-                Kick::Cancel(_) => None,
-            })
-            .collect();
+        // Objects kicked since the last tick may have no op in flight (a
+        // first poll from a thread off this runtime): wake them below too.
+        let kicked = self.kicked_owners();
         self.flush_kicks();
         let mut owners = self.ring.live_owners();
         owners.extend(kicked);
@@ -312,10 +316,7 @@ impl Driver {
         self.handle.closed.store(true, Ordering::Release);
         let late = std::mem::take(&mut *kicks);
         drop(kicks);
-        owners.extend(late.into_iter().filter_map(|kick| match kick {
-            Kick::Reconcile(owner) => Some(owner),
-            Kick::Cancel(_) => None,
-        }));
+        owners.extend(late.iter().filter_map(Kick::owner));
         // From here every poll on them fails (the handle is closed): wake them.
         for owner in owners {
             owner.driver_closed();
@@ -346,17 +347,18 @@ fn build_ring(config: &DriverConfig) -> io::Result<IoUring> {
 
 /// The error for I/O on an object whose runtime has shut down.
 fn shut_down() -> io::Error {
-    io::Error::other("the ringline runtime this I/O object belongs to has shut down")
+    super::context::runtime_gone()
 }
 
-/// The io_uring driver new I/O objects on this thread belong to.
-fn home() -> Arc<Handle> {
-    uring_handle(super::context::current())
+/// The io_uring driver of the runtime the calling thread is in.
+fn current_home() -> Arc<Handle> {
+    home(&super::context::Anchor::default())
 }
 
-/// The io_uring handle of `handle` (a runtime's drivers all run one backend).
-fn uring_handle(handle: super::Handle) -> Arc<Handle> {
-    match handle {
+/// The io_uring driver new I/O objects on this thread belong to (off every
+/// runtime: one of the runtime `anchor` names).
+fn home(anchor: &super::context::Anchor) -> Arc<Handle> {
+    match anchor.home() {
         super::Handle::Uring(handle) => handle,
         #[allow(unreachable_patterns)]
         _ => unreachable!("an io_uring object was created on a mio runtime"),

@@ -52,7 +52,7 @@ impl<T: OpAble> Oneshot<T> {
     /// Queues `op` on `fd` (or, given none, on `AT_FDCWD`) on the current
     /// thread's io_uring driver.
     pub(crate) fn new(fd: Option<SharedFd>, op: T) -> Self {
-        Oneshot::on(super::home(), fd, op)
+        Oneshot::on(super::current_home(), fd, op)
     }
 
     /// Queues `op` on `fd` on the driver `home`.

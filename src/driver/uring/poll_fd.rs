@@ -104,7 +104,7 @@ impl PollFd {
         if unsafe { libc::epoll_ctl(raw, libc::EPOLL_CTL_ADD, fd.as_raw_fd(), &mut event) } < 0 {
             return Err(io::Error::last_os_error());
         }
-        let home = super::home();
+        let home = super::current_home();
         home.object_opened();
         let io = ScheduledIo::new(0, Ready::EMPTY);
         let shared = Arc::new(Shared { home, io, epoll, state: Mutex::new(WatchState::default()) });

@@ -26,8 +26,9 @@ use std::task::{Context, Poll};
 use tokio::io::ReadBuf;
 
 use super::conn::ConnShared;
-use super::conn_state::{ConnState, Shutdown, SEND_HIGH_WATER};
+use super::conn_state::{ConnState, Shutdown};
 use super::Kick;
+use crate::driver::Origin;
 use crate::io::Ready;
 
 /// A stream socket owned by an io_uring driver.
@@ -36,11 +37,12 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
-    pub(crate) fn new(fd: OwnedFd) -> io::Result<Stream> {
+    /// Wraps a connected socket that came to be as `origin` says.
+    pub(crate) fn new(fd: OwnedFd, origin: Origin) -> io::Result<Stream> {
         // io_uring parks blocking-mode sockets on its own poll; a non-blocking
         // one would hand EAGAIN back instead.
         set_nonblocking(&fd, false)?;
-        Ok(Stream { shared: Arc::new(ConnShared::new(fd)) })
+        Ok(Stream { shared: Arc::new(ConnShared::new(fd, origin)) })
     }
 
     fn state(&self) -> MutexGuard<'_, ConnState> {
@@ -108,10 +110,11 @@ impl Stream {
     }
 
     /// Ready, with the read half's readiness bits, when a read would not
-    /// return `WouldBlock`.
+    /// return `WouldBlock`, or no read has said so yet (tokio's readiness:
+    /// set until a read finds nothing).
     pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let mut st = self.state();
-        if !st.read.rx.is_empty() || st.read.eof || st.read.read_error.is_some() || st.read.may_recv_now() {
+        if st.read.read_ready() {
             return Poll::Ready(Ok(st.read.read_readiness()));
         }
         st.read.read_interest = true;
@@ -166,10 +169,11 @@ impl Stream {
     }
 
     /// Ready, with the write half's readiness bits, when a write would not
-    /// return `WouldBlock`.
+    /// return `WouldBlock`, or no write has said so yet (tokio's readiness:
+    /// set until a write finds no room).
     pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let mut st = self.state();
-        if st.write.write_error.is_some() || st.write.tx.len() < SEND_HIGH_WATER {
+        if st.write_ready() {
             return Poll::Ready(Ok(st.write_readiness()));
         }
         st.write.write_waiters.add_ready(cx);

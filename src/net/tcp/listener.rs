@@ -75,6 +75,7 @@ impl TcpListener {
         each_addr(addrs, |addr| async move { TcpListener::bind_addr(addr) }).await
     }
 
+    #[track_caller]
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
         socket.set_reuse_address(true)?;
@@ -103,7 +104,7 @@ impl TcpListener {
     /// Polls to accept a new incoming connection.
     ///
     /// Returns `Poll::Pending` and arranges for the task to be woken when no
-    /// connection is ready. Only the waker of the most recent call is woken.
+    /// connection is ready. Every task waiting on the listener is woken.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (fd, peer) = ready!(coop::poll_io(cx, |cx| self.io.poll_accept(cx)))?;
         let peer = to_socket_addr(peer)?;

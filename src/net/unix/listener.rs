@@ -97,11 +97,11 @@ impl UnixListener {
     /// Polls to accept a new incoming connection.
     ///
     /// Returns `Poll::Pending` and arranges for the task to be woken when no
-    /// connection is ready. Only the waker of the most recent call is woken.
+    /// connection is ready. Every task waiting on the listener is woken.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let (fd, peer) = ready!(self.io.poll_accept(cx))?;
         let peer = from_sock_addr(&peer)?;
-        Poll::Ready(Ok((UnixStream::from_fd(fd)?, peer)))
+        Poll::Ready(Ok((UnixStream::from_io(self.io.stream(fd)?), peer)))
     }
 
     /// Creates a `UnixListener` from a bound, listening standard-library one.
