@@ -21,6 +21,7 @@ pub(crate) const RUNTIME_SHUT_DOWN: &str = "A Tokio 1.x context was found, but i
 
 /// tokio's error for a file operation its blocking pool no longer runs.
 pub(crate) const BACKGROUND_TASK_FAILED: &str = "background task failed";
+
 /// tokio's message for a socket made on a runtime built without `enable_io`.
 const IO_DISABLED: &str =
     "A Tokio 1.x context was found, but IO is disabled. Call `enable_io` on the runtime builder to enable IO.";
