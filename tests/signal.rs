@@ -99,6 +99,22 @@ fn signal_outside_a_runtime_panics() {
     let _ = signal(SignalKind::quit());
 }
 
+/// tokio has no signal driver on a runtime built without `enable_io`: the
+/// call panics, naming the caller's line.
+#[test]
+fn signal_without_enable_io_panics_at_the_caller() {
+    let rt = ringline::runtime::Builder::new_current_thread().build().unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            let _ = signal(SignalKind::from_raw(-1));
+        })
+    }));
+    let payload = caught.expect_err("signal() without enable_io panics");
+    let message =
+        payload.downcast_ref::<String>().cloned().or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()));
+    assert!(message.is_some_and(|m| m.contains("there is no signal driver running")));
+}
+
 #[test]
 fn kinds_convert_like_tokio() {
     assert_eq!(SignalKind::from(libc::SIGINT), SignalKind::interrupt());

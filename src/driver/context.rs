@@ -198,6 +198,13 @@ pub(crate) fn io_backend() -> io::Result<Backend> {
     Ok(backend)
 }
 
+/// Whether the runtime this thread is inside was built with `enable_io`
+/// (panics, as tokio does, outside a runtime).
+#[track_caller]
+pub(crate) fn io_enabled() -> bool {
+    with_current(|c| c.drivers.io_enabled)
+}
+
 /// The backend of the runtime this thread is inside, for a file operation;
 /// `None` once the runtime has shut down (tokio's pool then refuses the job).
 #[track_caller]

@@ -110,9 +110,14 @@ async fn next_delivery(mut rx: watch::Receiver<()>) -> watch::Receiver<()> {
 /// out of range, as with tokio.
 ///
 /// # Panics
-/// Outside a ringline runtime, as tokio's does outside its runtime.
+/// Outside a ringline runtime, or in one built without `enable_io` (tokio
+/// has no signal driver there), as tokio's does.
+#[track_caller]
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
-    let _runtime = crate::runtime::Handle::current();
+    assert!(
+        crate::driver::context::io_enabled(),
+        "there is no signal driver running, must be called from the context of Tokio runtime"
+    );
     let rx = registry::subscribe(kind.0)?;
     Ok(Signal { next: Box::pin(next_delivery(rx)) })
 }
