@@ -9,7 +9,7 @@ use ringline::runtime::{Builder, Runtime};
 use ringline::time::timeout;
 
 mod support;
-use support::{baseline, settles_to};
+use support::{baseline, settles_to, write_until_blocked};
 
 fn runtime() -> Runtime {
     Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
@@ -69,16 +69,8 @@ fn dropped_write_releases_everything_once_the_peer_goes() {
     runtime().block_on(async {
         let start = baseline().await;
         let (mut a, b) = connected_pair().await;
-        let chunk = vec![0xA5u8; 64 * 1024];
         // The peer never reads: writes fill the kernel and the stream's queue.
-        let mut blocked = false;
-        for _ in 0..1000 {
-            if timeout(Duration::from_millis(20), a.write_all(&chunk)).await.is_err() {
-                blocked = true;
-                break;
-            }
-        }
-        assert!(blocked, "writes to a peer that never reads must eventually wait");
+        write_until_blocked(&mut a).await;
         drop(a);
         drop(b);
         settles_to(start).await;

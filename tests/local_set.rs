@@ -165,20 +165,26 @@ fn runtime_and_set_dropped_by_a_thread_local() {
     .expect("thread exits cleanly");
 }
 
-#[ringline::test]
-async fn join_set_spends_budget_but_try_join_next_does_not() {
-    use futures_util::FutureExt;
+/// A `JoinSet` of `n` tasks that have all run to completion.
+async fn join_set_of_finished_tasks(n: usize) -> JoinSet<()> {
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut set = JoinSet::new();
-    for _ in 0..300 {
+    for _ in 0..n {
         let done = done.clone();
         set.spawn(async move {
             done.fetch_add(1, Ordering::SeqCst);
         });
     }
-    while done.load(Ordering::SeqCst) < 300 {
+    while done.load(Ordering::SeqCst) < n {
         task::yield_now().await;
     }
+    set
+}
+
+#[ringline::test]
+async fn join_set_spends_budget_but_try_join_next_does_not() {
+    use futures_util::FutureExt;
+    let mut set = join_set_of_finished_tasks(300).await;
     let mut yields = 0;
     let mut joined = 0;
     while joined < 300 {
@@ -195,17 +201,7 @@ async fn join_set_spends_budget_but_try_join_next_does_not() {
         }
     }
     assert!(yields >= 1, "joining 300 finished tasks never ran out of budget");
-    let mut set = JoinSet::new();
-    done.store(0, Ordering::SeqCst);
-    for _ in 0..300 {
-        let done = done.clone();
-        set.spawn(async move {
-            done.fetch_add(1, Ordering::SeqCst);
-        });
-    }
-    while done.load(Ordering::SeqCst) < 300 {
-        task::yield_now().await;
-    }
+    let mut set = join_set_of_finished_tasks(300).await;
     let mut n = 0;
     while set.try_join_next().is_some() {
         n += 1;

@@ -23,7 +23,7 @@ use ringline::time::{sleep, timeout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod support;
-use support::settles_to;
+use support::{settles_to, write_until_blocked};
 
 /// Upper bound for any single step that should take milliseconds.
 const STEP: Duration = Duration::from_secs(5);
@@ -630,15 +630,7 @@ fn dropped_unix_accept_connect_and_read_leak_nothing() {
 fn dropped_unix_write_to_a_peer_that_never_reads_leaks_nothing() {
     leaves_no_trace(|| async {
         let (mut a, b) = UnixStream::pair().unwrap();
-        let chunk = vec![0xA5u8; 64 * 1024];
-        let mut blocked = false;
-        for _ in 0..1000 {
-            if timeout(Duration::from_millis(20), a.write_all(&chunk)).await.is_err() {
-                blocked = true;
-                break;
-            }
-        }
-        assert!(blocked, "writes to a peer that never reads must eventually wait");
+        write_until_blocked(&mut a).await;
         drop((a, b));
     });
 }
