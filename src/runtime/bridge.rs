@@ -90,7 +90,8 @@ impl BridgeHandle {
 
     /// Runs `f` with this thread inside the bridge's tokio runtime, the way
     /// tokio's own `block_on` and workers run their code (without the bridge:
-    /// just runs `f`).
+    /// just runs `f`; in another tokio runtime's context: with only the
+    /// bridge's handle entered).
     ///
     /// Inside, tokio sees a runtime on this thread, so its blocking calls
     /// (`blocking_recv`, `blocking_lock`, `Handle::block_on`, dropping a
@@ -102,8 +103,8 @@ impl BridgeHandle {
         #[cfg(feature = "tokio-bridge")]
         if let Some(handle) = &self.handle {
             // A thread already in another tokio runtime's context (ringline
-            // driven from inside a tokio program) stays as it is: tokio
-            // would refuse to nest.
+            // driven from inside a tokio program) is not entered again, which
+            // tokio would refuse; it only gets the bridge's handle, below.
             let foreign = tokio::runtime::Handle::try_current().is_ok_and(|current| current.id() != handle.id());
             if !foreign {
                 // Unconstrained for the whole loop: tokio grants its budget
@@ -112,6 +113,7 @@ impl BridgeHandle {
                 return handle.block_on(tokio::task::coop::unconstrained(async move { f() }));
             }
         }
+        let _handle = self.enter();
         f()
     }
 
