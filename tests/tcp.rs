@@ -15,7 +15,10 @@ use rand::{Rng, RngCore, SeedableRng};
 use ringline::io::Interest;
 use ringline::net::{TcpListener, TcpSocket, TcpStream};
 use ringline::time::timeout;
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+mod support;
+use support::{on_thread_within_10s, DropsOnWake};
 
 /// Upper bound for any single step that should take milliseconds.
 const STEP: Duration = Duration::from_secs(5);
@@ -77,6 +80,65 @@ fn types_are_send_sync() {
 fn from_std_outside_a_runtime_panics_like_tokio() {
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let _ = TcpListener::from_std(std_listener);
+}
+
+#[test]
+fn a_waker_may_drop_the_last_handle_to_the_stream_it_waits_on() {
+    on_thread_within_10s("the runtime", || {
+        let rt = ringline::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (client, mut server) = pair().await;
+            let (owner, waker) = DropsOnWake::new();
+            let mut client = client;
+            let mut buf = [0u8; 8];
+            let read = std::pin::Pin::new(&mut client)
+                .poll_read(&mut std::task::Context::from_waker(&waker), &mut ReadBuf::new(&mut buf));
+            assert!(read.is_pending(), "nothing was sent yet");
+            owner.hold(client);
+            drop(waker);
+            // The bytes wake the read's waker, which drops the stream: the
+            // driver must not be holding the stream's lock then.
+            within("write", server.write_all(b"wake up")).await.unwrap();
+            within("the wake-up", async {
+                while !owner.dropped() {
+                    ringline::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+            .await;
+            // The driver goes on serving.
+            let (mut client, mut server) = pair().await;
+            within("write", client.write_all(b"still here")).await.unwrap();
+            let mut got = [0u8; 10];
+            within("read", server.read_exact(&mut got)).await.unwrap();
+        });
+    });
+}
+
+#[test]
+fn a_waker_may_drop_the_op_future_it_waits_on() {
+    on_thread_within_10s("the runtime", || {
+        let rt = ringline::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (_listener, addr) = bound().await;
+            let (owner, waker) = DropsOnWake::new();
+            let mut connect = Box::pin(TcpStream::connect(addr));
+            let polled = std::future::Future::poll(connect.as_mut(), &mut std::task::Context::from_waker(&waker));
+            if polled.is_ready() {
+                return; // a backend that connects on the first poll has no op to wait on
+            }
+            owner.hold(connect);
+            drop(waker);
+            // The connect's completion wakes the waker, which drops the
+            // future: the driver must not be holding the op's lock then.
+            within("the wake-up", async {
+                while !owner.dropped() {
+                    ringline::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+            .await;
+            within("a later connect", TcpStream::connect(addr)).await.unwrap();
+        });
+    });
 }
 
 #[ringline::test]

@@ -14,7 +14,7 @@ use ringline::runtime::{Builder, DriverCounters, Handle, Runtime};
 use ringline::time::{sleep, timeout};
 
 mod support;
-use support::settles_to;
+use support::{on_thread_within_10s, settles_to, DropsOnWake};
 
 fn runtime() -> Runtime {
     Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
@@ -115,6 +115,37 @@ fn a_datagram_larger_than_the_buffer_is_truncated_and_the_rest_dropped() {
         let mut buf = vec![0u8; 65_536];
         let n = timeout(STEP, rx.recv(&mut buf)).await.unwrap().unwrap();
         assert_eq!(&buf[..n], &huge[..]);
+    });
+}
+
+#[test]
+fn a_waker_may_drop_the_last_handle_to_the_socket_it_waits_on() {
+    on_thread_within_10s("the runtime", || {
+        Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+            let (receiver, sender) = (bound().await, bound().await);
+            let to = receiver.local_addr().unwrap();
+            let (owner, waker) = DropsOnWake::new();
+            let mut buf = [0u8; 8];
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(receiver.poll_recv_from(&mut cx, &mut tokio::io::ReadBuf::new(&mut buf)).is_pending());
+            owner.hold(receiver);
+            drop(waker);
+            // The datagram wakes the waker, which drops the socket: the
+            // driver must not be holding the socket's lock then.
+            sender.send_to(b"wake up", to).await.unwrap();
+            timeout(STEP, async {
+                while !owner.dropped() {
+                    sleep(Duration::from_millis(1)).await;
+                }
+            })
+            .await
+            .expect("the datagram wakes the receiver");
+            // The driver goes on serving.
+            let receiver = bound().await;
+            sender.send_to(b"still here", receiver.local_addr().unwrap()).await.unwrap();
+            let n = timeout(STEP, receiver.recv(&mut buf)).await.expect("a datagram").unwrap();
+            assert_eq!(&buf[..n], b"still he");
+        });
     });
 }
 

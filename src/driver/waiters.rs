@@ -44,13 +44,10 @@ impl Waiters {
         }
     }
 
-    /// Wakes every waiting task.
+    /// Takes every waiting task's waker, to be woken once no lock is held.
     #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
-    pub(crate) fn wake(&mut self) {
-        wake(&mut self.io);
-        if let Some(ready) = self.ready.take() {
-            ready.0.into_iter().for_each(Waker::wake);
-        }
+    pub(crate) fn take(&mut self) -> Woken {
+        Woken { io: self.io.take(), ready: self.ready.take() }
     }
 
     /// Moves every waiting task's waker into `wake`, to be woken by the
@@ -59,6 +56,29 @@ impl Waiters {
         wake.extend(self.io.take());
         if let Some(ready) = self.ready.take() {
             wake.extend(ready.0);
+        }
+    }
+}
+
+/// Wakers taken out of a locked socket state, woken by [`Woken::wake`] once
+/// the lock is released: a waker may own the last handle to the socket, and
+/// that handle's drop takes the lock. Taking them allocates nothing.
+#[must_use = "the tasks wake only when `wake` is called"]
+#[derive(Default)]
+pub(crate) struct Woken {
+    io: Option<Waker>,
+    ready: Option<Box<ReadyWaiters>>,
+}
+
+impl Woken {
+    /// Wakes the tasks. Call with no lock held.
+    #[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
+    pub(crate) fn wake(self) {
+        if let Some(w) = self.io {
+            w.wake();
+        }
+        if let Some(ready) = self.ready {
+            ready.0.into_iter().for_each(Waker::wake);
         }
     }
 }
@@ -88,13 +108,6 @@ fn replace_waker(slot: &mut Option<Waker>, cx: &Context<'_>) -> Option<Waker> {
     }
 }
 
-/// Wakes the task in `slot`, if any.
-#[cfg_attr(not(all(target_os = "linux", feature = "uring")), allow(dead_code))]
-pub(crate) fn wake(slot: &mut Option<Waker>) {
-    if let Some(w) = slot.take() {
-        w.wake();
-    }
-}
 
 /// A waker that counts its wake-ups, for the drivers' tests.
 #[cfg(test)]
@@ -135,10 +148,10 @@ mod tests {
         waiters.add_ready(&Context::from_waker(&wa)); // no duplicate
         waiters.set_io(&Context::from_waker(&wc));
         waiters.set_io(&Context::from_waker(&wd)); // replaces c
-        waiters.wake();
+        waiters.take().wake();
         let counts: Vec<usize> = [&a, &b, &c, &d].iter().map(|n| n.count()).collect();
         assert_eq!(counts, [1, 1, 0, 1]);
-        waiters.wake(); // nobody left
+        waiters.take().wake(); // nobody left
         assert_eq!(a.count(), 1);
     }
 }

@@ -59,3 +59,52 @@ pub const KERNEL_ERRNOS: &[i32] = &[
     libc::EBADF,
     libc::EINVAL,
 ];
+
+/// A waker that owns a handle (a socket, typically the last handle to the
+/// socket it waits on) and drops it when woken: a driver that wakes while
+/// holding the socket's lock deadlocks on it.
+#[derive(Default)]
+pub struct DropsOnWake<T>(std::sync::Mutex<Option<T>>);
+
+impl<T: Send + 'static> DropsOnWake<T> {
+    /// The owner and a waker pointing at it.
+    pub fn new() -> (std::sync::Arc<Self>, std::task::Waker) {
+        let owner = std::sync::Arc::new(DropsOnWake(std::sync::Mutex::new(None)));
+        (owner.clone(), std::task::Waker::from(owner))
+    }
+
+    /// Hands `handle` to the waker, to be dropped on its wake-up.
+    pub fn hold(&self, handle: T) {
+        *self.0.lock().expect("not poisoned") = Some(handle);
+    }
+
+    /// Whether the wake-up came (and dropped the handle).
+    pub fn dropped(&self) -> bool {
+        self.0.lock().expect("not poisoned").is_none()
+    }
+}
+
+impl<T: Send + 'static> std::task::Wake for DropsOnWake<T> {
+    fn wake(self: std::sync::Arc<Self>) {
+        drop(self.0.lock().expect("not poisoned").take());
+    }
+}
+
+/// Runs `body` on a thread of its own and fails (instead of hanging the
+/// test binary) when it has not returned within 10 s: for bugs that would
+/// hang a runtime's worker, which no in-runtime timeout can catch.
+pub fn on_thread_within_10s(what: &str, body: impl FnOnce() + Send + 'static) {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        body();
+        let _ = done_tx.send(());
+    });
+    match done_rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(()) => thread.join().expect("the body panicked after finishing"),
+        // The body panicked: re-raise its panic here.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            std::panic::resume_unwind(thread.join().expect_err("no result and no panic"))
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{what}: hung for 10 s"),
+    }
+}

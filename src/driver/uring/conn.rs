@@ -14,6 +14,7 @@ use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER};
 use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::Kick;
+use crate::driver::waiters::Woken;
 use crate::driver::Origin;
 
 /// The multishot receive.
@@ -144,7 +145,9 @@ impl ConnShared {
         if last || switched || st.read.rx.len() >= RECV_HIGH_WATER {
             self.sync_recv(&mut st, ring);
         }
-        st.read.read_waiters.wake();
+        let readers = st.read.read_waiters.take();
+        drop(st);
+        readers.wake();
     }
 
     /// The on-demand poll fired (or ended): the reader may try the socket.
@@ -158,38 +161,42 @@ impl ConnShared {
         if st.read.poll_op.completed(done) {
             self.sync_recv(&mut st, ring);
         }
-        st.read.read_waiters.wake();
+        let readers = st.read.read_waiters.take();
+        drop(st);
+        readers.wake();
     }
 
     fn on_send(self: &Arc<Self>, done: &Completion, ring: &mut Ring) {
         let mut st = self.lock();
         st.write.send_op.completed(done);
+        let mut readers = Woken::default();
         if matches!(-done.result, libc::EAGAIN | libc::EINTR) {
             // Nothing sent; tokio's write would retry too.
             self.sync_send(&mut st, ring);
         } else if done.result < 0 {
-            let e = io::Error::from_raw_os_error(-done.result);
-            st.read.fail(&e);
-            st.write.write_error = Some(e);
             st.write.tx.clear();
-            st.read.read_waiters.wake();
+            readers = st.fail(io::Error::from_raw_os_error(-done.result));
         } else {
             st.write.tx.advance(done.result as usize);
             self.sync_send(&mut st, ring);
         }
-        st.write.write_waiters.wake();
+        let writers = st.write.write_waiters.take();
+        drop(st);
+        readers.wake();
+        writers.wake();
     }
 
     fn on_shutdown(&self, done: &Completion) {
         let mut st = self.lock();
         st.write.shutdown = Shutdown::Done;
+        let mut readers = Woken::default();
         if done.result < 0 && -done.result != libc::ENOTCONN {
-            let e = io::Error::from_raw_os_error(-done.result);
-            st.read.fail(&e);
-            st.write.write_error = Some(e);
-            st.read.read_waiters.wake();
+            readers = st.fail(io::Error::from_raw_os_error(-done.result));
         }
-        st.write.write_waiters.wake();
+        let writers = st.write.write_waiters.take();
+        drop(st);
+        readers.wake();
+        writers.wake();
     }
 }
 

@@ -14,7 +14,7 @@ use super::queues::{RecvQueue, SendQueue};
 use super::recv_mode::RecvMode;
 use crate::driver::recv::{LazyInq, Received};
 use crate::driver::send::send_slices;
-use crate::driver::waiters::Waiters;
+use crate::driver::waiters::{Waiters, Woken};
 use crate::io::Ready;
 
 /// Unread bytes a connection may hold before its receive is paused.
@@ -231,6 +231,15 @@ impl ReadSide {
 }
 
 impl ConnState {
+    /// A send or the shutdown failed: later writes get `e`, and reads the
+    /// error `ReadSide::fail` makes of it. Returns the readers to wake once
+    /// the lock is released.
+    pub(super) fn fail(&mut self, e: io::Error) -> Woken {
+        self.read.fail(&e);
+        self.write.write_error = Some(e);
+        self.read.read_waiters.take()
+    }
+
     /// Queues as much of `bufs` (in order) as fits; Pending when the queue
     /// is full. With nothing queued or in flight, a large write first goes
     /// straight to the socket from the caller's memory (bytes never reorder:

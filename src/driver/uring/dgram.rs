@@ -29,7 +29,7 @@ use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::stream::set_nonblocking;
 use super::Kick;
-use crate::driver::waiters::Waiters;
+use crate::driver::waiters::{Waiters, Woken};
 use crate::io::Ready;
 
 /// The multishot `recvmsg`.
@@ -313,8 +313,10 @@ impl DgramShared {
         self.home.kick(|| Kick::Reconcile(self.clone()))
     }
 
-    /// Driver thread: arms or cancels the receive and the poll.
-    fn sync(self: &Arc<Self>, st: &mut DgramState, ring: &mut Ring) {
+    /// Driver thread: arms or cancels the receive and the poll. Returns the
+    /// readers to wake (once the lock is released) when arming failed.
+    fn sync(self: &Arc<Self>, st: &mut DgramState, ring: &mut Ring) -> Woken {
+        let mut readers = Woken::default();
         let wanted = st.reading && !st.closed && st.error.is_none() && !st.full() && ring.accepting_ops();
         if !wanted {
             st.recv_op.cancel(ring);
@@ -327,7 +329,7 @@ impl DgramShared {
                 }
                 Err(e) => {
                     st.error = Some(e);
-                    st.read_waiters.wake();
+                    readers = st.read_waiters.take();
                 }
             }
         }
@@ -337,6 +339,7 @@ impl DgramShared {
             let entry = opcode::PollAdd::new(types::Fd(self.fd.as_raw_fd()), libc::POLLOUT as u32).build();
             st.write_op.arm(ring, entry, InFlight::of(self.clone(), WRITABLE));
         }
+        readers
     }
 
     /// A completion of the multishot receive: queue the datagram.
@@ -372,10 +375,11 @@ impl DgramShared {
     /// wake the readers.
     fn recv_ended(self: &Arc<Self>, mut st: MutexGuard<'_, DgramState>, done: &Completion, ring: &mut Ring) {
         let last = st.recv_op.completed(done);
-        if last || st.full() {
-            self.sync(&mut st, ring);
-        }
-        st.read_waiters.wake();
+        let failed = if last || st.full() { self.sync(&mut st, ring) } else { Woken::default() };
+        let readers = st.read_waiters.take();
+        drop(st);
+        failed.wake();
+        readers.wake();
     }
 
     /// The `POLLOUT` poll fired (or was cancelled): senders try again.
@@ -384,7 +388,9 @@ impl DgramShared {
         st.write_op.completed(done);
         st.want_writable = false;
         self.send_blocked.store(false, Ordering::Relaxed);
-        st.write_waiters.wake();
+        let writers = st.write_waiters.take();
+        drop(st);
+        writers.wake();
     }
 }
 
@@ -403,7 +409,9 @@ impl Owner for DgramShared {
     fn reconcile(self: Arc<Self>, ring: &mut Ring) {
         self.home.reconciled();
         let mut st = self.lock();
-        self.sync(&mut st, ring);
+        let failed = self.sync(&mut st, ring);
+        drop(st);
+        failed.wake();
     }
 
     fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {

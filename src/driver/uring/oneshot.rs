@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::{Handle, Kick};
 use crate::driver::op::{OpAble, SharedFd};
-use crate::driver::waiters::{set_waker, wake};
+use crate::driver::waiters::set_waker;
 
 /// A future resolving to the op's CQE result and the op back.
 pub(crate) struct Oneshot<T: OpAble> {
@@ -115,7 +115,13 @@ impl<T: OpAble> OneshotOp<T> {
             op.on_cqe(result);
         }
         st.result = Some(result);
-        wake(&mut st.waker);
+        let waker = st.waker.take();
+        // Woken with the lock released: the waker may own the op's future,
+        // whose drop takes the lock.
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
     }
 }
 
