@@ -230,3 +230,27 @@ async fn udp_send_recv_loop_yields() {
     .await;
     assert!(ops > 0 && ops <= 130, "UDP operations before yielding: {ops}");
 }
+
+/// Writes to a child's stdin spend the budget, as tokio's do: a child that
+/// never reads leaves 64 KiB of room in the pipe, far more than one budget.
+#[ringline::test]
+async fn child_stdin_write_loop_yields() {
+    let mut child = ringline::process::Command::new("sleep")
+        .arg("10")
+        .stdin(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"x").await.unwrap(); // the pipe is known writable from here on
+    let writes = iterations_before_neighbour_runs(|flag| async move {
+        let mut n = 0;
+        while !flag.get() && n < BOUND {
+            stdin.write_all(b"x").await.unwrap();
+            n += 1;
+        }
+        n
+    })
+    .await;
+    assert!(writes > 0 && writes <= 129, "writes before yielding: {writes}");
+}

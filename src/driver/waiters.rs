@@ -108,7 +108,6 @@ fn replace_waker(slot: &mut Option<Waker>, cx: &Context<'_>) -> Option<Waker> {
     }
 }
 
-
 /// A waker that counts its wake-ups, for the drivers' tests.
 #[cfg(test)]
 #[derive(Default)]

@@ -3,15 +3,11 @@
 //! pipe end, shared with `net::unix::pipe`).
 
 use std::fmt;
-use std::io::{self, IoSlice, Write};
+use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::pin::Pin;
 use std::process::Stdio;
-use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-
-use crate::io::unix::PipeFd;
+use crate::io::unix::{impl_pipe_async_read, impl_pipe_async_write, PipeFd};
 use crate::io::Interest;
 
 /// Defines one of the three pipe types: its struct, construction from std's
@@ -94,42 +90,6 @@ child_pipe!(
     Interest::READABLE
 );
 
-impl AsyncWrite for ChildStdin {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_with(cx, |mut file| file.write(buf))
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_with(cx, |mut file| file.write_vectored(bufs))
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    /// Nothing is buffered: every accepted byte is in the pipe.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// As with tokio, does not close the pipe: drop the `ChildStdin` for that.
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl AsyncRead for ChildStdout {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_read(cx, buf)
-    }
-}
-
-impl AsyncRead for ChildStderr {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_read(cx, buf)
-    }
-}
+impl_pipe_async_write!(ChildStdin);
+impl_pipe_async_read!(ChildStdout);
+impl_pipe_async_read!(ChildStderr);

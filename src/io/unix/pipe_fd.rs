@@ -3,7 +3,7 @@
 //! that `process`'s child pipes and `net::unix::pipe` share.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::task::{ready, Context, Poll};
 
@@ -11,6 +11,7 @@ use tokio::io::ReadBuf;
 
 use super::AsyncFd;
 use crate::io::{Interest, Ready};
+use crate::runtime::coop;
 
 /// One end of a pipe, non-blocking, with its readiness watched.
 pub(crate) struct PipeFd {
@@ -42,8 +43,13 @@ impl PipeFd {
         Ok(fd)
     }
 
-    /// Reads once the pipe is readable; a `WouldBlock` waits again.
+    /// Reads once the pipe is readable; a `WouldBlock` waits again. Spends
+    /// the task's budget, as tokio's pipe reads do.
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        coop::poll_io(cx, |cx| self.poll_read_unbudgeted(cx, buf))
+    }
+
+    fn poll_read_unbudgeted(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         loop {
             let mut guard = ready!(self.fd.poll_read_ready(cx))?;
             let unfilled = buf.initialize_unfilled();
@@ -61,18 +67,28 @@ impl PipeFd {
         }
     }
 
-    /// Writes once the pipe is writable; a `WouldBlock` waits again.
-    pub(crate) fn poll_write_with(
+    /// Writes `buf` once the pipe is writable; a `WouldBlock` waits again.
+    /// Spends the task's budget, as tokio's pipe writes do.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |mut file| file.write(buf))
+    }
+
+    /// Like `poll_write`, for the bytes of `bufs` in order.
+    pub(crate) fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |mut file| file.write_vectored(bufs))
+    }
+
+    fn poll_write_with(
         &self,
         cx: &mut Context<'_>,
         mut write: impl FnMut(&File) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        loop {
+        coop::poll_io(cx, |cx| loop {
             let mut guard = ready!(self.fd.poll_write_ready(cx))?;
             if let Ok(result) = guard.try_io(|fd| write(fd.get_ref())) {
                 return Poll::Ready(result);
             }
-        }
+        })
     }
 
     /// Ready once the half of `interest` (`READABLE` or `WRITABLE`) is; the
@@ -129,3 +145,65 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, nonblocking: bool) -> io::Resu
     }
     Ok(())
 }
+
+/// `AsyncWrite` for a type holding the writing end of a pipe in its `inner:
+/// PipeFd` field (`pipe::Sender`, `ChildStdin`): writes go straight to the
+/// pipe, so flushing has nothing to do, and, as in tokio, `shutdown` does not
+/// close the pipe (dropping the writer does).
+macro_rules! impl_pipe_async_write {
+    ($ty:ty) => {
+        impl tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.inner.poll_write(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.inner.poll_write_vectored(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
+/// `AsyncRead` for a type holding the reading end of a pipe in its `inner:
+/// PipeFd` field (`pipe::Receiver`, `ChildStdout`, `ChildStderr`).
+macro_rules! impl_pipe_async_read {
+    ($ty:ty) => {
+        impl tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                self.inner.poll_read(cx, buf)
+            }
+        }
+    };
+}
+
+pub(crate) use {impl_pipe_async_read, impl_pipe_async_write};

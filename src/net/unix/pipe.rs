@@ -26,14 +26,10 @@ use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-
-use crate::io::unix::PipeFd;
+use crate::io::unix::{impl_pipe_async_read, impl_pipe_async_write, PipeFd};
 use crate::io::{Interest, Ready};
-use crate::runtime::coop;
 
 /// Creates an anonymous pipe: what is written to the [`Sender`] is read
 /// from the [`Receiver`]. Both ends are close-on-exec and non-blocking.
@@ -310,33 +306,7 @@ impl Sender {
     }
 }
 
-impl AsyncWrite for Sender {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        coop::poll_io(cx, |cx| self.inner.poll_write_with(cx, |mut file| file.write(buf)))
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        coop::poll_io(cx, |cx| self.inner.poll_write_with(cx, |mut file| file.write_vectored(bufs)))
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    /// Nothing is buffered: every accepted byte is in the pipe.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// As with tokio, does not close the pipe: drop the `Sender` for that.
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
+impl_pipe_async_write!(Sender);
 
 /// The reading end of a pipe, as tokio's `pipe::Receiver`: an `AsyncRead`.
 pub struct Receiver {
@@ -391,8 +361,4 @@ impl Receiver {
     }
 }
 
-impl AsyncRead for Receiver {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        coop::poll_io(cx, |cx| self.inner.poll_read(cx, buf))
-    }
-}
+impl_pipe_async_read!(Receiver);
