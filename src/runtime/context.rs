@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use super::abort::AbortState;
 use super::handle::Handle;
 use super::worker::{Queued, WorkerId, WorkerLocal, WorkerShared};
 use crate::driver;
@@ -207,7 +208,7 @@ pub(crate) fn handle() -> Handle {
 /// Records a task of worker `id` starting on this thread (that worker's) so
 /// shutdown can abort it; returns its key. During shutdown the task is
 /// aborted instead: its body never starts.
-pub(crate) fn track_task(id: WorkerId, abort: &futures_util::future::AbortHandle) -> Option<usize> {
+pub(crate) fn track_task(id: WorkerId, abort: &Arc<AbortState>) -> Option<usize> {
     with_worker(|w| {
         if w.shared.id != id {
             return None;

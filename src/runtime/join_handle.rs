@@ -7,9 +7,10 @@ use std::io;
 use std::marker::PhantomData;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use super::abort::AbortState;
 use super::task_id::Id;
 
 /// The task's output as the executor stores it until the `JoinHandle` takes
@@ -64,7 +65,7 @@ impl<T> Unpin for JoinHandle<T> {}
 /// Aborts a task without owning its output, like tokio's `AbortHandle`.
 #[derive(Clone)]
 pub struct AbortHandle {
-    inner: futures_util::future::AbortHandle,
+    inner: Arc<AbortState>,
     id: Id,
 }
 
@@ -132,12 +133,12 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 impl AbortHandle {
-    pub(crate) fn new(inner: futures_util::future::AbortHandle, id: Id) -> AbortHandle {
+    pub(crate) fn new(inner: Arc<AbortState>, id: Id) -> AbortHandle {
         AbortHandle { inner, id }
     }
 
-    /// The raw handle the runtime aborts the task with at shutdown.
-    pub(crate) fn raw(&self) -> &futures_util::future::AbortHandle {
+    /// The state the runtime aborts the task with at shutdown.
+    pub(crate) fn state(&self) -> &Arc<AbortState> {
         &self.inner
     }
 
@@ -151,15 +152,17 @@ impl AbortHandle {
         self.inner.abort();
     }
 
-    /// Whether the task was aborted or has finished.
+    /// Whether the task has finished: completed, panicked, or been
+    /// cancelled and dropped. Right after `abort` this is still false until
+    /// the task's worker has dropped it, as in tokio.
     pub fn is_finished(&self) -> bool {
-        self.inner.is_aborted()
+        self.inner.is_finished()
     }
 }
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AbortHandle").finish_non_exhaustive()
+        f.debug_struct("AbortHandle").field("id", &self.id).finish()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The runtime: worker threads, each with its own driver, run queue and timer
 //! wheel; spawn placement; the blocking pool. Mirrors `tokio::runtime`.
 
+pub(crate) mod abort;
 pub(crate) mod block_in_place;
 mod blocking;
 mod bridge;

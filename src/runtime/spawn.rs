@@ -6,8 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::future::AbortHandle as RawAbortHandle;
-
+use super::abort::AbortState;
 use super::context;
 use super::join_handle::{AbortHandle, TaskOutput};
 use super::worker::{Queued, WorkerShared};
@@ -19,7 +18,7 @@ pin_project_lite::pin_project! {
     struct Tracked<F> {
         #[pin]
         inner: F,
-        abort: Option<RawAbortHandle>,
+        abort: Option<Arc<AbortState>>,
         // Key in `worker`'s task registry, once registered.
         registered: Option<usize>,
         worker: Arc<WorkerShared>,
@@ -60,7 +59,7 @@ fn tracked<F: Future>(
 ) -> (Tracked<impl Future<Output = TaskOutput<F::Output>>>, AbortHandle) {
     let (task, abort) = super::wrap(future);
     worker.live_tasks.fetch_add(1, Ordering::Relaxed);
-    let raw = Some(abort.raw().clone());
+    let raw = Some(abort.state().clone());
     let tracked = Tracked { inner: task, abort: raw, registered: None, worker: worker.clone() };
     (tracked, abort)
 }

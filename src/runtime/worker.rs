@@ -15,9 +15,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use async_task::Runnable;
-use futures_util::future::AbortHandle;
 use slab::Slab;
 
+use super::abort::AbortState;
 use super::context;
 use super::handle::{Handle, Shared};
 use super::metrics::WorkerMetrics;
@@ -189,7 +189,7 @@ pub(crate) struct WorkerLocal {
     pub(crate) run_queue: RefCell<VecDeque<Queued>>,
     pub(crate) timers: RefCell<TimerQueue>,
     /// Abort handles of the tasks running here, to stop them at shutdown.
-    pub(crate) tasks: RefCell<Slab<AbortHandle>>,
+    pub(crate) tasks: RefCell<Slab<Arc<AbortState>>>,
     /// Shutdown has begun: a task's first poll aborts it instead of running it.
     pub(crate) shutting_down: Cell<bool>,
     /// Tasks that yielded (`yield_now`, a spent budget): woken after the next
@@ -381,8 +381,8 @@ impl Worker {
             // poll below and must be aborted in the next round, or it stays
             // pending forever (its abort handle's waker keeps it alive). The
             // slab is not drained: a finished task removes its own key.
-            let handles: Vec<AbortHandle> = self.local.tasks.borrow().iter().map(|(_, h)| h.clone()).collect();
-            handles.iter().for_each(AbortHandle::abort);
+            let handles: Vec<Arc<AbortState>> = self.local.tasks.borrow().iter().map(|(_, h)| h.clone()).collect();
+            handles.iter().for_each(|h| h.abort());
             self.take_remote_work();
             let queued: Vec<Queued> = self.local.run_queue.borrow_mut().drain(..).collect();
             if queued.is_empty() {

@@ -4,10 +4,10 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::future::{AbortHandle as RawAbortHandle, Abortable};
-
+use super::abort::AbortState;
 use super::coop;
 use super::join_handle::{AbortHandle, JoinError, TaskOutput};
 use super::task_id::Id;
@@ -16,10 +16,9 @@ use super::task_id::Id;
 /// aborted and it has an [`Id`]; returns the wrapped future and its abort
 /// handle.
 pub(crate) fn wrap<F: Future>(future: F) -> (impl Future<Output = TaskOutput<F::Output>>, AbortHandle) {
-    let (abort, registration) = RawAbortHandle::new_pair();
-    let guarded = Some(Abortable::new(future, registration));
+    let abort = Arc::new(AbortState::default());
     let id = Id::next();
-    (Wrapped { guarded, finished: abort.clone(), id }, AbortHandle::new(abort, id))
+    (Wrapped { body: Some(future), abort: abort.clone(), id }, AbortHandle::new(abort, id))
 }
 
 pin_project_lite::pin_project! {
@@ -32,8 +31,8 @@ pin_project_lite::pin_project! {
         // `None` once dropped: the body is dropped as soon as it finishes,
         // with its task id current, as tokio does.
         #[pin]
-        guarded: Option<Abortable<F>>,
-        finished: RawAbortHandle,
+        body: Option<F>,
+        abort: Arc<AbortState>,
         id: Id,
     }
 
@@ -42,7 +41,8 @@ pin_project_lite::pin_project! {
             let mut this = this.project();
             let _current = this.id.enter();
             // A panic here unwinds out of the task's drop, as it would anyway.
-            this.guarded.set(None);
+            this.body.set(None);
+            this.abort.finish();
         }
     }
 }
@@ -54,29 +54,31 @@ impl<F: Future> Future for Wrapped<F> {
         let this = self.project();
         let id = *this.id;
         let _current = id.enter();
-        let mut guarded = this.guarded;
-        // A panicking body is dropped while its panic unwinds (its `Drop`
-        // sees `thread::panicking()`), as in tokio.
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut unwinding = DropOnUnwind { body: guarded.as_mut() };
-            let body = unwinding.body.as_mut().as_pin_mut().expect("task polled after it finished");
-            let polled = coop::poll_budgeted(cx, |cx| body.poll(cx));
-            std::mem::forget(unwinding);
-            polled
-        }));
-        let mut output = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(Ok(output))) => Ok(output),
-            Ok(Poll::Ready(Err(_aborted))) => Err(JoinError::cancelled(id)),
-            Err(payload) => Err(JoinError::panic(id, payload)),
+        let mut body = this.body;
+        let mut output = if this.abort.poll_aborted(cx) {
+            Err(JoinError::cancelled(id))
+        } else {
+            // A panicking body is dropped while its panic unwinds (its `Drop`
+            // sees `thread::panicking()`), as in tokio.
+            let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let mut unwinding = DropOnUnwind { body: body.as_mut() };
+                let running = unwinding.body.as_mut().as_pin_mut().expect("task polled after it finished");
+                let polled = coop::poll_budgeted(cx, |cx| running.poll(cx));
+                std::mem::forget(unwinding);
+                polled
+            }));
+            match polled {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(output)) => Ok(output),
+                Err(payload) => Err(JoinError::panic(id, payload)),
+            }
         };
         // Drop the body now, with the id current; a panic from its `Drop`
         // becomes the task's error, as in tokio.
-        if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| guarded.set(None))) {
+        if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| body.set(None))) {
             output = Err(JoinError::panic(id, payload));
         }
-        // Marks the handle so `AbortHandle::is_finished` reports completion.
-        this.finished.abort();
+        this.abort.finish();
         Poll::Ready(TaskOutput::new(output, id))
     }
 }

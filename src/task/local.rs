@@ -21,11 +21,11 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use async_task::Runnable;
-use futures_util::future::AbortHandle as RawAbortHandle;
 use futures_util::task::AtomicWaker;
 use slab::Slab;
 
 use super::JoinHandle;
+use crate::runtime::abort::AbortState;
 use crate::runtime::block_in_place::LocalSetRunning;
 
 /// Tasks a set runs per poll before it yields to the worker, as tokio's.
@@ -67,7 +67,7 @@ struct Shared {
     /// Runnable tasks, pushed by wakers on any thread.
     queue: Arc<Queue>,
     /// Abort handles of the tasks not yet finished, to drop them with the set.
-    tasks: RefCell<Slab<RawAbortHandle>>,
+    tasks: RefCell<Slab<Arc<AbortState>>>,
     /// The set is being dropped: new tasks are aborted at once.
     closed: Cell<bool>,
 }
@@ -191,7 +191,7 @@ where
     F::Output: 'static,
 {
     let (task, abort) = crate::runtime::wrap(future);
-    let key = shared.tasks.borrow_mut().insert(abort.raw().clone());
+    let key = shared.tasks.borrow_mut().insert(abort.state().clone());
     if shared.closed.get() {
         abort.abort();
     }
@@ -292,8 +292,8 @@ impl Drop for LocalSet {
         let _entered = self.enter();
         let _running = LocalSetRunning::enter();
         for _ in 0..16 {
-            let handles: Vec<RawAbortHandle> = self.shared.tasks.borrow().iter().map(|(_, h)| h.clone()).collect();
-            handles.iter().for_each(RawAbortHandle::abort);
+            let handles: Vec<Arc<AbortState>> = self.shared.tasks.borrow().iter().map(|(_, h)| h.clone()).collect();
+            handles.iter().for_each(|h| h.abort());
             let mut ran = false;
             while let Some(runnable) = self.shared.queue.pop() {
                 runnable.run();

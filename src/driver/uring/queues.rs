@@ -11,10 +11,14 @@ use std::io::IoSlice;
 
 use tokio::io::ReadBuf;
 
-/// Bytes received and not yet read. Holds no buffer while empty.
+/// Bytes received and not yet read. Holds no buffer while empty, or while
+/// drained, a big one kept for the next message.
 #[derive(Default)]
 pub(crate) struct RecvQueue {
     bufs: Option<Box<RecvBuffer>>,
+    /// Bytes queued, kept here so that asking costs no visit to the buffer
+    /// (a cache miss per read on a busy server).
+    len: usize,
 }
 
 #[derive(Default)]
@@ -60,11 +64,11 @@ fn give_spare<T>(cache: &'static std::thread::LocalKey<Spares<T>>, spare: Box<T>
 
 impl RecvQueue {
     pub(crate) fn len(&self) -> usize {
-        self.bufs.as_ref().map_or(0, |b| b.bytes.len() - b.start)
+        self.len
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len == 0
     }
 
     pub(crate) fn extend(&mut self, bytes: &[u8]) {
@@ -74,15 +78,20 @@ impl RecvQueue {
             buf.start = 0;
         }
         buf.bytes.extend_from_slice(bytes);
+        self.len += bytes.len();
     }
 
     /// Copies as much as fits into `dst`; with `consume` the bytes are gone
     /// from the queue, without it they stay (peek).
     pub(crate) fn copy_to(&mut self, dst: &mut ReadBuf<'_>, consume: bool) -> usize {
+        if self.len == 0 {
+            return 0;
+        }
         let Some(buf) = self.bufs.as_mut() else { return 0 };
         let n = (buf.bytes.len() - buf.start).min(dst.remaining());
         dst.put_slice(&buf.bytes[buf.start..buf.start + n]);
         if consume {
+            self.len -= n;
             buf.start += n;
             if buf.start == buf.bytes.len() {
                 buf.bytes.clear();
@@ -106,6 +115,9 @@ impl RecvQueue {
 #[derive(Default)]
 pub(crate) struct SendQueue {
     bufs: Option<Box<SendBuffers>>,
+    /// Bytes not yet taken by the kernel, kept here so that asking costs no
+    /// visit to the buffers.
+    len: usize,
 }
 
 #[derive(Default)]
@@ -118,15 +130,16 @@ struct SendBuffers {
 
 impl SendQueue {
     pub(crate) fn len(&self) -> usize {
-        self.bufs.as_ref().map_or(0, |b| b.inflight.len() - b.sent + b.pending.len())
+        self.len
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len == 0
     }
 
     pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.bufs.get_or_insert_with(|| take_spare(&SPARE_SEND)).pending.extend_from_slice(bytes);
+        self.len += bytes.len();
     }
 
     /// Appends the bytes of `bufs`, in order, after skipping the first `skip`
@@ -177,12 +190,15 @@ impl SendQueue {
     /// The kernel took `n` more bytes of the chunk.
     pub(crate) fn advance(&mut self, n: usize) {
         if let Some(b) = self.bufs.as_mut() {
-            b.sent = (b.sent + n).min(b.inflight.len());
+            let n = n.min(b.inflight.len() - b.sent);
+            b.sent += n;
+            self.len -= n;
         }
     }
 
     pub(crate) fn clear(&mut self) {
         self.bufs = None;
+        self.len = 0;
     }
 }
 
