@@ -129,7 +129,13 @@ impl ReadSide {
             return Poll::Ready(Ok(0));
         }
         if !self.rx.is_empty() {
-            return Poll::Ready(Ok(self.rx.copy_to(buf, consume)));
+            let n = self.rx.copy_to(buf, consume);
+            if self.mode.on_demand() {
+                // What the multishot receive queued before the switch is
+                // read: the big buffer it kept has no further use.
+                self.rx.release();
+            }
+            return Poll::Ready(Ok(n));
         }
         if let Some(e) = &self.read_error {
             return Poll::Ready(Err(copy_error(e)));
@@ -334,3 +340,29 @@ fn copy_error(e: &io::Error) -> io::Error {
 
 /// Poll events after which a read never blocks again.
 pub(super) const HUP_EVENTS: i32 = (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) as i32;
+
+#[cfg(test)]
+mod tests {
+    use std::task::Poll;
+
+    use tokio::io::ReadBuf;
+
+    use super::ReadSide;
+
+    #[test]
+    fn an_on_demand_reader_that_drains_the_queue_frees_its_buffer() {
+        let mut read = ReadSide::default();
+        let big = vec![7u8; 16 * 1024];
+        while !read.mode.observe_received(big.len(), big.len()) {}
+        assert!(read.mode.on_demand());
+        // Received by the multishot receive just before the switch.
+        read.rx.extend(&big);
+        let mut out = vec![0u8; 16 * 1024];
+        let taken = read.take_readable(-1, &mut ReadBuf::new(&mut out[..10 * 1024]), true);
+        assert!(matches!(taken, Poll::Ready(Ok(n)) if n == 10 * 1024));
+        assert!(read.rx.holds_buffer(), "bytes are still queued");
+        let taken = read.take_readable(-1, &mut ReadBuf::new(&mut out), true);
+        assert!(matches!(taken, Poll::Ready(Ok(n)) if n == 6 * 1024));
+        assert!(!read.rx.holds_buffer(), "a drained queue keeps no buffer once reads are on demand");
+    }
+}

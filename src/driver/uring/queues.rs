@@ -81,6 +81,20 @@ impl RecvQueue {
         self.len += bytes.len();
     }
 
+    /// Frees the buffer a drained queue kept for the next message: the
+    /// connection reads on demand now, and no receive will fill it.
+    pub(crate) fn release(&mut self) {
+        if self.len == 0 {
+            self.bufs = None;
+        }
+    }
+
+    /// Whether the queue holds a buffer (for tests).
+    #[cfg(test)]
+    pub(crate) fn holds_buffer(&self) -> bool {
+        self.bufs.is_some()
+    }
+
     /// Copies as much as fits into `dst`; with `consume` the bytes are gone
     /// from the queue, without it they stay (peek).
     pub(crate) fn copy_to(&mut self, dst: &mut ReadBuf<'_>, consume: bool) -> usize {
