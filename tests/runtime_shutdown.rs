@@ -100,3 +100,41 @@ fn block_in_place_inside_handle_block_on_may_block_on_again() {
         });
     }
 }
+
+/// A program whose `main` writes and returns: the bytes a `write` accepted
+/// reach the peer when the runtime is dropped right after (with tokio they
+/// are in the kernel when `write` returns), then the peer sees EOF; so do a
+/// pending task's, whose stream the shutdown drops.
+#[test]
+fn bytes_written_before_the_runtime_drops_reach_the_peer() {
+    for (flavor, rt) in [("current_thread", current_thread()), ("multi_thread", multi_thread())] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            let read_one = |listener: &std::net::TcpListener| {
+                use std::io::Read;
+                let (mut conn, _) = listener.accept().unwrap();
+                conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut got = Vec::new();
+                conn.read_to_end(&mut got).map(|_| got)
+            };
+            (read_one(&listener), read_one(&listener))
+        });
+        rt.block_on(async {
+            use ringline::io::AsyncWriteExt;
+            let mut stream = ringline::net::TcpStream::connect(addr).await.unwrap();
+            stream.write_all(b"last words").await.unwrap();
+            drop(stream);
+            let mut other = ringline::net::TcpStream::connect(addr).await.unwrap();
+            ringline::spawn(async move {
+                other.write_all(b"from a task").await.unwrap();
+                std::future::pending::<()>().await;
+            });
+            ringline::task::yield_now().await;
+        });
+        drop(rt);
+        let (first, second) = peer.join().unwrap();
+        assert_eq!(first.expect("EOF within 10 s"), b"last words", "{flavor}");
+        assert_eq!(second.expect("EOF within 10 s"), b"from a task", "{flavor}");
+    }
+}
