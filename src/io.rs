@@ -12,17 +12,13 @@
 
 pub(crate) mod blocking;
 mod budgeted;
-mod interest;
-mod owned_buf;
-mod ready;
 mod stdio;
 pub mod unix;
 
+pub use crate::driver::{AlignedBuf, IoBuf, IoBufMut};
+pub use crate::driver::{Interest, Ready};
 pub use budgeted::{
     copy, copy_buf, duplex, empty, repeat, simplex, sink, Budgeted, DuplexStream, Empty, Repeat, SimplexStream, Sink,
 };
-pub use interest::Interest;
-pub use owned_buf::{AlignedBuf, IoBuf, IoBufMut};
-pub use ready::Ready;
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use tokio::io::*;

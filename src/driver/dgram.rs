@@ -11,7 +11,7 @@ use tokio::io::ReadBuf;
 use super::op::send_to::SendTo;
 use super::op::{Op, OpSource};
 use super::{context, poll, ready_of, Backend};
-use crate::io::{Interest, Ready};
+use crate::driver::{Interest, Ready};
 
 /// A datagram socket on either backend.
 pub(crate) enum Datagram {

@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use super::poll::{Direction, ReadyEvent, Registration};
 use super::waiters::WaitFor;
-use crate::io::{Interest, Ready};
+use crate::driver::{Interest, Ready};
 
 /// An fd's readiness, on the current runtime's backend.
 pub(crate) enum FdReady {

@@ -15,12 +15,13 @@ use bytes::BufMut;
 use socket2::SockAddr;
 use tokio::io::ReadBuf;
 
-use crate::io::{Interest, Ready};
-
 pub(crate) mod context;
 mod counters;
+mod interest;
 pub(crate) mod op;
+mod owned_buf;
 pub(crate) mod poll;
+mod ready;
 pub(crate) mod recv;
 mod select;
 pub(crate) mod send;
@@ -29,6 +30,9 @@ pub(crate) mod uring;
 pub(crate) mod waiters;
 
 pub use counters::DriverCounters;
+pub use interest::Interest;
+pub use owned_buf::{AlignedBuf, IoBuf, IoBufMut};
+pub use ready::Ready;
 pub(crate) use select::choose_backend;
 pub use select::Backend;
 

@@ -30,7 +30,7 @@ use std::task::Poll;
 use super::fd_ready::ReadySource;
 use super::poll::{ReadyEvent, Registration};
 use super::FdReady;
-use crate::io::{Interest, Ready};
+use crate::driver::{Interest, Ready};
 
 /// How a driver-owned socket is watched for `try_io` and `async_io`.
 pub(crate) enum RawOwner<'a> {

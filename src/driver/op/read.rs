@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use super::{cvt, BlockingOp, Op, OpAble, SharedFd, MAX_RW};
-use crate::io::IoBufMut;
+use crate::driver::IoBufMut;
 
 /// The offset that means "the file's own position" (which the read then
 /// advances), as `preadv2(2)` and io_uring take it.

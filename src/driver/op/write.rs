@@ -8,7 +8,7 @@ use std::task::{ready, Context, Poll};
 
 use super::read::CURRENT_POS;
 use super::{cvt, BlockingOp, Op, OpAble, SharedFd, MAX_RW};
-use crate::io::IoBuf;
+use crate::driver::IoBuf;
 
 /// Writes `buf`'s bytes at `offset` (or at the file's position, which it
 /// advances, for [`CURRENT_POS`]; an `O_APPEND` file always writes at its

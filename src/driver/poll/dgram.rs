@@ -10,7 +10,7 @@ use tokio::io::ReadBuf;
 
 use super::scheduled_io::Direction;
 use super::Registration;
-use crate::io::Ready;
+use crate::driver::Ready;
 
 /// A datagram socket driven by readiness.
 pub(crate) struct Datagram {

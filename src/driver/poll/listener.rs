@@ -9,7 +9,7 @@ use socket2::{SockAddr, SockRef};
 
 use super::scheduled_io::Direction;
 use super::Registration;
-use crate::io::Ready;
+use crate::driver::Ready;
 
 /// A listening socket driven by readiness.
 pub(crate) struct Listener {

@@ -32,7 +32,7 @@ pub(crate) use dgram::Datagram;
 pub(crate) use listener::Listener;
 pub(crate) use stream::Stream;
 
-use crate::io::Ready;
+use crate::driver::Ready;
 pub(crate) use registration::Registration;
 use scheduled_io::{event_readiness, shutdown_error};
 pub(crate) use scheduled_io::{Direction, ReadyEvent, ScheduledIo};

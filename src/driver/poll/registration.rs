@@ -10,7 +10,7 @@ use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 use super::Handle;
 use crate::driver::context::Anchor;
 use crate::driver::waiters::WaitFor;
-use crate::io::Ready;
+use crate::driver::Ready;
 
 /// What a call that went through says about the readiness it acted on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

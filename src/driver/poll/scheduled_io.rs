@@ -19,7 +19,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::driver::waiters::{WaitFor, Waiters};
-use crate::io::Ready;
+use crate::driver::Ready;
 
 /// Which half of a socket a task waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

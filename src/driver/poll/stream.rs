@@ -19,7 +19,7 @@ use super::Registration;
 use crate::driver::recv::{recv_into, LazyInq, ReadKind};
 use crate::driver::send::{send_slices, MAX_SLICES};
 use crate::driver::Origin;
-use crate::io::Ready;
+use crate::driver::Ready;
 
 /// Flags for every send: a reset peer must give `EPIPE`, never `SIGPIPE`.
 #[cfg(not(target_vendor = "apple"))]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::scheduled_io::Direction;
 use super::{Driver, DriverConfig};
 use crate::driver::waiters::{CountingWaker, WaitFor};
-use crate::io::Ready;
+use crate::driver::Ready;
 
 fn driver() -> Driver {
     Driver::new(&DriverConfig::default()).expect("mio driver")

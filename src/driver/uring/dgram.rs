@@ -30,7 +30,7 @@ use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::stream::set_nonblocking;
 use super::Kick;
 use crate::driver::waiters::{Waiters, Woken};
-use crate::io::Ready;
+use crate::driver::Ready;
 
 /// The multishot `recvmsg`.
 const RECV: OpTag = 0;

@@ -26,7 +26,7 @@ use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
 use super::{shut_down, Handle, Kick};
 use crate::driver::poll::{Direction, ReadyEvent, ScheduledIo};
 use crate::driver::waiters::WaitFor;
-use crate::io::Ready;
+use crate::driver::Ready;
 
 /// An fd whose readiness the ring reports.
 pub(crate) struct PollFd {

@@ -29,7 +29,7 @@ use super::conn::ConnShared;
 use super::conn_state::{ConnState, Shutdown};
 use super::Kick;
 use crate::driver::Origin;
-use crate::io::Ready;
+use crate::driver::Ready;
 
 /// A stream socket owned by an io_uring driver.
 pub(crate) struct Stream {
