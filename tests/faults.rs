@@ -15,7 +15,7 @@ use std::io;
 use std::time::Duration;
 
 use ringline::fault_injection::{self as fi, Fault, OpKind};
-use ringline::io::{AsyncReadExt, AsyncWriteExt};
+use ringline::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ringline::net::{TcpListener, TcpStream};
 use ringline::runtime::{Backend, Builder, Handle};
 use ringline::time::{sleep, timeout};
@@ -124,6 +124,14 @@ fn multishot_recv_completions() {
     }
 }
 
+/// Writes `bytes` so that (all but the first) wait in the stream's queue
+/// for the driver's send op, which the faults target: the first small write
+/// between two submissions goes straight to the socket.
+async fn write_through_the_ring(writer: &mut (impl AsyncWrite + Unpin), bytes: &[u8]) -> io::Result<()> {
+    writer.write_all(&bytes[..1]).await?;
+    writer.write_all(&bytes[1..]).await
+}
+
 #[test]
 fn send_completions() {
     let mut cases: Vec<(Fault, Seen)> = ERRNOS
@@ -139,7 +147,7 @@ fn send_completions() {
         let what = format!("send {fault:?}");
         on_uring(&what, &[(OpKind::Send, fault)], || async {
             let (mut client, mut server) = pair().await;
-            client.write_all(b"0123456789").await.unwrap(); // queued: the send is the driver's
+            write_through_the_ring(&mut client, b"0123456789").await.unwrap();
             let flushed = timeout(STEP, client.flush()).await.expect("flush");
             assert_eq!(seen(flushed), want, "{what}: flush");
             if want == Seen::Data {
@@ -323,7 +331,7 @@ fn recv_and_send_fail_in_one_drain() {
         let (mut rd, mut wr) = client.split();
         let mut buf = [0; 8];
         let (read, write) = ringline::join!(rd.read(&mut buf), async {
-            wr.write_all(b"x").await?;
+            write_through_the_ring(&mut wr, b"xy").await?;
             wr.flush().await
         });
         assert_eq!(seen(read.map(drop)), Seen::Errno(libc::ECONNRESET));

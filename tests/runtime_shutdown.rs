@@ -123,14 +123,20 @@ fn bytes_written_before_the_runtime_drops_reach_the_peer() {
         rt.block_on(async {
             use ringline::io::AsyncWriteExt;
             let mut stream = ringline::net::TcpStream::connect(addr).await.unwrap();
-            stream.write_all(b"last words").await.unwrap();
+            // Two writes: on io_uring the second waits in the stream's queue
+            // (only the first small write of a tick goes straight out).
+            stream.write_all(b"last ").await.unwrap();
+            stream.write_all(b"words").await.unwrap();
             drop(stream);
             let mut other = ringline::net::TcpStream::connect(addr).await.unwrap();
+            let (wrote, written) = ringline::sync::oneshot::channel();
             ringline::spawn(async move {
-                other.write_all(b"from a task").await.unwrap();
+                other.write_all(b"from a ").await.unwrap();
+                other.write_all(b"task").await.unwrap();
+                wrote.send(()).unwrap();
                 std::future::pending::<()>().await;
             });
-            ringline::task::yield_now().await;
+            written.await.unwrap();
         });
         drop(rt);
         let (first, second) = peer.join().unwrap();

@@ -141,6 +141,32 @@ fn a_waker_may_drop_the_op_future_it_waits_on() {
     });
 }
 
+/// A write, then a blocking wait on the thread (tokio's `tcp_split` and
+/// `tcp_into_std` tests do this): with tokio the bytes are in the kernel
+/// when `write` returns, so the peer, served by a std thread, gets them.
+#[test]
+fn a_write_then_blocking_the_thread_reaches_the_peer() {
+    on_thread_within_10s("the runtime", || {
+        let rt = ringline::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let peer = std::thread::spawn(move || {
+                use std::io::Read;
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut got = [0u8; 4];
+                conn.read_exact(&mut got).unwrap();
+                got
+            });
+            let mut stream = within("connect", TcpStream::connect(addr)).await.unwrap();
+            within("write", stream.write_all(b"ping")).await.unwrap();
+            // Blocks this thread, the runtime's only one, until the peer has
+            // read: nothing here returns to the driver first.
+            assert_eq!(&peer.join().unwrap(), b"ping");
+        });
+    });
+}
+
 #[ringline::test]
 async fn echo_round_trip() {
     let addr = echo_server().await;

@@ -3,6 +3,7 @@
 //! to the socket (on-demand mode), and which ops the driver must arm or
 //! cancel. `stream.rs` holds the handles, `conn.rs` the driver's side.
 
+use std::cell::Cell;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::RawFd;
 use std::task::{ready, Poll};
@@ -15,7 +16,7 @@ use super::recv_mode::RecvMode;
 use crate::driver::recv::{LazyInq, Received};
 use crate::driver::send::send_slices;
 use crate::driver::waiters::{Waiters, Woken};
-use crate::io::Ready;
+use crate::driver::Ready;
 
 /// Unread bytes a connection may hold before its receive is paused.
 pub(super) const RECV_HIGH_WATER: usize = 256 * 1024;
@@ -25,6 +26,29 @@ pub(super) const SEND_HIGH_WATER: usize = 128 * 1024;
 /// nothing is queued: a system call costs less than copying them into the
 /// queue and having the kernel read them back cold.
 pub(super) const DIRECT_SEND_MIN: usize = 4 * 1024;
+
+thread_local! {
+    /// A small write on this thread went straight to the socket since its
+    /// driver last submitted.
+    static SMALL_SEND_DIRECT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a small write (with nothing queued before it) goes straight to
+/// the socket, as tokio's do: the first one on each thread between two
+/// submissions of its driver does, the rest wait in the queue for the next
+/// submission, which sends them all with one system call. So a program that
+/// writes once and then blocks its thread (a std read of the peer, a
+/// `thread::join`) finds its bytes in the kernel, as with tokio, at one
+/// extra system call per tick rather than one per write.
+fn claim_small_direct_send() -> bool {
+    SMALL_SEND_DIRECT.try_with(|sent| !sent.replace(true)).unwrap_or(false)
+}
+
+/// The driver of this thread submitted: the next small write may go
+/// straight to the socket again.
+pub(super) fn submitted() {
+    let _ = SMALL_SEND_DIRECT.try_with(|sent| sent.set(false));
+}
 
 /// A stream's state, behind its `ConnShared` lock: touched by the tasks
 /// using the stream (any thread) and by its home driver. Split by who
@@ -269,7 +293,8 @@ impl ConnState {
             return Poll::Ready(Ok(0));
         }
         let mut sent = 0;
-        if total >= DIRECT_SEND_MIN && self.write.tx.is_empty() && !self.write.send_op.is_armed() {
+        let idle = self.write.tx.is_empty() && !self.write.send_op.is_armed();
+        if idle && (total >= DIRECT_SEND_MIN || claim_small_direct_send()) {
             match send_slices(fd, bufs, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) {
                 Ok(n) => sent = n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}

@@ -205,6 +205,7 @@ impl Driver {
         if wait {
             self.handle.parked.store(false, Ordering::SeqCst);
         }
+        conn_state::submitted();
         if let Err(e) = entered {
             let quiet = [libc::EINTR, libc::ETIME, libc::EBUSY, libc::EAGAIN, libc::ENOMEM];
             assert!(quiet.contains(&e.raw_os_error().unwrap_or(0)), "io_uring_enter failed: {e}");
