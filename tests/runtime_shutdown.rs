@@ -144,3 +144,42 @@ fn bytes_written_before_the_runtime_drops_reach_the_peer() {
         assert_eq!(second.expect("EOF within 10 s"), b"from a task", "{flavor}");
     }
 }
+
+/// Every byte a `write` accepted reaches the peer after the runtime drops,
+/// however many wait in the stream's queue: the peer starts reading only
+/// once the runtime is gone (with tokio, accepted bytes are in the kernel).
+#[test]
+fn a_full_send_queue_reaches_the_peer_after_the_runtime_drops() {
+    for (flavor, rt) in [("current_thread", current_thread()), ("multi_thread", multi_thread())] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (accepted_tx, accepted_rx) = std::sync::mpsc::channel();
+        let (start_tx, start_rx) = std::sync::mpsc::channel::<()>();
+        let peer = std::thread::spawn(move || {
+            use std::io::Read;
+            let (mut conn, _) = listener.accept().unwrap();
+            accepted_tx.send(()).unwrap();
+            start_rx.recv().unwrap();
+            conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut got = Vec::new();
+            conn.read_to_end(&mut got).map(|_| got.len())
+        });
+        let accepted = rt.block_on(async {
+            use ringline::io::AsyncWriteExt;
+            let mut stream = ringline::net::TcpStream::connect(addr).await.unwrap();
+            accepted_rx.recv().unwrap();
+            let chunk = vec![0x5Au8; 16 * 1024];
+            let mut accepted = 0;
+            // Until writes stop being accepted: the kernel's buffers and the
+            // stream's queue are full.
+            while let Ok(written) = ringline::time::timeout(Duration::from_millis(50), stream.write(&chunk)).await {
+                accepted += written.unwrap();
+            }
+            accepted
+        });
+        drop(rt);
+        start_tx.send(()).unwrap();
+        let got = peer.join().unwrap().expect("EOF within 10 s");
+        assert_eq!(got, accepted, "{flavor}: bytes accepted by writes, then lost");
+    }
+}

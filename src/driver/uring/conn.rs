@@ -13,6 +13,7 @@ use super::bufring::RECV_GROUP;
 use super::conn_state::{ConnState, Shutdown, HUP_EVENTS, RECV_HIGH_WATER};
 use super::home_link::HomeLink;
 use super::ring::{Completion, InFlight, OpTag, Owner, Ring};
+use super::send_off::Unsent;
 use super::Kick;
 use crate::driver::waiters::Woken;
 use crate::driver::Origin;
@@ -170,8 +171,9 @@ impl ConnShared {
         let mut st = self.lock();
         st.write.send_op.completed(done);
         let mut readers = Woken::default();
-        if matches!(-done.result, libc::EAGAIN | libc::EINTR) {
-            // Nothing sent; tokio's write would retry too.
+        if matches!(-done.result, libc::EAGAIN | libc::EINTR | libc::ECANCELED) {
+            // Nothing sent; tokio's write would retry too. (Cancelled: the
+            // driver is shutting down, and `take_unsent` keeps the bytes.)
             self.sync_send(&mut st, ring);
         } else if done.result < 0 {
             st.write.tx.clear();
@@ -218,6 +220,26 @@ impl Owner for ConnShared {
         // the stream, whose drop takes the lock.
         drop(st);
         wakers.into_iter().for_each(std::task::Waker::wake);
+    }
+
+    fn take_unsent(&self) -> Option<Unsent> {
+        let mut st = self.lock();
+        if st.write.send_op.is_armed() {
+            // The kernel may still read the queue (the driver gave up
+            // waiting): it stays where it is, with the leaked ring.
+            return None;
+        }
+        let shutdown = st.write.shutdown == Shutdown::Requested;
+        let bytes = st.write.tx.take_unsent();
+        if bytes.is_empty() && !shutdown {
+            return None;
+        }
+        if shutdown {
+            st.write.shutdown = Shutdown::Done;
+        }
+        // Without a second fd (none left) the bytes are lost, as on exit.
+        let fd = self.fd.try_clone().ok()?;
+        Some(Unsent { fd, bytes, shutdown })
     }
 
     fn on_completion(self: Arc<Self>, tag: OpTag, done: &Completion, ring: &mut Ring) {

@@ -32,6 +32,7 @@ mod probe;
 mod queues;
 mod recv_mode;
 mod ring;
+mod send_off;
 mod sq_backlog;
 mod sqe;
 mod stream;
@@ -318,6 +319,7 @@ impl Driver {
         let late = std::mem::take(&mut *kicks);
         drop(kicks);
         owners.extend(late.iter().filter_map(Kick::owner));
+        send_off::send_off(owners.iter().filter_map(|owner| owner.take_unsent()).collect());
         // From here every poll on them fails (the handle is closed): wake them.
         for owner in owners {
             owner.driver_closed();

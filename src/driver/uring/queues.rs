@@ -214,6 +214,17 @@ impl SendQueue {
         self.bufs = None;
         self.len = 0;
     }
+
+    /// Takes every byte not yet sent, in order (call only when no send is
+    /// in flight), leaving the queue empty.
+    pub(crate) fn take_unsent(&mut self) -> Vec<u8> {
+        let Some(mut bufs) = self.bufs.take() else { return Vec::new() };
+        self.len = 0;
+        let mut unsent = std::mem::take(&mut bufs.inflight);
+        unsent.drain(..bufs.sent);
+        unsent.append(&mut bufs.pending);
+        unsent
+    }
 }
 
 #[cfg(test)]
@@ -238,6 +249,18 @@ mod tests {
             q.extend(b"");
         }
         assert_eq!(all, b"hello world");
+    }
+
+    #[test]
+    fn unsent_bytes_come_out_in_order_after_a_partial_send() {
+        let mut q = SendQueue::default();
+        q.push(b"abcdef");
+        assert_eq!(q.next_chunk(), Some(&b"abcdef"[..]));
+        q.push(b"gh");
+        q.advance(2);
+        assert_eq!(q.take_unsent(), b"cdefgh");
+        assert!(q.is_empty());
+        assert_eq!(q.take_unsent(), b"");
     }
 
     #[test]

@@ -35,6 +35,12 @@ pub(super) trait Owner: Send + Sync + 'static {
     /// shut-down error instead of sleeping forever.
     fn driver_closed(&self) {}
 
+    /// The driver shut down: bytes the owner accepted and never sent, to be
+    /// sent off without it (see `send_off`).
+    fn take_unsent(&self) -> Option<super::send_off::Unsent> {
+        None
+    }
+
     /// What kind of op `tag` is, for fault injection; None: not injectable.
     #[cfg(feature = "fault-injection")]
     fn op_kind(&self, _tag: OpTag) -> Option<super::faults::OpKind> {
