@@ -12,6 +12,7 @@
 
 pub(crate) mod blocking;
 mod budgeted;
+pub(crate) mod futures_io;
 mod stdio;
 pub mod unix;
 

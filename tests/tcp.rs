@@ -167,6 +167,24 @@ fn a_write_then_blocking_the_thread_reaches_the_peer() {
     });
 }
 
+/// With the `futures-io` feature, streams and their halves also implement
+/// the `futures` traits, behaving as the tokio ones (close = shutdown).
+#[ringline::test]
+async fn futures_io_traits_read_write_and_close() {
+    use futures_util::io::{AsyncReadExt as FuturesRead, AsyncWriteExt as FuturesWrite};
+    let (client, mut server) = pair().await;
+    let (mut reader, mut writer) = client.into_split();
+    within("write", FuturesWrite::write_all(&mut writer, b"hello")).await.unwrap();
+    within("close", FuturesWrite::close(&mut writer)).await.unwrap();
+    let mut got = Vec::new();
+    within("read to EOF", FuturesRead::read_to_end(&mut server, &mut got)).await.unwrap();
+    assert_eq!(got, b"hello");
+    within("reply", FuturesWrite::write_all(&mut server, b"world")).await.unwrap();
+    let mut reply = [0u8; 5];
+    within("read the reply", FuturesRead::read_exact(&mut reader, &mut reply)).await.unwrap();
+    assert_eq!(&reply, b"world");
+}
+
 #[ringline::test]
 async fn echo_round_trip() {
     let addr = echo_server().await;

@@ -243,6 +243,9 @@ impl AsyncWrite for File {
     }
 }
 
+crate::io::futures_io::impl_futures_io!(read File);
+crate::io::futures_io::impl_futures_io!(write File);
+
 impl AsyncSeek for File {
     fn start_seek(self: Pin<&mut Self>, pos: SeekFrom) -> io::Result<()> {
         self.get_mut().inner.get_mut().start_seek(pos)

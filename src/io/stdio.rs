@@ -76,6 +76,8 @@ macro_rules! async_write_via_inner {
 
 async_write_via_inner!(Stdout);
 async_write_via_inner!(Stderr);
+crate::io::futures_io::impl_futures_io!(read Stdin);
+crate::io::futures_io::impl_futures_io!(write Stdout, Stderr);
 
 /// `AsRawFd`/`AsFd` for a standard stream: its fixed descriptor.
 macro_rules! std_fd {

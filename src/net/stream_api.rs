@@ -191,6 +191,7 @@ macro_rules! impl_async_read {
                 $crate::runtime::coop::poll_io(cx, |cx| io.poll_read(cx, buf))
             }
         }
+        $crate::io::futures_io::impl_futures_io!(read $($ty)+);
     };
 }
 
@@ -247,6 +248,7 @@ macro_rules! impl_async_write {
                 std::task::Poll::Ready(result)
             }
         }
+        $crate::io::futures_io::impl_futures_io!(write $($ty)+);
     };
     ($($ty:tt)+) => {
         $crate::net::stream_api::impl_async_write!(@on_shutdown |_this| {}, $($ty)+);

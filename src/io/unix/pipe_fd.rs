@@ -187,6 +187,7 @@ macro_rules! impl_pipe_async_write {
                 std::task::Poll::Ready(Ok(()))
             }
         }
+        $crate::io::futures_io::impl_futures_io!(write $ty);
     };
 }
 
@@ -203,6 +204,7 @@ macro_rules! impl_pipe_async_read {
                 self.inner.poll_read(cx, buf)
             }
         }
+        $crate::io::futures_io::impl_futures_io!(read $ty);
     };
 }
 
