@@ -55,18 +55,19 @@ impl Datagram {
     /// Sends one datagram to `target` (None: the connected peer), waiting
     /// for room.
     ///
-    /// On io_uring the datagram first goes straight out with a non-blocking
-    /// `sendto`, like tokio's, so a task that receives and replies in turn
-    /// never waits a driver tick per reply; only a socket without room sends
-    /// through a `SendTo` op (owning a copy of `buf`), which the kernel
-    /// completes when room appears. On mio the op is the retry loop itself.
+    /// The datagram first goes straight out with a non-blocking `sendto`,
+    /// like tokio's, so a task that receives and replies in turn never waits
+    /// a driver tick per reply (and nothing is copied); only a socket without
+    /// room sends through a `SendTo` op (owning a copy of `buf`), which the
+    /// kernel completes when room appears (on mio: the readiness retry loop).
     pub(crate) async fn send_to(&self, buf: &[u8], target: Option<&SockAddr>) -> io::Result<usize> {
+        match self.try_send_to(buf, target) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            sent => return sent,
+        }
         let source = match self {
             #[cfg(all(target_os = "linux", feature = "uring"))]
-            Datagram::Uring(d) => match d.try_send_to(buf, target) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => OpSource::Uring(d.shared_fd()),
-                sent => return sent,
-            },
+            Datagram::Uring(d) => OpSource::Uring(d.shared_fd()),
             Datagram::Poll(d) => OpSource::Poll(d.registration()),
         };
         let (sent, _op) = Op::new(source, SendTo::new(buf, target)).await;
