@@ -4,7 +4,7 @@ use std::error;
 use std::fmt;
 use std::io;
 
-/// The error returned when a [`timeout`](crate::time::timeout) expires before
+/// The error returned when a [`timeout`](crate::time::timeout()) expires before
 /// its future completes.
 ///
 /// Converts into an [`io::Error`] of kind [`io::ErrorKind::TimedOut`], so `?`

@@ -1,9 +1,9 @@
 //! Utilities for tracking time, mirroring `tokio::time`.
 //!
-//! - [`sleep`] and [`sleep_until`]: wait until a duration has passed or a
+//! - [`sleep()`] and [`sleep_until`]: wait until a duration has passed or a
 //!   deadline is reached.
-//! - [`timeout`] and [`timeout_at`]: bound how long a future may take.
-//! - [`interval`] and [`interval_at`]: a tick every period.
+//! - [`timeout()`] and [`timeout_at`]: bound how long a future may take.
+//! - [`interval()`] and [`interval_at`]: a tick every period.
 //!
 //! Code written against `tokio::time` works by changing the path. Every
 //! worker keeps its timers in its own millisecond wheel and arms a single
