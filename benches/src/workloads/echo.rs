@@ -2,10 +2,10 @@
 
 use crate::load::{self, protocol::Echo};
 use crate::process::Server;
-use crate::report::{Metric, Report};
+use crate::report::Report;
 use crate::runtime::Runtime;
 
-use super::{conns_label, size_label, Case, Ctx, Sample, Workload};
+use super::{conns_label, echo_rep, size_label, Case, Ctx, Sample, Workload, ROUND_TRIPS};
 
 /// Registry entry.
 pub const WORKLOAD: Workload =
@@ -21,8 +21,6 @@ const CLIENT_BUSY: f64 = 0.95;
 /// ... while the server used less than this share of its own.
 const SERVER_SLACK: f64 = 0.85;
 
-const ROUND_TRIPS: Metric = Metric { name: "round trips/s", higher_is_better: true };
-
 fn run(ctx: &Ctx, report: &mut Report) {
     let runtimes = ctx.runtimes_among(&Runtime::ALL);
     for size in SIZES {
@@ -36,25 +34,14 @@ fn run(ctx: &Ctx, report: &mut Report) {
             ctx.measure(report, &case, &runtimes, |runtime, rep| {
                 let mut server = Server::start(&ctx.server(runtime, &["--workload", "echo", "--buf", SERVER_BUF]))?;
                 let spec = ctx.load_spec(server.addr(), conns);
-                let server_cpu = server.cpu_time()?;
-                let result = load::run(&spec, &Echo::new(size))?;
-                let server_cpu = server.cpu_time()?.saturating_sub(server_cpu);
-                server.check_alive()?;
-                let server_share = server_cpu.as_secs_f64() / result.wall.as_secs_f64();
+                let (result, server_share) =
+                    echo_rep(&mut server, runtime, rep, || load::run(&spec, &Echo::new(size)))?;
                 if result.cpu_share() > CLIENT_BUSY
                     && server_share < SERVER_SLACK
                     && !client_bound.contains(&runtime.label())
                 {
                     client_bound.push(runtime.label());
                 }
-                eprintln!(
-                    "    {:<20} rep {}: {:>8.0} round trips/s, cpu: server {:.0}%, load generator {:.0}%",
-                    runtime.label(),
-                    rep + 1,
-                    result.rate(),
-                    100.0 * server_share,
-                    100.0 * result.cpu_share(),
-                );
                 Ok(Sample::from_load(&result))
             });
             if !client_bound.is_empty() {

@@ -8,7 +8,7 @@ use std::io;
 use std::time::Duration;
 
 use crate::load::{LoadResult, LoadSpec, Target};
-use crate::process::ServerSpec;
+use crate::process::{Server, ServerSpec};
 use crate::report::{Metric, Report, Row};
 use crate::runtime::Runtime;
 use crate::stats;
@@ -192,6 +192,35 @@ fn row(case: &Case, runtime: Runtime, samples: &[Sample]) -> Row {
         p50_us: latency(|s| s.p50_us),
         p99_us: latency(|s| s.p99_us),
     }
+}
+
+/// Round trips per second: what the echo workloads measure.
+pub const ROUND_TRIPS: Metric = Metric { name: "round trips/s", higher_is_better: true };
+
+/// One repetition of an echo workload against a started `server`: runs
+/// `load`, checks that the server survived, prints the repetition's line
+/// (rate, and both sides' CPU) and returns the load's result with the share
+/// of a core the server used meanwhile.
+pub fn echo_rep(
+    server: &mut Server,
+    runtime: Runtime,
+    rep: usize,
+    load: impl FnOnce() -> io::Result<LoadResult>,
+) -> io::Result<(LoadResult, f64)> {
+    let before = server.cpu_time()?;
+    let result = load()?;
+    let server_cpu = server.cpu_time()?.saturating_sub(before);
+    server.check_alive()?;
+    let server_share = server_cpu.as_secs_f64() / result.wall.as_secs_f64();
+    eprintln!(
+        "    {:<20} rep {}: {:>8.0} round trips/s, cpu: server {:.0}%, load generator {:.0}%",
+        runtime.label(),
+        rep + 1,
+        result.rate(),
+        100.0 * server_share,
+        100.0 * result.cpu_share(),
+    );
+    Ok((result, server_share))
 }
 
 /// "64 B", "16 KiB".

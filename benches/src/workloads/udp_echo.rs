@@ -3,10 +3,10 @@
 
 use crate::load::udp;
 use crate::process::Server;
-use crate::report::{Metric, Report};
+use crate::report::Report;
 use crate::runtime::Runtime;
 
-use super::{size_label, Case, Ctx, Sample, Workload};
+use super::{echo_rep, size_label, Case, Ctx, Sample, Workload, ROUND_TRIPS};
 
 /// Registry entry.
 pub const WORKLOAD: Workload = Workload {
@@ -20,8 +20,6 @@ const SIZES: [usize; 2] = [64, 1400];
 /// The server's receive buffer: any datagram fits.
 const SERVER_BUF: &str = "65536";
 
-const ROUND_TRIPS: Metric = Metric { name: "round trips/s", higher_is_better: true };
-
 fn run(ctx: &Ctx, report: &mut Report) {
     let runtimes = ctx.runtimes_among(&[Runtime::RinglineUring, Runtime::RinglineMio, Runtime::Tokio]);
     for size in SIZES {
@@ -32,18 +30,8 @@ fn run(ctx: &Ctx, report: &mut Report) {
         };
         ctx.measure(report, &case, &runtimes, |runtime, rep| {
             let mut server = Server::start(&ctx.server(runtime, &["--workload", "udp-echo", "--buf", SERVER_BUF]))?;
-            let server_cpu = server.cpu_time()?;
-            let result = udp::run(&ctx.load_spec(server.addr(), SOCKETS), size)?;
-            let server_cpu = server.cpu_time()?.saturating_sub(server_cpu);
-            server.check_alive()?;
-            eprintln!(
-                "    {:<20} rep {}: {:>8.0} round trips/s, cpu: server {:.0}%, load generator {:.0}%",
-                runtime.label(),
-                rep + 1,
-                result.rate(),
-                100.0 * server_cpu.as_secs_f64() / result.wall.as_secs_f64(),
-                100.0 * result.cpu_share(),
-            );
+            let spec = ctx.load_spec(server.addr(), SOCKETS);
+            let (result, _) = echo_rep(&mut server, runtime, rep, || udp::run(&spec, size))?;
             Ok(Sample::from_load(&result))
         });
     }

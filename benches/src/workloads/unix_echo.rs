@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use crate::load::{self, protocol::Echo};
 use crate::process::Server;
-use crate::report::{Metric, Report};
+use crate::report::Report;
 use crate::runtime::Runtime;
 
-use super::{conns_label, size_label, Case, Ctx, Sample, Workload};
+use super::{conns_label, echo_rep, size_label, Case, Ctx, Sample, Workload, ROUND_TRIPS};
 
 /// Registry entry.
 pub const WORKLOAD: Workload = Workload {
@@ -21,8 +21,6 @@ const CONNS: [usize; 3] = [1, 16, 256];
 const SIZES: [usize; 2] = [64, 16 * 1024];
 /// The servers' read buffer: a whole 16 KiB message fits.
 const SERVER_BUF: &str = "16384";
-
-const ROUND_TRIPS: Metric = Metric { name: "round trips/s", higher_is_better: true };
 
 fn run(ctx: &Ctx, report: &mut Report) {
     // The raw io_uring loop serves TCP only.
@@ -39,18 +37,8 @@ fn run(ctx: &Ctx, report: &mut Report) {
             ctx.measure(report, &case, &runtimes, |runtime, rep| {
                 let args = ["--workload", "unix-echo", "--buf", SERVER_BUF, "--path", &path_arg];
                 let mut server = Server::start_unix(&ctx.server(runtime, &args), path.clone())?;
-                let server_cpu = server.cpu_time()?;
-                let result = load::run(&ctx.load_spec(server.target(), conns), &Echo::new(size))?;
-                let server_cpu = server.cpu_time()?.saturating_sub(server_cpu);
-                server.check_alive()?;
-                eprintln!(
-                    "    {:<20} rep {}: {:>8.0} round trips/s, cpu: server {:.0}%, load generator {:.0}%",
-                    runtime.label(),
-                    rep + 1,
-                    result.rate(),
-                    100.0 * server_cpu.as_secs_f64() / result.wall.as_secs_f64(),
-                    100.0 * result.cpu_share(),
-                );
+                let spec = ctx.load_spec(server.target(), conns);
+                let (result, _) = echo_rep(&mut server, runtime, rep, || load::run(&spec, &Echo::new(size)))?;
                 Ok(Sample::from_load(&result))
             });
         }
