@@ -47,19 +47,11 @@ pub(crate) struct DriverConfig {
     pub(crate) recv_buffer_size: u32,
     /// The ring is only ever entered by the thread that created it.
     pub(crate) single_issuer: bool,
-    /// `Builder::enable_io`: sockets may be made on the runtime.
-    pub(crate) io_enabled: bool,
 }
 
 impl Default for DriverConfig {
     fn default() -> Self {
-        DriverConfig {
-            ring_entries: 1024,
-            recv_buffers: 512,
-            recv_buffer_size: 4 * 1024,
-            single_issuer: false,
-            io_enabled: false,
-        }
+        DriverConfig { ring_entries: 1024, recv_buffers: 512, recv_buffer_size: 4 * 1024, single_issuer: false }
     }
 }
 

@@ -41,6 +41,8 @@ pub struct Builder {
     options: RuntimeOptions,
     /// Start the tokio-context bridge (feature `tokio-bridge`).
     tokio_bridge: bool,
+    /// `enable_io` was called: tasks may make sockets.
+    io_enabled: bool,
 }
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
@@ -74,6 +76,7 @@ impl Builder {
             hooks: ThreadHooks::default(),
             options: RuntimeOptions { start_paused: false, name: None, unhandled_panic: UnhandledPanic::Ignore },
             tokio_bridge: true,
+            io_enabled: false,
         }
     }
 
@@ -99,7 +102,7 @@ impl Builder {
     /// "IO is disabled" message. Files, timers and the blocking pool work
     /// either way. Each worker owns its ring or poller regardless.
     pub fn enable_io(&mut self) -> &mut Self {
-        self.driver.io_enabled = true;
+        self.io_enabled = true;
         self
     }
 
@@ -334,7 +337,7 @@ impl Builder {
             multi_thread: self.multi_thread,
             unhandled_panic: self.options.unhandled_panic.clone(),
             hooks: self.hooks.clone(),
-            io_enabled: self.driver.io_enabled,
+            io_enabled: self.io_enabled,
             local_thread: None,
         }
     }
