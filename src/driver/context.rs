@@ -62,9 +62,10 @@ impl Drivers {
     }
 
     /// Marks the runtime shut down (its `Runtime` stops): new sockets, file
-    /// operations and stdio writes of its threads fail from now on.
-    pub(crate) fn shut_down(&self) {
-        self.shut_down.store(true, Ordering::Release);
+    /// operations and stdio writes of its threads fail from now on. Returns
+    /// whether it already was.
+    pub(crate) fn shut_down(&self) -> bool {
+        self.shut_down.swap(true, Ordering::AcqRel)
     }
 
     /// Whether [`shut_down`](Self::shut_down) was called.

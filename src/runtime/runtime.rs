@@ -3,7 +3,6 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::Duration;
@@ -28,8 +27,6 @@ pub struct Runtime {
     flavor: Flavor,
     /// The tokio-context bridge's runtime, stopped after the workers.
     bridge: Bridge,
-    /// `shutdown_*` ran (dropping it then does nothing more).
-    shut_down: AtomicBool,
 }
 
 enum Flavor {
@@ -44,17 +41,12 @@ impl Runtime {
     }
 
     pub(crate) fn multi_thread(handle: Handle, threads: Vec<ThreadHandle<()>>, bridge: Bridge) -> Runtime {
-        Runtime {
-            handle,
-            flavor: Flavor::MultiThread { threads: Mutex::new(threads) },
-            bridge,
-            shut_down: AtomicBool::new(false),
-        }
+        Runtime { handle, flavor: Flavor::MultiThread { threads: Mutex::new(threads) }, bridge }
     }
 
     pub(crate) fn current_thread(handle: Handle, worker: Worker, bridge: Bridge) -> Runtime {
         let worker = WorkerHome::new(worker);
-        Runtime { handle, flavor: Flavor::CurrentThread { worker }, bridge, shut_down: AtomicBool::new(false) }
+        Runtime { handle, flavor: Flavor::CurrentThread { worker }, bridge }
     }
 
     /// The runtime's handle.
@@ -118,7 +110,9 @@ impl Runtime {
     /// threads. Waiting from asynchronous code panics, as tokio's does, after
     /// shutting down without waiting.
     fn shutdown(&self, wait: Option<Duration>) {
-        if self.shut_down.swap(true, Ordering::AcqRel) {
+        // New I/O objects, file ops and stdio writes fail from now on; a
+        // runtime shut down already (dropped after `shutdown_*`) is done.
+        if self.handle.inner.drivers.shut_down() {
             return;
         }
         let refuse_wait = wait != Some(Duration::ZERO) && context::in_async_context() && !std::thread::panicking();
@@ -134,8 +128,6 @@ impl Runtime {
     }
 
     fn stop(&self, wait: Option<Duration>) {
-        // New I/O objects, file ops and stdio writes fail from now on.
-        self.handle.inner.drivers.shut_down();
         self.handle.inner.blocking.shutdown();
         self.handle.inner.workers.iter().for_each(|w| w.stop());
         match &self.flavor {
