@@ -2,12 +2,11 @@
 //! child's pipes, non-blocking, through [`PipeFd`] (an `AsyncFd` of the
 //! pipe end, shared with `net::unix::pipe`).
 
-use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 use std::process::Stdio;
 
-use crate::io::unix::{impl_pipe_async_read, impl_pipe_async_write, PipeFd};
+use crate::io::unix::{impl_pipe_async_read, impl_pipe_async_write, impl_pipe_fd_traits, PipeFd};
 use crate::io::Interest;
 
 /// Defines one of the three pipe types: its struct, construction from std's
@@ -50,23 +49,7 @@ macro_rules! child_pipe {
             }
         }
 
-        impl AsRawFd for $name {
-            fn as_raw_fd(&self) -> RawFd {
-                self.inner.as_raw_fd()
-            }
-        }
-
-        impl AsFd for $name {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.inner.as_fd()
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name)).field("fd", &self.as_raw_fd()).finish()
-            }
-        }
+        impl_pipe_fd_traits!($name);
     };
 }
 

@@ -146,6 +146,31 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, nonblocking: bool) -> io::Resu
     Ok(())
 }
 
+/// `AsRawFd`, `AsFd` and `Debug` (the type's name and its fd) for a type
+/// holding a pipe end in its `inner: PipeFd` field.
+macro_rules! impl_pipe_fd_traits {
+    ($ty:ident) => {
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(&self.inner)
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&self.inner)
+            }
+        }
+
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let fd = std::os::fd::AsRawFd::as_raw_fd(self);
+                f.debug_struct(stringify!($ty)).field("fd", &fd).finish()
+            }
+        }
+    };
+}
+
 /// `AsyncWrite` for a type holding the writing end of a pipe in its `inner:
 /// PipeFd` field (`pipe::Sender`, `ChildStdin`): writes go straight to the
 /// pipe, so flushing has nothing to do, and, as in tokio, `shutdown` does not
@@ -208,4 +233,4 @@ macro_rules! impl_pipe_async_read {
     };
 }
 
-pub(crate) use {impl_pipe_async_read, impl_pipe_async_write};
+pub(crate) use {impl_pipe_async_read, impl_pipe_async_write, impl_pipe_fd_traits};

@@ -23,12 +23,12 @@
 
 use std::fs::File;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use crate::io::unix::{impl_pipe_async_read, impl_pipe_async_write, PipeFd};
+use crate::io::unix::{impl_pipe_async_read, impl_pipe_async_write, impl_pipe_fd_traits, PipeFd};
 use crate::io::{Interest, Ready};
 
 /// Creates an anonymous pipe: what is written to the [`Sender`] is read
@@ -245,23 +245,7 @@ macro_rules! pipe_end {
             }
         }
 
-        impl AsRawFd for $name {
-            fn as_raw_fd(&self) -> RawFd {
-                self.inner.as_raw_fd()
-            }
-        }
-
-        impl AsFd for $name {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.inner.as_fd()
-            }
-        }
-
-        impl std::fmt::Debug for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($name)).field("fd", &self.as_raw_fd()).finish()
-            }
-        }
+        impl_pipe_fd_traits!($name);
     };
 }
 
